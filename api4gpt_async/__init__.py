@@ -1,0 +1,62 @@
+"""api4gpt_async: an asyncio-first SDK for API4GPT.
+
+Everything a user needs is importable from here; submodules starting with ``_`` are private.
+"""
+
+from ._client import AsyncAPI4GPT
+from ._retry import RetryPolicy
+from ._transport import FormFile
+from ._version import __version__
+from .errors import (
+    API4GPTError,
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseDecodeError,
+    ServerError,
+    SubmissionUncertainError,
+    TaskBatchError,
+    TaskCancelledError,
+    TaskError,
+    TaskFailedError,
+    TaskTimeoutError,
+    UnsupportedOperation,
+)
+from .tasks import PollPolicy, TaskHandle, TaskOutcome, TaskSnapshot, TaskState
+
+__all__ = [
+    "API4GPTError",
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncAPI4GPT",
+    "AuthenticationError",
+    "BadRequestError",
+    "FormFile",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PollPolicy",
+    "RateLimitError",
+    "ResponseDecodeError",
+    "RetryPolicy",
+    "ServerError",
+    "SubmissionUncertainError",
+    "TaskBatchError",
+    "TaskCancelledError",
+    "TaskError",
+    "TaskFailedError",
+    "TaskHandle",
+    "TaskOutcome",
+    "TaskSnapshot",
+    "TaskState",
+    "TaskTimeoutError",
+    "UnsupportedOperation",
+    "__version__",
+]

@@ -1,0 +1,169 @@
+"""One cattrs converter for every model, lenient in what it reads.
+
+The gateway family sends ``""`` for absent values, ids as numbers or strings, and adds fields
+without notice. So: ``""`` reads as ``None`` for optional fields, ids become strings, unknown
+keys are kept in the model's ``raw`` mapping, and states stay plain strings (an unknown one
+never crashes decoding).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+
+from .errors import ResponseDecodeError
+from .models._base import Model
+
+__all__ = ["accept_bare_url", "converter", "structure", "unstructure"]
+
+T = TypeVar("T")
+
+converter = cattrs.Converter(forbid_extra_keys=False, prefer_attrib_converters=False)
+
+_NoneType = type(None)
+
+
+def _is_optional(tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    return (origin is typing.Union or origin is types.UnionType) and _NoneType in typing.get_args(
+        tp
+    )
+
+
+def _optional_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    args = [a for a in typing.get_args(tp) if a is not _NoneType]
+    inner_type: Any = args[0] if len(args) == 1 else typing.Union[tuple(args)]  # noqa: UP007
+    inner = converter.get_structure_hook(inner_type)
+
+    def structure_optional(value: Any, _: Any) -> Any:
+        if value is None or value == "":
+            return None
+        return inner(value, inner_type)
+
+    return structure_optional
+
+
+def _str_hook(value: Any, _: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _datetime_hook(value: Any, _: Any) -> dt.datetime:
+    """ISO 8601 (``Z`` accepted) or unix seconds / milliseconds, always timezone-aware."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 1e11 else value
+        return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        parsed = dt.datetime.fromisoformat(text)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    raise TypeError(f"expected a timestamp, got {type(value).__name__}")
+
+
+def _bool_hook(value: Any, _: Any) -> bool:
+    """Booleans, 0 / 1 and "true" / "false"; anything else is an error, never a guess."""
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise TypeError(f"expected a boolean, got {value!r}")
+
+
+def _float_hook(value: Any, _: Any) -> float:
+    if isinstance(value, bool):
+        raise TypeError("expected a number, got bool")
+    return float(value)
+
+
+def _int_hook(value: Any, _: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError("expected an integer, got bool")
+    if isinstance(value, float) and not value.is_integer():
+        raise TypeError(f"expected an integer, got {value}")
+    return int(value)
+
+
+def _is_model(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, Model)
+
+
+def _model_hook(cls: Any) -> Callable[[Any, Any], Any]:
+    inner = make_dict_structure_fn(
+        cls, converter, raw=override(omit=True), request_id=override(omit=True)
+    )
+
+    def structure_model(value: Any, _: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected an object for {cls.__name__}, got {type(value).__name__}")
+        obj = inner(value, cls)
+        object.__setattr__(obj, "raw", value)
+        return obj
+
+    return structure_model
+
+
+converter.register_structure_hook_factory(_is_optional, _optional_hook)
+converter.register_structure_hook_factory(_is_model, _model_hook)
+converter.register_structure_hook(str, _str_hook)
+converter.register_structure_hook(bool, _bool_hook)
+converter.register_structure_hook(float, _float_hook)
+converter.register_structure_hook(int, _int_hook)
+converter.register_structure_hook(dt.datetime, _datetime_hook)
+converter.register_unstructure_hook(dt.datetime, lambda v: v.isoformat())
+
+
+def accept_bare_url(cls: type[T]) -> type[T]:
+    """Let a model with a ``url`` field also be read from a bare URL string."""
+    structure_mapping = _model_hook(cls)
+
+    def structure_url_model(value: Any, _: Any) -> Any:
+        if isinstance(value, str):
+            value = {"url": value}
+        return structure_mapping(value, cls)
+
+    converter.register_structure_hook(cls, structure_url_model)
+    return cls
+
+
+def structure(data: Any, cls: type[T], *, request_id: str | None = None) -> T:
+    """Decode wire data into ``cls``; any mismatch becomes a ``ResponseDecodeError``."""
+    try:
+        obj = converter.structure(data, cls)
+        if request_id is not None:
+            object.__setattr__(obj, "request_id", request_id)
+        return obj
+    except Exception as exc:
+        detail = "; ".join(_flatten(exc)) or repr(exc)
+        raise ResponseDecodeError(
+            f"could not read the answer as {getattr(cls, '__name__', cls)}: {detail}",
+            body=data,
+            request_id=request_id,
+        ) from exc
+
+
+def unstructure(obj: Any) -> Any:
+    return converter.unstructure(obj)
+
+
+def _flatten(exc: BaseException) -> list[str]:
+    subs = getattr(exc, "exceptions", None)
+    if isinstance(subs, (list, tuple)):
+        out: list[str] = []
+        for sub in subs:
+            out.extend(_flatten(sub))
+        return out
+    notes = getattr(exc, "__notes__", [])
+    return [f"{exc}" + (f" [{'; '.join(notes)}]" if notes else "")]

@@ -1,0 +1,314 @@
+"""Every error the SDK raises, and the one place an HTTP answer becomes one.
+
+The tree (catch the level you care about)::
+
+    API4GPTError
+    ├── APIError                      request_id, code, body
+    │   ├── APIStatusError            status, type
+    │   │   ├── BadRequestError       400, 409, 413, 415, 422
+    │   │   ├── AuthenticationError   401
+    │   │   ├── PermissionDeniedError 403 (also quota exhausted)
+    │   │   ├── NotFoundError         404
+    │   │   ├── RateLimitError        429, retry_after
+    │   │   └── ServerError           5xx
+    │   ├── APIConnectionError
+    │   │   ├── APITimeoutError
+    │   │   └── SubmissionUncertainError
+    │   └── ResponseDecodeError
+    ├── TaskError
+    │   ├── TaskFailedError           reason, snapshot
+    │   ├── TaskTimeoutError          the task may still finish
+    │   ├── TaskCancelledError
+    │   └── TaskBatchError            outcomes of a gather, nothing lost
+    └── UnsupportedOperation
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .tasks import TaskOutcome, TaskSnapshot
+
+__all__ = [
+    "API4GPTError",
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseDecodeError",
+    "ServerError",
+    "SubmissionUncertainError",
+    "TaskBatchError",
+    "TaskCancelledError",
+    "TaskError",
+    "TaskFailedError",
+    "TaskTimeoutError",
+    "UnsupportedOperation",
+]
+
+_REQUEST_ID_IN_MESSAGE = re.compile(r"\(request id: ([^)]*)\)")
+
+
+class API4GPTError(Exception):
+    """Base of everything this SDK raises on purpose."""
+
+
+class APIError(API4GPTError):
+    """The service (or the way to it) did not give a usable answer."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request_id: str | None = None,
+        code: str | int | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request_id = request_id
+        self.code = code
+        self.body = body
+
+    def __str__(self) -> str:
+        suffix = []
+        if self.code not in (None, ""):
+            suffix.append(f"code={self.code!r}")
+        if self.request_id and self.request_id not in self.message:
+            suffix.append(f"request_id={self.request_id}")
+        return f"{self.message} ({', '.join(suffix)})" if suffix else self.message
+
+
+class APIStatusError(APIError):
+    """The service answered with an error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        request_id: str | None = None,
+        code: str | int | None = None,
+        type: str | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message, request_id=request_id, code=code, body=body)
+        self.status = status
+        self.type = type
+
+    def __str__(self) -> str:
+        return f"HTTP {self.status}: {super().__str__()}"
+
+
+class BadRequestError(APIStatusError):
+    """The request was rejected as invalid (400 and friends): fix it, do not retry."""
+
+
+class AuthenticationError(APIStatusError):
+    """The key is missing, wrong or expired (401)."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """The key may not do this, or its quota is spent (403)."""
+
+
+class NotFoundError(APIStatusError):
+    """Unknown path, model or task id (404)."""
+
+
+class RateLimitError(APIStatusError):
+    """Too many requests (429); ``retry_after`` says how long the server asked to wait."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        kw.setdefault("status", 429)
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ServerError(APIStatusError):
+    """The gateway or its upstream failed (5xx)."""
+
+
+class APIConnectionError(APIError):
+    """No complete answer arrived: connection refused, dropped or cut short.
+
+    ``request_sent`` is False when the request provably never left this machine (connect
+    failure), True or None (unknown) otherwise.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.request_sent = request_sent
+
+
+class APITimeoutError(APIConnectionError):
+    """The call's deadline passed before an answer arrived."""
+
+
+class SubmissionUncertainError(APIConnectionError):
+    """A billable request may have reached the server, so it was not re-sent.
+
+    Look the job up (or retry knowingly): sending it again may bill twice.
+    """
+
+
+class ResponseDecodeError(APIError):
+    """The answer arrived but could not be read as the documented shape."""
+
+
+class TaskError(API4GPTError):
+    """A long-running job did not give a result."""
+
+
+class TaskFailedError(TaskError):
+    """The job finished unsuccessfully; ``reason`` is the service's explanation."""
+
+    def __init__(self, message: str, *, reason: str | None, snapshot: TaskSnapshot[Any]) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.snapshot = snapshot
+
+
+class TaskTimeoutError(TaskError, TimeoutError):
+    """``wait`` gave up; the job may still finish, and its handle stays usable."""
+
+    def __init__(self, message: str, *, snapshot: TaskSnapshot[Any] | None) -> None:
+        super().__init__(message)
+        self.snapshot = snapshot
+
+
+class TaskCancelledError(TaskError):
+    """The job was cancelled (by us or on the service)."""
+
+    def __init__(self, message: str, *, snapshot: TaskSnapshot[Any] | None = None) -> None:
+        super().__init__(message)
+        self.snapshot = snapshot
+
+
+class TaskBatchError(TaskError):
+    """Some jobs of a ``gather`` failed; ``outcomes`` keeps every result, in input order."""
+
+    def __init__(self, message: str, *, outcomes: Sequence[TaskOutcome[Any]]) -> None:
+        super().__init__(message)
+        self.outcomes = list(outcomes)
+
+    @property
+    def errors(self) -> list[BaseException]:
+        return [o.error for o in self.outcomes if o.error is not None]
+
+
+class UnsupportedOperation(API4GPTError):
+    """The service offers no way to do this (e.g. cancelling a Luma job)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Decoding error answers: the only place where a status and body become an exception.
+
+_STATUS_CLASSES: Mapping[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: BadRequestError,
+    413: BadRequestError,
+    415: BadRequestError,
+    422: BadRequestError,
+    429: RateLimitError,
+}
+
+
+def request_id_from(headers: Mapping[str, str] | None, message: str | None = None) -> str | None:
+    """The gateway's request id: its header first, else the ``(request id: …)`` suffix."""
+    if headers is not None:
+        rid = headers.get("X-Oneapi-Request-Id") or headers.get("X-Request-Id")
+        if rid:
+            return rid
+    if message:
+        match = _REQUEST_ID_IN_MESSAGE.search(message)
+        if match and match.group(1).strip():
+            return match.group(1).strip()
+    return None
+
+
+def _describe_body(body: Any, raw: bytes) -> tuple[str | None, str | int | None, str | None]:
+    """Message, code and type from any of the error shapes the gateway family uses."""
+    if isinstance(body, Mapping):
+        err = body.get("error")
+        if isinstance(err, Mapping):  # OpenAI / new-api / one-api
+            message = err.get("message") or err.get("message_zh")
+            return _text(message), err.get("code"), _text(err.get("type"))
+        if isinstance(err, str) and err:
+            return err, body.get("code"), _text(body.get("type"))
+        if "description" in body:  # midjourney-proxy
+            return _text(body.get("description")), body.get("code"), _text(body.get("type"))
+        if "message" in body or "code" in body:  # task envelope / dashboard
+            return _text(body.get("message")) or _text(body.get("msg")), body.get("code"), None
+        if "detail" in body:
+            return _text(body.get("detail")), None, None
+    text = raw.decode("utf-8", "replace").strip()
+    if text.lstrip().lower().startswith(("<!doctype", "<html")):
+        title = re.search(r"<title>(.*?)</title>", text, re.I | re.S)
+        return (title.group(1).strip() if title else "HTML error page"), None, None
+    return (text[:500] or None), None, None
+
+
+def _text(value: Any) -> str | None:
+    return (
+        value if isinstance(value, str) and value else (None if value in (None, "") else str(value))
+    )
+
+
+def error_from_response(
+    status: int,
+    headers: Mapping[str, str],
+    raw: bytes,
+    *,
+    retry_after: float | None = None,
+) -> APIStatusError:
+    """Turn one non-2xx answer (any known body shape, HTML or empty) into the right error."""
+    try:
+        body: Any = json.loads(raw) if raw else None
+    except ValueError:
+        body = None
+    message, code, type_ = _describe_body(body, raw)
+    if not message:
+        message = _default_message(status)
+    request_id = request_id_from(headers, message)
+    kw: dict[str, Any] = {
+        "status": status,
+        "request_id": request_id,
+        "code": code if code != "" else None,
+        "type": type_,
+        "body": body if body is not None else raw.decode("utf-8", "replace"),
+    }
+    cls = _STATUS_CLASSES.get(status)
+    if cls is RateLimitError:
+        return RateLimitError(message, retry_after=retry_after, **kw)
+    if cls is None:
+        cls = ServerError if status >= 500 else APIStatusError
+    return cls(message, **kw)
+
+
+def _default_message(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"HTTP status {status}"
+
+
+def error_from_envelope(body: Mapping[str, Any], headers: Mapping[str, str] | None) -> APIError:
+    """A 200 whose envelope says failure (``{"code": "task_not_exist", ...}``)."""
+    message, code, _ = _describe_body(body, b"")
+    message = message or f"request failed with code {code!r}"
+    return APIError(message, request_id=request_id_from(headers, message), code=code, body=body)
