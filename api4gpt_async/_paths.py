@@ -1,0 +1,49 @@
+"""Every endpoint path, in one table a user can override.
+
+Several task-family paths are inferred from peer services rather than read on API4GPT's own
+pages (see the notes in ``shared/api``). If the service answers differently, pass
+``AsyncAPI4GPT(paths={"luma.generate": "/new/path"})`` instead of waiting for a release.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+__all__ = ["DEFAULT_PATHS", "resolve_paths"]
+
+DEFAULT_PATHS: Mapping[str, str] = MappingProxyType(
+    {
+        # OpenAI-compatible
+        "chat.completions": "/v1/chat/completions",
+        "completions": "/v1/completions",
+        "embeddings": "/v1/embeddings",
+        "images.generate": "/v1/images/generations",
+        "images.edit": "/v1/images/edits",
+        "audio.transcriptions": "/v1/audio/transcriptions",
+        "audio.translations": "/v1/audio/translations",
+        "audio.speech": "/v1/audio/speech",
+        "models": "/v1/models",
+        # Luma, GoAmz-style pool: raw generation objects
+        "luma.generate": "/luma/v1/generations",
+        "luma.extend": "/luma/v1/extend",
+        "luma.task": "/luma/v1/task",
+        # Luma, VIP accounts: answers in the task envelope (the query path is documented)
+        "lumvip.generate": "/luma/generations",
+        "lumvip.extend": "/luma/extend",
+        "lumvip.task": "/luma/task",
+    }
+)
+
+
+def resolve_paths(overrides: Mapping[str, str] | None) -> Mapping[str, str]:
+    """The default table with the caller's overrides; an unknown key is a typo, so it raises."""
+    if not overrides:
+        return DEFAULT_PATHS
+    unknown = set(overrides) - set(DEFAULT_PATHS)
+    if unknown:
+        raise ValueError(f"unknown endpoint keys in paths: {', '.join(sorted(unknown))}")
+    bad = [k for k, v in overrides.items() if not v.startswith("/")]
+    if bad:
+        raise ValueError(f"paths must start with '/': {', '.join(sorted(bad))}")
+    return MappingProxyType({**DEFAULT_PATHS, **overrides})

@@ -1,0 +1,392 @@
+"""The one way to the network: session, retries, deadline, error mapping, envelopes.
+
+Services describe a request; this module sends it. Nothing else in the package imports aiohttp
+(the emulator aside), so the rules for retrying, deadlines and errors are written exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import platform
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Literal
+
+import aiohttp
+import anyio
+import attrs
+
+from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+from ._version import __version__
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    RateLimitError,
+    ResponseDecodeError,
+    SubmissionUncertainError,
+    error_from_envelope,
+    error_from_response,
+    request_id_from,
+)
+
+__all__ = ["FormFile", "Reply", "Transport", "normalize_base_url"]
+
+logger = logging.getLogger("api4gpt_async")
+
+DEFAULT_BASE_URL = "https://one.api4gpt.com"
+_USER_AGENT = (
+    f"api4gpt-async/{__version__} python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
+)
+#: Envelope codes that mean success (new-api task relays use "success"; GoAPI-style 200 or 0).
+_ENVELOPE_OK = frozenset({"success", 200, 0, "200", "0"})
+
+
+@attrs.frozen(kw_only=True)
+class FormFile:
+    """One file part of a multipart upload, already read into memory."""
+
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
+FormValue = str | FormFile
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Reply:
+    """A decoded 2xx answer and the id the gateway gave the request."""
+
+    data: Any
+    request_id: str | None
+    headers: Mapping[str, str]
+
+
+def normalize_base_url(url: str) -> str:
+    """The host root: trailing slashes and a trailing ``/v1`` are dropped."""
+    url = url.strip().rstrip("/")
+    if url.endswith("/v1"):
+        url = url[:-3].rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"base_url must start with http:// or https://, got {url!r}")
+    return url
+
+
+def unwrap_envelope(body: Any, headers: Mapping[str, str] | None = None) -> Any:
+    """``{"code": "success", "data": X}`` gives X; a failure code raises; other bodies pass."""
+    if isinstance(body, dict) and "code" in body and "data" in body:
+        if body["code"] in _ENVELOPE_OK:
+            return body["data"]
+        raise error_from_envelope(body, headers)
+    return body
+
+
+class Transport:
+    """Owns the HTTP session and sends every request the SDK makes."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        timeout: float,
+        retry: RetryPolicy,
+        max_connections: int,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.base_url = normalize_base_url(base_url)
+        self.timeout = timeout
+        self.retry = retry
+        self._max_connections = max_connections
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+        self._headers = {
+            "Authorization": f"Bearer {api_key}",
+            "User-Agent": _USER_AGENT,
+            "Accept": "application/json",
+        }
+        self._json_headers = {**self._headers, "Content-Type": "application/json"}
+
+    # -- session lifecycle -------------------------------------------------------------------
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("this client is closed")
+        if self._session is None:
+            # Created on first use so that it binds to the loop that actually runs the client.
+            connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
+            self._session = aiohttp.ClientSession(connector=connector)
+        return self._session
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._session is not None and self._owns_session:
+            await self._session.close()
+        self._session = None
+
+    # -- requests ----------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        form: Sequence[tuple[str, FormValue]] | None = None,
+        billable: bool = False,
+        envelope: bool = False,
+        expect: Literal["json", "text", "bytes"] = "json",
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        """Send one logical request (retrying as allowed) and decode its answer.
+
+        ``billable`` requests are never re-sent once they may have reached the server.
+        ``timeout`` bounds the whole call, retries and back-off sleeps included.
+        """
+        url = self.base_url + path
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.timeout if timeout is None else timeout)
+        retries = 0
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise APITimeoutError(f"{method} {path} timed out")
+            try:
+                return await self._attempt(
+                    method, url, params, json_body, form, headers, remaining, envelope, expect,
+                    billable,
+                )  # fmt: skip
+            except APIError as error:
+                delay = self._retry_delay(error, billable=billable, retries=retries)
+                if delay is None:
+                    raise
+                if delay > deadline - loop.time():
+                    raise  # waiting would pass the deadline: the server's answer is the result
+                retries += 1
+                logger.info(
+                    "retrying %s %s in %.2fs (retry %d of %d) after: %s",
+                    method, path, delay, retries, self.retry.max_retries, error,
+                )  # fmt: skip
+                await anyio.sleep(delay)
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        json_body: Any,
+        form: Sequence[tuple[str, FormValue]] | None,
+        headers: Mapping[str, str] | None,
+        remaining: float,
+        envelope: bool,
+        expect: str,
+        billable: bool,
+    ) -> Reply:
+        session = self._get_session()
+        data, send_headers = self._body(json_body, form, headers)
+        try:
+            async with session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=send_headers,
+                timeout=aiohttp.ClientTimeout(total=remaining),
+            ) as resp:
+                raw = await resp.read()
+                status = resp.status
+                resp_headers = resp.headers
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise map_client_error(exc, billable=billable, what=f"{method} {url}") from exc
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s %s -> %d (%d bytes)", method, url, status, len(raw))
+        if status >= 300:
+            raise error_from_response(
+                status, resp_headers, raw, retry_after=parse_retry_after(resp_headers)
+            )
+        request_id = request_id_from(resp_headers)
+        return Reply(
+            data=_decode(raw, expect, envelope, resp_headers, request_id),
+            request_id=request_id,
+            headers=resp_headers,
+        )
+
+    def _body(
+        self,
+        json_body: Any,
+        form: Sequence[tuple[str, FormValue]] | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> tuple[Any, Mapping[str, str]]:
+        if form is not None:
+            data: Any = aiohttp.FormData()
+            for name, value in form:
+                if isinstance(value, FormFile):
+                    data.add_field(
+                        name,
+                        value.content,
+                        filename=value.filename,
+                        content_type=value.content_type,
+                    )
+                else:
+                    data.add_field(name, value)
+            headers: Mapping[str, str] = self._headers
+        elif json_body is not None:
+            data = json.dumps(json_body, ensure_ascii=False).encode()
+            headers = self._json_headers
+        else:
+            data, headers = None, self._headers
+        if extra_headers:
+            headers = {**headers, **extra_headers}
+        return data, headers
+
+    def _retry_delay(self, error: APIError, *, billable: bool, retries: int) -> float | None:
+        """Seconds to wait before retrying after ``error``, or None to raise it."""
+        if retries >= self.retry.max_retries:
+            return None
+        if isinstance(error, RateLimitError):
+            # The server refused the request, so even a billable one is safe to repeat.
+            if error.retry_after is not None:
+                if error.retry_after > self.retry.max_retry_after:
+                    return None
+                return error.retry_after
+            return self.retry.backoff(retries + 1)
+        if isinstance(error, APIConnectionError):
+            if error.request_sent is False or not billable:
+                return self.retry.backoff(retries + 1)
+            return None
+        if (
+            isinstance(error, APIStatusError)
+            and not billable
+            and error.status in RETRYABLE_STATUSES
+        ):
+            return self.retry.backoff(retries + 1)
+        return None
+
+    # -- streams -----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url_or_path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        form: Sequence[tuple[str, FormValue]] | None = None,
+        billable: bool = False,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """Open a response whose body is read piece by piece (SSE, downloads).
+
+        Retries (as ``request`` would) until a 2xx status arrives; then each read may wait up to
+        ``timeout`` seconds. The response is released when the block exits, however it exits.
+        """
+        absolute = url_or_path.startswith(("http://", "https://"))
+        url = url_or_path if absolute else self.base_url + url_or_path
+        same_host = not absolute or url.startswith(self.base_url + "/")
+        loop = asyncio.get_running_loop()
+        per_call = self.timeout if timeout is None else timeout
+        deadline = loop.time() + per_call
+        retries = 0
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise APITimeoutError(f"{method} {url} timed out")
+            data, send_headers = self._body(json_body, form, headers)
+            if not same_host:
+                # Never hand our key to a CDN or any other host a result URL points at.
+                send_headers = {
+                    k: v for k, v in send_headers.items() if k.lower() != "authorization"
+                }
+            try:
+                try:
+                    resp = await self._get_session().request(
+                        method,
+                        url,
+                        params=params,
+                        data=data,
+                        headers=send_headers,
+                        timeout=aiohttp.ClientTimeout(
+                            total=None, sock_connect=remaining, sock_read=per_call
+                        ),
+                    )
+                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                    raise map_client_error(exc, billable=billable, what=f"{method} {url}") from exc
+                if resp.status >= 300:
+                    try:
+                        raw = await resp.read()
+                    except (aiohttp.ClientError, asyncio.TimeoutError):
+                        raw = b""
+                    finally:
+                        resp.release()
+                    raise error_from_response(
+                        resp.status, resp.headers, raw, retry_after=parse_retry_after(resp.headers)
+                    )
+            except APIError as error:
+                delay = self._retry_delay(error, billable=billable, retries=retries)
+                if delay is None or delay > deadline - loop.time():
+                    raise
+                retries += 1
+                await anyio.sleep(delay)
+                continue
+            break
+        try:
+            yield resp
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise map_client_error(exc, billable=False, what=f"reading {url}") from exc
+        finally:
+            resp.release()
+
+
+def _decode(
+    raw: bytes,
+    expect: str,
+    envelope: bool,
+    headers: Mapping[str, str],
+    request_id: str | None,
+) -> Any:
+    if expect == "bytes":
+        return raw
+    if expect == "text":
+        return raw.decode("utf-8", "replace")
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        content_type = headers.get("Content-Type", "")
+        hint = " (an HTML page: is the base URL right?)" if "html" in content_type else ""
+        raise ResponseDecodeError(
+            f"expected JSON, got {content_type or 'an unreadable body'}{hint}",
+            request_id=request_id,
+            body=raw[:2000].decode("utf-8", "replace"),
+        ) from None
+    return unwrap_envelope(body, headers) if envelope else body
+
+
+def map_client_error(exc: BaseException, *, billable: bool, what: str) -> APIConnectionError:
+    """The one place aiohttp's exceptions become ours.
+
+    Whether a billable request may have reached the server decides between a plain connection
+    error (safe to retry) and ``SubmissionUncertainError`` (never retried blindly).
+    """
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return APIConnectionError(f"could not connect for {what}: {exc}", request_sent=False)
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return APITimeoutError(f"timed out connecting for {what}", request_sent=False)
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        # Only raised when the call's deadline is spent, so it is never retried either way.
+        return APITimeoutError(f"{what} timed out")
+    if billable:
+        return SubmissionUncertainError(
+            f"the connection failed after {what} was sent ({type(exc).__name__}: {exc}); "
+            "the request may have been accepted and billed, so it was not re-sent",
+            request_sent=True,
+        )
+    return APIConnectionError(f"connection failed during {what}: {type(exc).__name__}: {exc}")

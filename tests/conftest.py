@@ -1,0 +1,49 @@
+"""Shared fixtures: an emulator per test and a client pointed at it, polling fast."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from api4gpt_async import AsyncAPI4GPT, PollPolicy, RetryPolicy
+from api4gpt_async.testing import Emulator
+
+#: Polls quickly and without jitter: tests move the emulator's clock, never real time.
+FAST_POLL = PollPolicy(initial_delay=0.001, multiplier=1.0, max_delay=0.005, jitter=0, timeout=5)
+#: Retries without back-off sleeps worth waiting for.
+FAST_RETRY = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.002)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"  # aiohttp is asyncio-only
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    async with Emulator(time_scale=0) as emu:
+        yield emu
+
+
+@pytest.fixture
+async def client(emulator: Emulator) -> AsyncIterator[AsyncAPI4GPT]:
+    async with AsyncAPI4GPT(
+        api_key=emulator.api_key,
+        base_url=emulator.base_url,
+        poll=FAST_POLL,
+        retry=FAST_RETRY,
+        timeout=10,
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def unused_port_url() -> str:
+    """A loopback URL nobody listens on: connecting is refused at once."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
