@@ -1,0 +1,106 @@
+"""``AsyncAPI4GPT``: one client for every API4GPT family."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+
+import aiohttp
+
+from ._files import download
+from ._logging import setup_logging_from_env
+from ._paths import resolve_paths
+from ._retry import RetryPolicy
+from ._transport import DEFAULT_BASE_URL, Transport
+from .errors import AuthenticationError
+from .services.luma import LumaService
+from .tasks import PollPolicy, Tasks
+
+__all__ = ["AsyncAPI4GPT"]
+
+DEFAULT_TIMEOUT = 600.0
+DEFAULT_MAX_CONNECTIONS = 100
+
+
+class AsyncAPI4GPT:
+    """The API4GPT client. Use it with ``async with``, or call ``await client.aclose()``.
+
+    ``api_key`` and ``base_url`` default to ``API4GPT_API_KEY`` / ``API4GPT_BASE_URL``.
+    ``timeout`` is the total seconds one call may take, retries and back-off included.
+    A ``session`` you pass is used as is and never closed by the client.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        session: aiohttp.ClientSession | None = None,
+        paths: Mapping[str, str] | None = None,
+    ) -> None:
+        setup_logging_from_env()
+        api_key = api_key if api_key is not None else os.environ.get("API4GPT_API_KEY")
+        if not api_key:
+            raise AuthenticationError(
+                "no API key: pass api_key=... or set API4GPT_API_KEY", status=401
+            )
+        self.base_url = base_url or os.environ.get("API4GPT_BASE_URL") or DEFAULT_BASE_URL
+        self.paths = resolve_paths(paths)
+        self._transport = Transport(
+            api_key=api_key,
+            base_url=self.base_url,
+            timeout=timeout,
+            retry=retry or RetryPolicy(),
+            max_connections=max_connections,
+            session=session,
+        )
+        self.base_url = self._transport.base_url
+        self.tasks = Tasks(self._transport, poll or PollPolicy())
+        self.luma = LumaService(self._transport, self.tasks, self.paths, "luma")
+        self.lumvip = LumaService(self._transport, self.tasks, self.paths, "lumvip")
+
+    @property
+    def timeout(self) -> float:
+        return self._transport.timeout
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._transport.retry
+
+    @property
+    def poll(self) -> PollPolicy:
+        return self.tasks.poll
+
+    def __repr__(self) -> str:
+        return f"<AsyncAPI4GPT base_url={self.base_url!r}>"
+
+    async def download(
+        self, url: str, dest: str | os.PathLike[str], *, timeout: float | None = None
+    ) -> Path:
+        """Save any result URL to ``dest`` (a file, or an existing folder) and return the path.
+
+        The API key is only sent when the URL is on the API's own host.
+        """
+        return await download(self._transport, url, dest, timeout=timeout)
+
+    async def aclose(self) -> None:
+        """Stop polling and close the HTTP session (unless it was passed in)."""
+        await self.tasks.scheduler.aclose()
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> AsyncAPI4GPT:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

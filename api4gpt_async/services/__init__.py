@@ -1,0 +1,1 @@
+"""One module per endpoint family; each is thin: build the request, send it, decode it."""

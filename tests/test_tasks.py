@@ -1,0 +1,291 @@
+"""TaskHandle, the PollScheduler and client.tasks: waiting, watching, batches, cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import anyio
+import pytest
+
+from api4gpt_async import (
+    AsyncAPI4GPT,
+    BadRequestError,
+    PollPolicy,
+    TaskBatchError,
+    TaskFailedError,
+    TaskState,
+    TaskTimeoutError,
+    UnsupportedOperation,
+)
+from api4gpt_async.models.luma import LumaGeneration
+from api4gpt_async.tasks import state_from_text
+from api4gpt_async.testing import Emulator
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_wait_returns_the_typed_result(client: AsyncAPI4GPT, emulator: Emulator) -> None:
+    handle = await client.luma.generate("a cat surfing")
+    assert handle.last is not None and handle.last.state is TaskState.PENDING
+    emulator.advance(60)
+    video = await handle.wait()
+    assert isinstance(video, LumaGeneration)
+    assert video.state == "completed"
+    assert video.video_url is not None and video.video_url.endswith(".mp4")
+    assert handle.last is not None and handle.last.state is TaskState.SUCCEEDED
+
+
+async def test_wait_follows_the_clock(client: AsyncAPI4GPT, emulator: Emulator) -> None:
+    handle = await client.lumvip.generate("a cat surfing")
+    async with anyio.create_task_group() as tg:
+        result: list[LumaGeneration] = []
+
+        async def waiter() -> None:
+            result.append(await handle.wait())
+
+        tg.start_soon(waiter)
+        await _until(lambda: emulator.count("lumvip.task") >= 3)  # it polls, the job is not done
+        assert not result
+        emulator.advance(60)
+    assert result[0].id == handle.id
+
+
+async def test_watch_yields_each_change_then_ends(client: AsyncAPI4GPT, emulator: Emulator) -> None:
+    handle = await client.luma.generate("a cat surfing")
+    states = []
+    async for snap in handle.watch():
+        states.append(snap.state)
+        emulator.advance(7)  # t=7: dreaming, t=14: completed (jobs take 12 s)
+    assert states == [TaskState.PENDING, TaskState.RUNNING, TaskState.SUCCEEDED]
+
+
+async def test_wait_timeout_leaves_the_handle_usable(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    handle = await client.luma.generate("a slow one")
+    with pytest.raises(TaskTimeoutError) as info:
+        await handle.wait(timeout=0.05)
+    assert info.value.snapshot is not None
+    assert not info.value.snapshot.state.terminal
+    assert client.tasks.scheduler.waiting == 0  # nothing left polling
+    emulator.advance(60)
+    assert (await handle.wait()).state == "completed"
+
+
+async def test_failed_job_raises_with_reason(client: AsyncAPI4GPT, emulator: Emulator) -> None:
+    handle = await client.luma.generate("please fail")
+    emulator.advance(60)
+    with pytest.raises(TaskFailedError) as info:
+        await handle.wait()
+    assert info.value.reason is not None and "emulated failure" in info.value.reason
+    assert info.value.snapshot.state is TaskState.FAILED
+
+
+async def test_transient_poll_errors_never_fail_the_wait(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    handle = await client.luma.generate("a fox")
+    emulator.advance(60)
+    emulator.fail("luma.task", status=503, times=7)  # more than one call's retries
+    emulator.fail("luma.task", drop=True, times=1)
+    assert (await handle.wait()).state == "completed"
+    assert emulator.count("luma.task") == 9
+
+
+async def test_a_permanent_poll_error_fails_the_wait(client: AsyncAPI4GPT) -> None:
+    with pytest.raises(BadRequestError) as info:
+        await client.luma.task("no-such-id").wait()
+    assert info.value.code == "task_not_exist"
+
+
+async def test_cancelling_a_waiter_stops_polling_at_once(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    handle = await client.luma.generate("never finishes")
+    with anyio.move_on_after(0.05):
+        await handle.wait()
+    scheduler = client.tasks.scheduler
+    assert scheduler.waiting == 0
+    await asyncio.sleep(0)  # let the driver see its cancellation
+    assert scheduler._driver is None
+    # A request already on the wire may still arrive; after that, silence. (Polling every few
+    # milliseconds would send several more requests within this window.)
+    await asyncio.sleep(0.02)
+    polls = emulator.count("luma.task")
+    await asyncio.sleep(0.05)
+    assert emulator.count("luma.task") == polls
+    assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("api4gpt_async")]
+
+
+async def test_closing_the_client_fails_waiters_instead_of_hanging(emulator: Emulator) -> None:
+    client = AsyncAPI4GPT(
+        api_key=emulator.api_key, base_url=emulator.base_url, poll=PollPolicy(initial_delay=0.001)
+    )
+    handle = await client.luma.generate("x")
+    async with anyio.create_task_group() as tg:
+        errors: list[BaseException] = []
+
+        async def waiter() -> None:
+            try:
+                await handle.wait()
+            except Exception as exc:
+                errors.append(exc)
+
+        tg.start_soon(waiter)
+        await _until(lambda: client.tasks.scheduler.waiting == 1)
+        await client.aclose()
+    assert errors and "closed" in str(errors[0])
+
+
+async def test_resume_from_ref_in_a_new_client(client: AsyncAPI4GPT, emulator: Emulator) -> None:
+    handle = await client.lumvip.generate("a cat surfing")
+    saved = json.dumps(handle.ref)
+    emulator.advance(60)
+    async with AsyncAPI4GPT(api_key=emulator.api_key, base_url=emulator.base_url) as other:
+        again = other.tasks.resume(saved)
+        assert (again.kind, again.id) == ("lumvip", handle.id)
+        assert (await again.wait()).id == handle.id
+        same = other.lumvip.task(handle.id)
+        assert (await same.refresh()).state is TaskState.SUCCEEDED
+
+
+def test_resume_rejects_unknown_kinds() -> None:
+    client = AsyncAPI4GPT(api_key="k")
+    with pytest.raises(ValueError, match="unknown task kind"):
+        client.tasks.resume({"kind": "nope", "id": "1"})
+    with pytest.raises(ValueError, match="not a task ref"):
+        client.tasks.resume({"id": "1"})
+
+
+async def test_luma_has_no_remote_cancel(client: AsyncAPI4GPT) -> None:
+    handle = await client.luma.generate("x")
+    with pytest.raises(UnsupportedOperation):
+        await handle.cancel()
+
+
+async def test_as_completed_keeps_every_outcome(client: AsyncAPI4GPT, emulator: Emulator) -> None:
+    handles = [await client.luma.generate(p) for p in ("one", "two fail", "three")]
+    emulator.advance(60)
+    outcomes = [o async for o in client.tasks.as_completed(handles, concurrency=2)]
+    assert sorted(o.index for o in outcomes) == [0, 1, 2]
+    by_index = {o.index: o for o in outcomes}
+    assert by_index[0].ok and by_index[2].ok
+    assert isinstance(by_index[1].error, TaskFailedError)
+    assert by_index[0].result is not None and by_index[0].result.id == handles[0].id
+
+
+async def test_as_completed_respects_concurrency(client: AsyncAPI4GPT, emulator: Emulator) -> None:
+    handles = [await client.luma.generate(f"job {i}") for i in range(4)]
+    emulator.advance(60)
+    seen = []
+    async for _ in client.tasks.as_completed(handles, concurrency=1):
+        seen.append(client.tasks.scheduler.waiting)
+    assert max(seen) <= 1
+
+
+async def test_as_completed_times_out_the_rest_without_losing_them(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    done = await client.luma.generate("done")
+    emulator.advance(60)
+    slow = await client.luma.generate("slow")  # submitted after the clock moved: still pending
+    outcomes = [o async for o in client.tasks.as_completed([done, slow], timeout=0.1)]
+    assert [o.ok for o in sorted(outcomes, key=lambda o: o.index)] == [True, False]
+    assert isinstance(outcomes[-1].error, TaskTimeoutError)
+    assert client.tasks.scheduler.waiting == 0
+
+
+async def test_gather_orders_results_and_reports_failures(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    handles = [await client.lumvip.generate(p) for p in ("a", "b fail", "c")]
+    emulator.advance(60)
+    results = await client.tasks.gather(handles, return_exceptions=True)
+    assert [getattr(r, "id", None) for r in results] == [handles[0].id, None, handles[2].id]
+    assert isinstance(results[1], TaskFailedError)
+    with pytest.raises(TaskBatchError) as info:
+        await client.tasks.gather(handles)
+    assert [o.ok for o in info.value.outcomes] == [True, False, True]
+    assert len(info.value.errors) == 1
+
+
+async def test_many_handles_share_batched_ticks(client: AsyncAPI4GPT, emulator: Emulator) -> None:
+    handles = [await client.luma.generate(f"job {i}") for i in range(50)]
+    emulator.advance(60)
+    results = await client.tasks.gather(handles, concurrency=20)
+    assert len(results) == 50
+    assert emulator.count("luma.task") == 50  # one query per job: none repeated, none lost
+
+
+async def test_duplicate_handles_of_one_job_share_polls(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    handle = await client.luma.generate("x")
+    twins = [client.luma.task(handle.id) for _ in range(5)]
+    emulator.advance(60)
+    await client.tasks.gather(twins)
+    assert emulator.count("luma.task") == 1
+
+
+# -- policy and state arithmetic ------------------------------------------------------------------
+
+
+def test_poll_policy_defaults_and_growth() -> None:
+    policy = PollPolicy()
+    assert (policy.initial_delay, policy.multiplier, policy.max_delay) == (2.0, 1.5, 15.0)
+    assert (policy.jitter, policy.timeout) == (0.2, 1800.0)
+    exact = PollPolicy(jitter=0)
+    delays = [exact.next_delay(None)]
+    for _ in range(8):
+        delays.append(exact.next_delay(delays[-1]))
+    assert delays[:4] == [2.0, 3.0, 4.5, 6.75]
+    assert delays[-1] == 15.0
+
+
+def test_poll_policy_honours_estimates_within_bounds() -> None:
+    exact = PollPolicy(jitter=0)
+    assert exact.next_delay(3.0, eta_seconds=9) == 9
+    assert exact.next_delay(3.0, eta_seconds=600) == 15.0
+    assert exact.next_delay(3.0, eta_seconds=0.1) == 2.0
+
+
+def test_poll_policy_jitter_stays_within_twenty_percent() -> None:
+    policy = PollPolicy()
+    samples = [policy.next_delay(None) for _ in range(500)]
+    assert min(samples) >= 1.6 and max(samples) <= 2.4
+    assert max(samples) - min(samples) > 0.4
+
+
+@pytest.mark.parametrize(
+    ("word", "state"),
+    [
+        ("queued", TaskState.PENDING),
+        ("NOT_START", TaskState.PENDING),
+        ("submitted", TaskState.PENDING),
+        ("dreaming", TaskState.RUNNING),
+        ("IN_PROGRESS", TaskState.RUNNING),
+        ("streaming", TaskState.RUNNING),
+        ("completed", TaskState.SUCCEEDED),
+        ("SUCCESS", TaskState.SUCCEEDED),
+        ("FAILURE", TaskState.FAILED),
+        ("canceled", TaskState.CANCELLED),
+    ],
+)
+def test_state_words(word: str, state: TaskState) -> None:
+    assert state_from_text(word, kind="test") is state
+
+
+def test_unknown_state_is_running_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    assert state_from_text("teleporting", kind="test-unknown") is TaskState.RUNNING
+    assert state_from_text("teleporting", kind="test-unknown") is TaskState.RUNNING
+    assert [r.getMessage() for r in caplog.records].count(
+        "unknown test-unknown task state 'teleporting', treated as running"
+    ) == 1
+
+
+async def _until(condition: object, *, limit: float = 5.0) -> None:
+    """Yield to the loop until ``condition()`` holds (event-driven: no fixed sleeps)."""
+    with anyio.fail_after(limit):
+        while not condition():  # type: ignore[operator]
+            await asyncio.sleep(0.001)
