@@ -11,7 +11,7 @@ import json
 import logging
 import platform
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Literal
 
 import aiohttp
@@ -33,7 +33,7 @@ from .errors import (
     request_id_from,
 )
 
-__all__ = ["FormFile", "Reply", "Transport", "normalize_base_url"]
+__all__ = ["ByteStream", "FormFile", "Reply", "Transport", "normalize_base_url"]
 
 logger = logging.getLogger("api4gpt_async")
 
@@ -64,6 +64,30 @@ class Reply:
     data: Any
     request_id: str | None
     headers: Mapping[str, str]
+
+
+class ByteStream:
+    """An open streamed answer: its raw body chunks, and ``aclose`` to release it."""
+
+    def __init__(
+        self, response: aiohttp.ClientResponse, exit_stack: AsyncExitStack, what: str
+    ) -> None:
+        self._response = response
+        self._exit_stack = exit_stack
+        self._what = what
+        self.headers: Mapping[str, str] = response.headers
+        self.request_id = request_id_from(response.headers)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """Body chunks as they arrive (any size); network failures become our errors."""
+        try:
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise map_client_error(exc, billable=False, what=f"reading {self._what}") from exc
+
+    async def aclose(self) -> None:
+        await self._exit_stack.aclose()
 
 
 def normalize_base_url(url: str) -> str:
@@ -270,6 +294,37 @@ class Transport:
         return None
 
     # -- streams -----------------------------------------------------------------------------
+
+    async def open_stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        billable: bool = False,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ByteStream:
+        """Like ``stream`` but returns the open body for the caller to iterate and close.
+
+        Errors before the body starts (401, 429, 5xx…) are raised here, as ``request`` would.
+        """
+        exit_stack = AsyncExitStack()
+        try:
+            response = await exit_stack.enter_async_context(
+                self.stream(
+                    method,
+                    path,
+                    json_body=json_body,
+                    billable=billable,
+                    timeout=timeout,
+                    headers={"Accept": "text/event-stream", **(headers or {})},
+                )  # fmt: skip
+            )
+        except BaseException:
+            await exit_stack.aclose()
+            raise
+        return ByteStream(response, exit_stack, f"{method} {path}")
 
     @asynccontextmanager
     async def stream(

@@ -312,3 +312,21 @@ def error_from_envelope(body: Mapping[str, Any], headers: Mapping[str, str] | No
     message, code, _ = _describe_body(body, b"")
     message = message or f"request failed with code {code!r}"
     return APIError(message, request_id=request_id_from(headers, message), code=code, body=body)
+
+
+def error_from_event(payload: Any, request_id: str | None) -> APIError:
+    """An error event inside a stream: an ``APIStatusError`` when it names a status."""
+    message, code, type_ = _describe_body(payload, b"")
+    message = message or "the stream reported an error"
+    request_id = request_id or request_id_from(None, message)
+    inner = payload.get("error") if isinstance(payload, Mapping) else None
+    status: Any = None
+    for source in (inner, payload):
+        if isinstance(source, Mapping):
+            status = source.get("status") or source.get("status_code") or status
+    if isinstance(status, int) and 400 <= status <= 599:
+        cls = _STATUS_CLASSES.get(status) or (ServerError if status >= 500 else APIStatusError)
+        return cls(
+            message, status=status, request_id=request_id, code=code, type=type_, body=payload
+        )
+    return APIError(message, request_id=request_id, code=code, body=payload)
