@@ -1,0 +1,19 @@
+"""The ``api4gpt`` command. Built on the public API only; needs the ``cli`` extra."""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        from ._app import app
+    except ImportError as exc:  # rich / typer are optional
+        sys.stderr.write(
+            f"the api4gpt command needs the 'cli' extra ({exc.name} is missing):\n"
+            "    pip install 'api4gpt-async[cli]'\n"
+        )
+        raise SystemExit(2) from None
+    app(args=argv, prog_name="api4gpt")

@@ -1,0 +1,158 @@
+"""Command definitions. Each command is a thin async function run with ``asyncio.run``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import attrs
+import typer
+from rich.console import Console
+
+from .. import API4GPTError, AsyncAPI4GPT
+from .._convert import unstructure
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="API4GPT from the command line. Try `api4gpt demo`: it needs no key and no network.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+luma_app = typer.Typer(help="Luma video jobs.", no_args_is_help=True)
+task_app = typer.Typer(help="Look up any job by kind and id.", no_args_is_help=True)
+app.add_typer(luma_app, name="luma")
+app.add_typer(task_app, name="task")
+
+console = Console()
+err_console = Console(stderr=True)
+
+BaseUrl = Annotated[
+    str | None,
+    typer.Option("--base-url", envvar="API4GPT_BASE_URL", help="API root (default: API4GPT)."),
+]
+ApiKey = Annotated[
+    str | None,
+    typer.Option("--api-key", envvar="API4GPT_API_KEY", help="API key.", show_default=False),
+]
+
+
+def _run(make: Callable[[], Awaitable[T]]) -> T:
+    """Run one command's coroutine; our errors become a one-line message and exit code 1."""
+    try:
+        return asyncio.run(make())  # type: ignore[arg-type]
+    except API4GPTError as exc:
+        err_console.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
+        raise typer.Exit(1) from None
+
+
+def _client(api_key: str | None, base_url: str | None) -> AsyncAPI4GPT:
+    return AsyncAPI4GPT(api_key=api_key, base_url=base_url)
+
+
+def _print_json(value: Any) -> None:
+    data = unstructure(value) if attrs.has(type(value)) else value
+    console.print_json(json.dumps(data, default=str, ensure_ascii=False))
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the downloaded videos.")] = Path(
+        "api4gpt-demo"
+    ),
+    jobs: Annotated[int, typer.Option(min=1, max=50, help="How many videos to generate.")] = 4,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="Run against this server instead of the emulator."),
+    ] = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Generate several Luma videos at once, live, against the built-in emulator."""
+    from ._demo import run_demo
+
+    _run(lambda: run_demo(out=out, jobs=jobs, base_url=base_url, api_key=api_key, console=console))
+
+
+@app.command()
+def emulator(
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free one).")] = 8080,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    time_scale: Annotated[float, typer.Option(help="Emulated seconds per real second.")] = 1.0,
+    api_key: Annotated[str, typer.Option(help="The key clients must send.")] = "sk-emulator",
+) -> None:
+    """Serve the API4GPT emulator until interrupted (for your own tests and tools)."""
+    from ..testing import Emulator
+
+    async def serve() -> None:
+        emu = Emulator(api_key=api_key, time_scale=time_scale, host=host, port=port)
+        await emu.start()
+        console.print(f"API4GPT emulator on [bold]{emu.base_url}[/bold] (Ctrl-C to stop)")
+        console.print(f"  export API4GPT_BASE_URL={emu.base_url} API4GPT_API_KEY=<its key>")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await emu.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        _run(serve)
+
+
+@luma_app.command("generate")
+def luma_generate(
+    prompt: str,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for the video.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Save the video here (implies --wait).")] = None,
+    vip: Annotated[bool, typer.Option("--vip", help="Use the lumvip flavour.")] = False,
+    aspect_ratio: Annotated[str | None, typer.Option(help="e.g. 16:9, 9:16, 1:1.")] = None,
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Submit a Luma video job; print its id and ref (and wait / download if asked)."""
+
+    async def go() -> None:
+        async with _client(api_key, base_url) as client:
+            service = client.lumvip if vip else client.luma
+            handle = await service.generate(prompt, aspect_ratio=aspect_ratio)
+            console.print(f"submitted {handle.kind} job [bold]{handle.id}[/bold]")
+            console.print(f"ref: {json.dumps(handle.ref)}")
+            if wait or out is not None:
+                with console.status("waiting for the video…"):
+                    video = await handle.wait()
+                console.print(f"done: {video.video_url}")
+                if out is not None:
+                    path = await handle.download(out)
+                    console.print(f"saved {path} ({path.stat().st_size} bytes)")
+
+    _run(go)
+
+
+@task_app.command("get")
+def task_get(
+    kind: Annotated[str, typer.Argument(help="Task family, e.g. luma or lumvip.")],
+    task_id: Annotated[str, typer.Argument(metavar="ID")],
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Print a job's current state and raw status."""
+
+    async def go() -> None:
+        async with _client(api_key, base_url) as client:
+            try:
+                handle = client.tasks.resume({"kind": kind, "id": task_id})
+            except ValueError as exc:
+                err_console.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(2) from None
+            snap = await handle.refresh()
+            console.print(
+                f"{snap.kind} {snap.id}: [bold]{snap.state.value}[/bold]"
+                + (f" (eta {snap.eta_seconds:g}s)" if snap.eta_seconds else "")
+                + (f" — {snap.failure_reason}" if snap.failure_reason else "")
+            )
+            _print_json(snap.raw)
+
+    _run(go)

@@ -1,0 +1,85 @@
+"""The ``api4gpt`` command, run as a user runs it: a separate process."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+from api4gpt_async.testing import Emulator
+
+pytestmark = pytest.mark.anyio
+
+SECRET = "sk-cli-secret-0123456789"
+
+
+@pytest.fixture
+async def instant_emulator() -> AsyncIterator[Emulator]:
+    """Jobs that are finished when submitted, so the CLI never has to poll."""
+    async with Emulator(api_key=SECRET, time_scale=0, luma_duration=0) as emu:
+        yield emu
+
+
+async def _api4gpt(*args: str, emu: Emulator | None = None, key: str = SECRET) -> tuple[int, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("API4GPT_")}
+    if emu is not None:
+        env.update(API4GPT_BASE_URL=emu.base_url, API4GPT_API_KEY=key)
+    env["COLUMNS"] = "200"
+    result = await anyio.run_process(
+        [sys.executable, "-m", "api4gpt_async", *args], env=env, check=False
+    )
+    output = result.stdout.decode() + result.stderr.decode()
+    assert SECRET not in output  # the key is never printed, whatever happens
+    return result.returncode, output
+
+
+async def test_demo_runs_offline_and_saves_videos(tmp_path: Path) -> None:
+    code, output = await _api4gpt("demo", "--out", str(tmp_path), "--jobs", "3")
+    assert code == 0, output
+    videos = sorted(tmp_path.glob("*.mp4"))
+    assert len(videos) == 2  # the third job is asked to fail, and is reported, not fatal
+    assert all(v.read_bytes()[4:8] == b"ftyp" for v in videos)
+    assert "2 of 3 videos saved" in output
+    assert "emulated failure" in output
+
+
+async def test_luma_generate_waits_and_downloads(
+    instant_emulator: Emulator, tmp_path: Path
+) -> None:
+    out = tmp_path / "video.mp4"
+    code, output = await _api4gpt(
+        "luma", "generate", "a cat surfing", "--out", str(out), emu=instant_emulator
+    )
+    assert code == 0, output
+    assert out.read_bytes()[4:8] == b"ftyp"
+    assert instant_emulator.count("luma.generate") == 1
+    assert '"kind": "luma"' in output  # the ref, to resume later
+
+
+async def test_task_get_prints_state_and_status(instant_emulator: Emulator) -> None:
+    code, output = await _api4gpt("luma", "generate", "a cat", "--vip", emu=instant_emulator)
+    assert code == 0, output
+    submit = next(r for r in instant_emulator.requests if r.route == "lumvip.generate")
+    assert submit.json == {"user_prompt": "a cat"}
+    generation_id = output.split("job ")[1].split()[0]
+    code, output = await _api4gpt("task", "get", "lumvip", generation_id, emu=instant_emulator)
+    assert code == 0, output
+    assert "succeeded" in output
+    assert generation_id in output
+
+
+async def test_errors_are_one_line_and_exit_1(instant_emulator: Emulator) -> None:
+    code, output = await _api4gpt("luma", "generate", "x", emu=instant_emulator, key="sk-wrong")
+    assert code == 1
+    assert "AuthenticationError" in output
+    assert "Traceback" not in output
+
+
+async def test_unknown_task_kind_exits_2(instant_emulator: Emulator) -> None:
+    code, output = await _api4gpt("task", "get", "nope", "1", emu=instant_emulator)
+    assert code == 2
+    assert "unknown task kind" in output
