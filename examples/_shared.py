@@ -1,0 +1,27 @@
+"""How every example gets its client: the real service when a key is set, else the emulator.
+
+API4GPT_API_KEY=sk-... python examples/luma_batch.py   # real service (billed)
+python examples/luma_batch.py                          # built-in emulator, offline
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from api4gpt_async import AsyncAPI4GPT, PollPolicy
+from api4gpt_async.testing import Emulator
+
+
+@asynccontextmanager
+async def open_client() -> AsyncIterator[AsyncAPI4GPT]:
+    if os.environ.get("API4GPT_API_KEY"):
+        async with AsyncAPI4GPT() as client:
+            yield client
+        return
+    # The emulator's clock runs 10x fast here, so a twelve-second job takes about one second.
+    async with Emulator(time_scale=10) as emu:
+        poll = PollPolicy(initial_delay=0.1, max_delay=0.3, timeout=60)
+        async with AsyncAPI4GPT(api_key=emu.api_key, base_url=emu.base_url, poll=poll) as client:
+            yield client

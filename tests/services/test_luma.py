@@ -1,0 +1,101 @@
+"""Luma and lumvip: what is sent, how answers of both flavours are read, extend."""
+
+from __future__ import annotations
+
+import pytest
+
+from api4gpt_async import AsyncAPI4GPT, BadRequestError, TaskState
+from api4gpt_async.testing import Emulator
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.mark.parametrize("flavour", ["luma", "lumvip"])
+async def test_generate_sends_exactly_what_was_set(
+    client: AsyncAPI4GPT, emulator: Emulator, flavour: str
+) -> None:
+    service = getattr(client, flavour)
+    handle = await service.generate(
+        "a paper boat", aspect_ratio="1:1", expand_prompt=True, image_url="https://x/first.png"
+    )
+    (request,) = [r for r in emulator.requests if r.route == f"{flavour}.generate"]
+    assert request.method == "POST"
+    assert request.json == {
+        "user_prompt": "a paper boat",
+        "aspect_ratio": "1:1",
+        "expand_prompt": True,
+        "image_url": "https://x/first.png",
+    }
+    assert handle.kind == flavour
+    assert handle.ref == {"kind": flavour, "id": handle.id}
+
+
+@pytest.mark.parametrize(
+    ("flavour", "running_word"), [("luma", "dreaming"), ("lumvip", "processing")]
+)
+async def test_both_flavours_read_alike(
+    client: AsyncAPI4GPT, emulator: Emulator, flavour: str, running_word: str
+) -> None:
+    service = getattr(client, flavour)
+    handle = await service.generate("a paper boat")
+    emulator.advance(5)
+    running = await service.get(handle.id)
+    assert running.state == running_word
+    assert running.estimate_wait_seconds == 7
+    snap = await handle.refresh()
+    assert snap.state is TaskState.RUNNING
+    assert snap.eta_seconds == 7
+    emulator.advance(10)
+    done = await service.get(handle.id)
+    assert done.video is not None
+    assert (done.video.width, done.video.height) == (1360, 752)
+    assert done.request_id  # every model carries the gateway's request id
+
+
+async def test_extend_a_finished_generation(client: AsyncAPI4GPT, emulator: Emulator) -> None:
+    first = await client.lumvip.generate("a paper boat")
+    emulator.advance(60)
+    video = await first.wait()
+    more = await client.lumvip.extend(video, prompt="it sails away", aspect_ratio="16:9")
+    assert more.id != first.id
+    (request,) = [r for r in emulator.requests if r.route == "lumvip.extend"]
+    assert request.json == {
+        "video_url": video.video_url,
+        "user_prompt": "it sails away",
+        "aspect_ratio": "16:9",
+    }
+    emulator.advance(60)
+    assert (await more.wait()).state == "completed"
+
+
+async def test_extend_by_id_looks_the_generation_up(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    first = await client.luma.generate("a paper boat")
+    emulator.advance(60)
+    more = await client.luma.extend(first.id)
+    assert more.id != first.id
+    assert emulator.count("luma.task") == 1  # the look-up
+    assert emulator.count("luma.extend") == 1
+
+
+async def test_extend_refuses_an_unfinished_generation(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    first = await client.luma.generate("a paper boat")
+    with pytest.raises(ValueError, match="no video yet"):
+        await client.luma.extend(first.id)
+    assert emulator.count("luma.extend") == 0
+
+
+async def test_service_validation_errors_are_bad_requests(client: AsyncAPI4GPT) -> None:
+    with pytest.raises(BadRequestError) as info:
+        await client.luma.generate("")
+    assert info.value.code == "invalid_request"
+
+
+async def test_flavours_keep_their_own_ids(client: AsyncAPI4GPT) -> None:
+    handle = await client.lumvip.generate("a paper boat")
+    with pytest.raises(BadRequestError) as info:
+        await client.luma.get(handle.id)
+    assert info.value.code == "task_not_exist"
