@@ -1,0 +1,19 @@
+"""An in-process fake of the API4GPT service, for tests, examples and offline demos.
+
+```python
+from api4gpt_async.testing import Emulator
+
+async with Emulator(time_scale=0) as emu:  # serves http://127.0.0.1:<random port>
+    ...  # point a client at emu.base_url with emu.api_key
+    emu.advance(15)  # move the task clock: jobs progress without sleeping
+    assert emu.count("luma.generate") == 1
+```
+
+See :class:`Emulator` for the clock, authentication, fault injection (:meth:`Emulator.fail`,
+:meth:`Emulator.rate_limit`, :meth:`Emulator.delay`) and the request log
+(:attr:`Emulator.requests`, :class:`RecordedRequest`).
+"""
+
+from ._emulator import Emulator, Fault, RecordedRequest
+
+__all__ = ["Emulator", "Fault", "RecordedRequest"]

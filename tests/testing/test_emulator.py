@@ -1,0 +1,858 @@
+"""The emulator, driven with a raw ``aiohttp.ClientSession`` (no SDK client involved)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import anyio
+import attrs
+import pytest
+from aiohttp import web
+
+import api4gpt_async.testing
+from api4gpt_async.testing import Emulator, Fault, RecordedRequest, _emulator
+from api4gpt_async.testing._luma import lifecycle
+from api4gpt_async.testing._media import mp4_bytes
+
+RID = "X-Oneapi-Request-Id"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"  # aiohttp is asyncio-only
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[Emulator]:
+    async with Emulator(time_scale=0) as emu:
+        yield emu
+
+
+@pytest.fixture
+async def http(emu: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
+    """A session that sends the emulator's key."""
+    headers = {"Authorization": f"Bearer {emu.api_key}"}
+    async with aiohttp.ClientSession(emu.base_url, headers=headers) as session:
+        yield session
+
+
+@pytest.fixture
+async def anon(emu: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
+    """A session that sends no key."""
+    async with aiohttp.ClientSession(emu.base_url) as session:
+        yield session
+
+
+async def call(
+    session: aiohttp.ClientSession, method: str, path: str, **kwargs: Any
+) -> tuple[int, Any, aiohttp.ClientResponse]:
+    """Send a request; return the status, the decoded body (JSON if possible) and the response."""
+    async with session.request(method, path, **kwargs) as response:
+        raw = await response.read()
+        body: Any = raw
+        if response.content_type == "application/json":
+            body = await response.json()
+        elif response.content_type.startswith("text/"):
+            body = raw.decode()
+        return response.status, body, response
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+def test_public_names() -> None:
+    assert api4gpt_async.testing.__all__ == ["Emulator", "Fault", "RecordedRequest"]
+
+
+@pytest.mark.anyio
+async def test_start_stop_and_base_url() -> None:
+    emu = Emulator()
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = emu.base_url
+    assert not emu.running
+    await emu.start()
+    try:
+        assert repr(emu) == f"<Emulator {emu.base_url}>"
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", emu.base_url)
+        assert emu.api_key == "sk-emulator"
+        base_url = emu.base_url
+        async with aiohttp.ClientSession() as session:
+            status, _, _ = await call(session, "GET", f"{base_url}/files/a.mp4")
+            assert status == 200
+            with pytest.raises(RuntimeError, match="already running"):
+                await emu.start()
+            await emu.stop()
+            assert not emu.running
+            await emu.stop()  # idempotent
+            with pytest.raises(aiohttp.ClientConnectionError):
+                await call(session, "GET", f"{base_url}/files/a.mp4")
+            with pytest.raises(RuntimeError, match="not running"):
+                _ = emu.base_url
+    finally:
+        await emu.stop()
+
+
+@pytest.mark.anyio
+async def test_can_restart_and_keeps_tasks() -> None:
+    emu = Emulator(time_scale=0)
+    async with emu, aiohttp.ClientSession(headers={"Authorization": "Bearer sk-emulator"}) as s:
+        _, created, _ = await call(
+            s, "POST", f"{emu.base_url}/luma/generations", json={"user_prompt": "a"}
+        )
+    async with emu, aiohttp.ClientSession(headers={"Authorization": "Bearer sk-emulator"}) as s:
+        status, body, _ = await call(
+            s, "GET", f"{emu.base_url}/luma/task", params={"id": created["data"]["id"]}
+        )
+    assert status == 200
+    assert body["data"]["id"] == created["data"]["id"]
+
+
+@pytest.mark.anyio
+async def test_serve_forever_serves_until_cancelled() -> None:
+    emu = Emulator()
+    task = asyncio.create_task(emu.serve_forever())
+    with anyio.fail_after(5):
+        while not emu.running:
+            await asyncio.sleep(0)
+    async with aiohttp.ClientSession() as session:
+        status, _, _ = await call(session, "GET", emu.file_url("x.png"))
+    assert status == 200
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not emu.running
+
+
+def test_constructor_validates_its_arguments() -> None:
+    with pytest.raises(ValueError, match="api_key"):
+        Emulator(api_key="sk-")
+    with pytest.raises(ValueError, match="time_scale"):
+        Emulator(time_scale=-1)
+    with pytest.raises(ValueError, match="luma_duration"):
+        Emulator(luma_duration=-1)
+
+
+def test_repr_does_not_show_the_key() -> None:
+    emu = Emulator(api_key="sk-very-secret-key")
+    assert "secret" not in repr(emu)
+    assert "stopped" in repr(emu)
+
+
+# --------------------------------------------------------------------------- clock
+
+
+def test_frozen_clock_moves_only_with_advance() -> None:
+    emu = Emulator(time_scale=0)
+    assert emu.now == 0
+    emu.advance(2.5)
+    emu.advance(0.5)
+    assert emu.now == 3.0
+    with pytest.raises(ValueError, match="backwards"):
+        emu.advance(-1)
+    assert emu.timestamp() == "2024-07-05T14:28:29.000000Z"
+
+
+def test_changing_time_scale_keeps_the_clock_continuous() -> None:
+    emu = Emulator(time_scale=1e9)
+    emu.time_scale = 0
+    frozen = emu.now
+    assert frozen > 0  # a billion emulator seconds per real second ran for a moment
+    assert emu.now == frozen
+    emu.advance(1)
+    assert emu.now == frozen + 1
+    with pytest.raises(ValueError, match="time_scale"):
+        emu.time_scale = -1
+
+
+@pytest.mark.anyio
+async def test_real_time_scale_drives_lifecycles() -> None:
+    # At 1e9 emulator seconds per real second, any round trip outlasts luma_duration.
+    async with (
+        Emulator(time_scale=1e9) as emu,
+        aiohttp.ClientSession(emu.base_url, headers={"Authorization": "Bearer sk-emulator"}) as s,
+    ):
+        _, created, _ = await call(s, "POST", "/luma/generations", json={"user_prompt": "a"})
+        _, body, _ = await call(s, "GET", "/luma/task", params={"id": created["data"]["id"]})
+    assert body["data"]["state"] == "completed"
+
+
+# --------------------------------------------------------------------------- auth
+
+
+@pytest.mark.anyio
+async def test_missing_key_is_a_401_with_the_gateway_body(
+    emu: Emulator, anon: aiohttp.ClientSession
+) -> None:
+    status, body, response = await call(anon, "GET", "/luma/task", params={"id": "x"})
+    rid = response.headers[RID]
+    assert status == 401
+    assert re.fullmatch(r"\d{20,}", rid)
+    assert body == {
+        "error": {
+            "message": f"未提供令牌 (request id: {rid})",
+            "type": "new_api_error",
+            "code": "",
+        }
+    }
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("authorization", ["Bearer sk-wrong", "Bearer emulatorx", "sk-nope"])
+async def test_wrong_key_is_a_401(
+    emu: Emulator, anon: aiohttp.ClientSession, authorization: str
+) -> None:
+    status, body, response = await call(
+        anon,
+        "POST",
+        "/luma/generations",
+        json={"user_prompt": "x"},
+        headers={"Authorization": authorization},
+    )
+    assert status == 401
+    assert body["error"] == {
+        "message": f"无效的令牌 (request id: {response.headers[RID]})",
+        "type": "new_api_error",
+        "code": "",
+    }
+    assert emu.requests[-1].status == 401
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("server_key", "sent"),
+    [
+        ("sk-emulator", "Bearer sk-emulator"),
+        ("sk-emulator", "Bearer emulator"),
+        ("emulator", "Bearer sk-emulator"),
+        ("sk-emulator", "bearer sk-emulator"),
+        ("sk-emulator", "sk-emulator"),  # new-api also takes the bare key
+    ],
+)
+async def test_key_is_accepted_with_or_without_sk(server_key: str, sent: str) -> None:
+    async with Emulator(api_key=server_key) as emu, aiohttp.ClientSession(emu.base_url) as s:
+        status, _, _ = await call(
+            s,
+            "POST",
+            "/luma/generations",
+            json={"user_prompt": "x"},
+            headers={"Authorization": sent},
+        )
+    assert status == 200
+
+
+@pytest.mark.anyio
+async def test_every_answer_has_a_unique_request_id(
+    http: aiohttp.ClientSession, anon: aiohttp.ClientSession
+) -> None:
+    answers = [
+        await call(http, "POST", "/luma/generations", json={"user_prompt": "x"}),
+        await call(http, "GET", "/luma/task", params={"id": "missing"}),
+        await call(http, "GET", "/nowhere"),
+        await call(anon, "GET", "/luma/task"),
+        await call(anon, "GET", "/files/a.mp4"),
+    ]
+    assert [status for status, _, _ in answers] == [200, 400, 404, 401, 200]
+    ids = [response.headers[RID] for _, _, response in answers]
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"\d{20,}", rid) for rid in ids)
+
+
+# --------------------------------------------------------------------------- request log
+
+
+@pytest.mark.anyio
+async def test_request_log_records_and_masks(
+    emu: Emulator, http: aiohttp.ClientSession, anon: aiohttp.ClientSession
+) -> None:
+    emu.advance(7)
+    await call(http, "POST", "/luma/v1/generations", json={"user_prompt": "a cat"})
+    await call(http, "GET", "/luma/v1/task", params={"id": "abc", "x": "1"})
+    await call(anon, "GET", "/luma/task", params={"id": "abc"})
+    await call(http, "GET", "/nowhere")
+
+    first, second, third, fourth = emu.requests
+    assert isinstance(first, RecordedRequest)
+    assert (first.method, first.path, first.route, first.status) == (
+        "POST",
+        "/luma/v1/generations",
+        "luma.generate",
+        200,
+    )
+    assert first.json == {"user_prompt": "a cat"}
+    assert first.body == b'{"user_prompt": "a cat"}'
+    assert first.at == 7.0
+    assert first.headers["Authorization"] == "Bearer sk-e***"
+    assert "sk-emulator" not in repr(emu.requests)
+    assert (second.route, second.query, second.status, second.json) == (
+        "luma.task",
+        {"id": "abc", "x": "1"},
+        400,
+        None,
+    )
+    assert (third.route, third.status) == ("lumvip.task", 401)
+    assert "Authorization" not in third.headers
+    assert (fourth.route, fourth.path, fourth.status) == (None, "/nowhere", 404)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        first.status = 500  # type: ignore[misc]
+
+    assert emu.count("luma.task") == 1
+    assert emu.count("lumvip.task") == 1
+    assert emu.count("/luma/task") == 1
+    assert emu.count("/nowhere") == 1
+    assert emu.count("luma.generate") == 1
+    assert emu.count("lumvip.generate") == 0
+    emu.clear_requests()
+    assert emu.requests == []
+    assert emu.count("luma.task") == 0
+
+
+@pytest.mark.anyio
+async def test_unknown_paths_and_methods_are_openai_style_404s(
+    http: aiohttp.ClientSession,
+) -> None:
+    status, body, _ = await call(http, "GET", "/x")
+    assert status == 404
+    assert body == {
+        "error": {"message": "Invalid URL (GET /x)", "type": "invalid_request_error", "code": ""}
+    }
+    status, body, _ = await call(http, "GET", "/luma/generations")  # POST-only route
+    assert status == 404
+    assert body["error"]["message"] == "Invalid URL (GET /luma/generations)"
+
+
+# --------------------------------------------------------------------------- Luma
+
+
+@pytest.mark.anyio
+async def test_lumvip_wraps_answers_and_luma_does_not(http: aiohttp.ClientSession) -> None:
+    status, wrapped, _ = await call(
+        http, "POST", "/luma/generations", json={"user_prompt": "a boat", "aspect_ratio": "9:16"}
+    )
+    assert status == 200
+    assert wrapped["code"] == "success"
+    assert wrapped["message"] == ""
+    generation = wrapped["data"]
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", generation["id"]
+    )
+    assert generation == {
+        "id": generation["id"],
+        "prompt": "a boat",
+        "state": "pending",
+        "created_at": "2024-07-05T14:28:26.000000Z",
+        "video": None,
+        "liked": None,
+        "estimate_wait_seconds": 12,
+        "aspect_ratio": "9:16",
+        "failure_reason": None,
+    }
+
+    status, raw, _ = await call(http, "POST", "/luma/v1/generations", json={"user_prompt": "b"})
+    assert status == 200
+    assert "code" not in raw
+    assert raw["prompt"] == "b"
+    assert raw["state"] == "pending"
+    assert raw["aspect_ratio"] == "16:9"
+    assert raw["thumbnail"] is None
+    assert raw["id"] != generation["id"]
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "duration", "expected"),
+    [
+        (0.0, 12.0, ("pending", 12)),
+        (1.999, 12.0, ("pending", 11)),
+        (2.0, 12.0, ("running", 10)),
+        (0.1 + 0.2 + 11.4, 12.0, ("running", 1)),  # float noise does not add a second
+        (11.9999999999, 12.0, ("running", 1)),
+        (12.0, 12.0, ("done", None)),
+        (99.0, 12.0, ("done", None)),
+        (0.0, 0.0, ("done", None)),  # luma_duration=0: done at once
+        (1.0, 1.5, ("pending", 1)),
+    ],
+)
+def test_lifecycle_timing(
+    elapsed: float, duration: float, expected: tuple[str, int | None]
+) -> None:
+    assert lifecycle(elapsed, duration) == expected
+
+
+async def _state(http: aiohttp.ClientSession, path: str, gid: str) -> dict[str, Any]:
+    status, body, _ = await call(http, "GET", path, params={"id": gid})
+    assert status == 200
+    return body["data"] if "code" in body else body  # type: ignore[no-any-return]
+
+
+@pytest.mark.anyio
+async def test_lumvip_lifecycle_follows_the_clock(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    _, created, _ = await call(http, "POST", "/luma/generations", json={"user_prompt": "x"})
+    gid = created["data"]["id"]
+
+    now = await _state(http, "/luma/task", gid)
+    assert (now["state"], now["estimate_wait_seconds"], now["video"]) == ("pending", 12, None)
+    emu.advance(1.9)
+    assert (await _state(http, "/luma/task", gid))["state"] == "pending"
+    emu.advance(0.1)
+    now = await _state(http, "/luma/task", gid)
+    assert (now["state"], now["estimate_wait_seconds"]) == ("processing", 10)
+    emu.advance(9.5)
+    now = await _state(http, "/luma/task", gid)
+    assert (now["state"], now["estimate_wait_seconds"]) == ("processing", 1)
+    emu.advance(0.5)
+    now = await _state(http, "/luma/task", gid)
+    assert now["state"] == "completed"
+    assert now["estimate_wait_seconds"] is None
+    assert now["failure_reason"] is None
+    assert now["video"] == {
+        "url": f"{emu.base_url}/files/{gid}.mp4",
+        "width": 1360,
+        "height": 752,
+        "thumbnail": None,
+    }
+    assert "thumbnail" not in now  # only the raw luma flavour adds it
+
+
+@pytest.mark.anyio
+async def test_luma_lifecycle_says_dreaming_and_adds_raw_fields(
+    emu: Emulator, http: aiohttp.ClientSession, anon: aiohttp.ClientSession
+) -> None:
+    _, created, _ = await call(http, "POST", "/luma/v1/generations", json={"user_prompt": "x"})
+    gid = created["id"]
+    emu.advance(5)
+    assert (await _state(http, "/luma/v1/task", gid))["state"] == "dreaming"
+    emu.advance(7)
+    done = await _state(http, "/luma/v1/task", gid)
+    video_url = f"{emu.base_url}/files/{gid}.mp4"
+    assert done["state"] == "completed"
+    assert done["video"]["url"] == video_url
+    assert done["video"]["download_url"] == video_url
+    assert done["thumbnail"] == {
+        "url": f"{emu.base_url}/files/{gid}.jpg",
+        "width": 1360,
+        "height": 752,
+    }
+    status, data, response = await call(anon, "GET", done["video"]["url"])
+    assert status == 200
+    assert response.content_type == "video/mp4"
+    assert data == mp4_bytes()
+
+
+@pytest.mark.anyio
+async def test_luma_duration_sets_the_time_to_completion(http: aiohttp.ClientSession) -> None:
+    async with (
+        Emulator(time_scale=0, luma_duration=30) as emu,
+        aiohttp.ClientSession(emu.base_url, headers={"Authorization": "Bearer sk-emulator"}) as s,
+    ):
+        _, created, _ = await call(s, "POST", "/luma/generations", json={"user_prompt": "x"})
+        assert created["data"]["estimate_wait_seconds"] == 30
+        emu.advance(29.9)
+        assert (await _state(s, "/luma/task", created["data"]["id"]))["state"] == "processing"
+        emu.advance(0.1)
+        assert (await _state(s, "/luma/task", created["data"]["id"]))["state"] == "completed"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("path", "task"),
+    [("/luma/generations", "/luma/task"), ("/luma/v1/generations", "/luma/v1/task")],
+)
+async def test_a_fail_prompt_ends_failed(
+    emu: Emulator, http: aiohttp.ClientSession, path: str, task: str
+) -> None:
+    _, created, _ = await call(http, "POST", path, json={"user_prompt": "Please FAIL this one"})
+    gid = created["data"]["id"] if "data" in created else created["id"]
+    emu.advance(12)
+    now = await _state(http, task, gid)
+    assert now["state"] == "failed"
+    assert now["failure_reason"] == "emulated failure: prompt asked for it"
+    assert now["video"] is None
+    assert now["estimate_wait_seconds"] is None
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "user_prompt is required"),
+        ({"user_prompt": "  "}, "user_prompt must not be empty"),
+        ({"user_prompt": 3}, "user_prompt must be a string"),
+        ({"user_prompt": "x", "aspect_ratio": "2:1"}, "aspect_ratio must be one of 16:9, 9:16"),
+        ({"user_prompt": "x", "expand_prompt": "yes"}, "expand_prompt must be a boolean"),
+        ({"user_prompt": "x", "loop": 1}, "loop must be a boolean"),
+        ({"user_prompt": "x", "image_url": 5}, "image_url must be a string"),
+        ({"user_prompt": "x", "duration": [5]}, "duration must be"),
+        (["user_prompt"], "request body must be a JSON object"),
+    ],
+)
+async def test_generate_validates_its_body(
+    http: aiohttp.ClientSession, body: Any, message: str
+) -> None:
+    for path in ("/luma/generations", "/luma/v1/generations"):
+        status, answer, _ = await call(http, "POST", path, json=body)
+        assert status == 400
+        assert answer["code"] == "invalid_request"
+        assert answer["message"].startswith(message)
+        assert answer["data"] is None
+
+
+@pytest.mark.anyio
+async def test_generate_accepts_every_documented_field(http: aiohttp.ClientSession) -> None:
+    body = {
+        "user_prompt": "x",
+        "expand_prompt": True,
+        "aspect_ratio": "21:9",
+        "loop": False,
+        "image_url": "https://example.com/a.png",
+        "image_end_url": "https://example.com/b.png",
+        "notify_hook": "https://example.com/hook",
+        "model_name": "ray-v2",
+        "resolution": "720p",
+        "duration": "5s",
+    }
+    status, answer, _ = await call(http, "POST", "/luma/generations", json=body)
+    assert status == 200
+    assert answer["data"]["aspect_ratio"] == "21:9"
+
+
+@pytest.mark.anyio
+async def test_a_body_that_is_not_json_is_rejected(http: aiohttp.ClientSession) -> None:
+    status, answer, _ = await call(http, "POST", "/luma/generations", data=b"{not json")
+    assert (status, answer["code"]) == (400, "invalid_request")
+
+
+@pytest.mark.anyio
+async def test_extend_needs_a_completed_video_of_the_same_flavour(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    _, parent, _ = await call(
+        http, "POST", "/luma/generations", json={"user_prompt": "a", "aspect_ratio": "1:1"}
+    )
+    _, failing, _ = await call(http, "POST", "/luma/generations", json={"user_prompt": "fail"})
+    parent_url = emu.file_url(f"{parent['data']['id']}.mp4")
+    rejected = {
+        "code": "invalid_request",
+        "message": "video_url must be a completed generation's video",
+        "data": None,
+    }
+
+    for url in (parent_url, "https://cdn.example/other.mp4"):  # pending; unknown
+        status, answer, _ = await call(http, "POST", "/luma/extend", json={"video_url": url})
+        assert (status, answer) == (400, rejected)
+    status, answer, _ = await call(http, "POST", "/luma/extend", json={})
+    assert (status, answer["message"]) == (400, "video_url is required")
+
+    emu.advance(12)
+    failed_url = emu.file_url(f"{failing['data']['id']}.mp4")
+    status, answer, _ = await call(http, "POST", "/luma/extend", json={"video_url": failed_url})
+    assert (status, answer) == (400, rejected)
+    status, answer, _ = await call(http, "POST", "/luma/v1/extend", json={"video_url": parent_url})
+    assert (status, answer) == (400, rejected)  # a lumvip video is unknown to luma
+
+    status, answer, _ = await call(http, "POST", "/luma/extend", json={"video_url": parent_url})
+    assert status == 200
+    child = answer["data"]
+    assert child["id"] != parent["data"]["id"]
+    assert (child["prompt"], child["state"], child["aspect_ratio"]) == ("", "pending", "1:1")
+    assert child["created_at"] == "2024-07-05T14:28:38.000000Z"
+
+    status, answer, _ = await call(
+        http,
+        "POST",
+        "/luma/extend",
+        json={"video_url": parent_url, "user_prompt": "then it rains", "aspect_ratio": "4:3"},
+    )
+    assert status == 200
+    assert (answer["data"]["prompt"], answer["data"]["aspect_ratio"]) == ("then it rains", "4:3")
+    assert (await _state(http, "/luma/task", answer["data"]["id"]))["state"] == "pending"
+
+
+@pytest.mark.anyio
+async def test_unknown_ids_are_task_not_exist(http: aiohttp.ClientSession) -> None:
+    _, created, _ = await call(http, "POST", "/luma/generations", json={"user_prompt": "x"})
+    not_exist = {"code": "task_not_exist", "message": "task_not_exist", "data": None}
+    for path, gid in [
+        ("/luma/task", "no-such-id"),
+        ("/luma/v1/task", created["data"]["id"]),  # ids are per flavour
+    ]:
+        status, answer, _ = await call(http, "GET", path, params={"id": gid})
+        assert (status, answer) == (400, not_exist)
+    status, answer, _ = await call(http, "GET", "/luma/task")
+    assert (status, answer) == (400, not_exist)
+
+
+# --------------------------------------------------------------------------- media files
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("name", "content_type", "magic"),
+    [
+        ("clip.mp4", "video/mp4", b"ftypisom"),
+        ("thumb.jpg", "image/png", b"\x89PNG"),
+        ("image.png", "image/png", b"\x89PNG"),
+        ("song.mp3", "audio/mpeg", b"\xff\xfb"),
+        ("speech.wav", "audio/wav", b"RIFF"),
+    ],
+)
+async def test_files_are_served_without_auth(
+    emu: Emulator, anon: aiohttp.ClientSession, name: str, content_type: str, magic: bytes
+) -> None:
+    status, data, response = await call(anon, "GET", f"/files/{name}")
+    assert status == 200
+    assert response.content_type == content_type
+    assert int(response.headers["Content-Length"]) == len(data) > 0
+    assert magic in data[:12]
+    _, again, _ = await call(anon, "GET", f"/files/other-{name}")
+    assert again == data  # deterministic per extension
+    assert emu.count("files") == 2
+
+
+@pytest.mark.anyio
+async def test_unknown_file_types_are_404(anon: aiohttp.ClientSession) -> None:
+    for name in ("notes.txt", "noextension"):
+        status, body, _ = await call(anon, "GET", f"/files/{name}")
+        assert status == 404
+        assert body["error"]["type"] == "invalid_request_error"
+
+
+# --------------------------------------------------------------------------- faults
+
+
+@pytest.mark.anyio
+async def test_fail_answers_status_and_json_body_then_recovers(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    fault = emu.fail("lumvip.generate", status=503, body={"error": {"message": "busy"}})
+    assert isinstance(fault, Fault)
+    status, body, response = await call(
+        http, "POST", "/luma/generations", json={"user_prompt": "x"}
+    )
+    assert (status, body) == (503, {"error": {"message": "busy"}})
+    assert RID in response.headers
+    assert (fault.hits, fault.remaining, fault.active) == (1, 0, False)
+    assert emu.faults == []
+    status, body, _ = await call(http, "POST", "/luma/generations", json={"user_prompt": "x"})
+    assert (status, body["code"]) == (200, "success")
+    assert [r.status for r in emu.requests] == [503, 200]
+
+
+@pytest.mark.anyio
+async def test_fail_default_bodies_are_new_api_errors(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    expected = {
+        500: "do_request_failed",
+        502: "bad_response_status_code",
+        503: "get_channel_failed",
+        418: "i'm_a_teapot",
+    }
+    for status_code, code in expected.items():
+        emu.fail("luma.task", status=status_code)
+        status, body, response = await call(http, "GET", "/luma/v1/task", params={"id": "x"})
+        assert status == status_code
+        assert body["error"]["type"] == "new_api_error"
+        assert body["error"]["code"] == code
+        assert body["error"]["message"].endswith(f" (request id: {response.headers[RID]})")
+    emu.fail("luma.task")
+    _, body, _ = await call(http, "GET", "/luma/v1/task", params={"id": "x"})
+    assert body["error"]["message"].startswith("do request failed (request id: ")
+
+
+@pytest.mark.anyio
+async def test_fail_can_answer_an_html_page_or_bytes(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    page = "<html><title>502 Bad Gateway</title></html>"
+    emu.fail("/luma/task", status=502, body=page, headers={"Content-Type": "text/html"})
+    status, body, response = await call(http, "GET", "/luma/task", params={"id": "x"})
+    assert (status, body, response.content_type) == (502, page, "text/html")
+
+    emu.fail("/luma/task", status=500, body="oops")
+    status, body, response = await call(http, "GET", "/luma/task", params={"id": "x"})
+    assert (status, body, response.content_type) == (500, "oops", "text/plain")
+
+    emu.fail("/luma/task", status=500, body=b"\x00\x01")
+    status, body, _ = await call(http, "GET", "/luma/task", params={"id": "x"})
+    assert (status, body) == (500, b"\x00\x01")
+
+
+@pytest.mark.anyio
+async def test_fail_times_counts_down_and_none_is_unlimited(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    fault = emu.fail("lumvip.task", status=500, times=2)
+    statuses = [(await call(http, "GET", "/luma/task", params={"id": "x"}))[0] for _ in range(3)]
+    assert statuses == [500, 500, 400]
+    assert fault.hits == 2
+
+    forever = emu.fail("lumvip.task", status=502, times=None)
+    statuses = [(await call(http, "GET", "/luma/task", params={"id": "x"}))[0] for _ in range(4)]
+    assert statuses == [502] * 4
+    assert (forever.remaining, forever.active, emu.faults) == (None, True, [forever])
+    emu.clear_faults()
+    assert (await call(http, "GET", "/luma/task", params={"id": "x"}))[0] == 400
+
+
+@pytest.mark.anyio
+async def test_faults_apply_in_arming_order_and_only_to_their_target(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    emu.fail("luma.task", status=501)
+    emu.fail("/luma/v1/task", status=502)
+    other = (await call(http, "GET", "/luma/task", params={"id": "x"}))[0]
+    first = (await call(http, "GET", "/luma/v1/task", params={"id": "x"}))[0]
+    second = (await call(http, "GET", "/luma/v1/task", params={"id": "x"}))[0]
+    assert (other, first, second) == (400, 501, 502)
+
+
+@pytest.mark.anyio
+async def test_faults_apply_before_authentication(
+    emu: Emulator, anon: aiohttp.ClientSession
+) -> None:
+    emu.fail("/nowhere", status=502)
+    emu.fail("lumvip.task", status=503)
+    assert (await call(anon, "GET", "/luma/task"))[0] == 503
+    assert (await call(anon, "GET", "/nowhere"))[0] == 502
+    assert (await call(anon, "GET", "/luma/task"))[0] == 401
+
+
+def test_fail_validates_its_arguments() -> None:
+    emu = Emulator()
+    with pytest.raises(ValueError, match="times"):
+        emu.fail("luma.task", times=0)
+    with pytest.raises(ValueError, match="status"):
+        emu.fail("luma.task", status=99)
+    with pytest.raises(ValueError, match="delay"):
+        emu.fail("luma.task", delay=-1)
+    with pytest.raises(ValueError, match="target"):
+        emu.fail("")
+    with pytest.raises(TypeError, match="body"):
+        emu.fail("luma.task", body=3.5)
+    with pytest.raises(TypeError):
+        emu.fail("luma.task", body={"x": object()})
+    with pytest.raises(ValueError, match="retry_after"):
+        emu.rate_limit("luma.task", retry_after=-1)
+    assert emu.faults == []
+
+
+@pytest.mark.anyio
+async def test_fail_delay_holds_the_answer_back(emu: Emulator, http: aiohttp.ClientSession) -> None:
+    emu.fail("lumvip.task", status=504, delay=0.05)
+    # The client gives up first: its 10 ms deadline is due before the server's 50 ms delay.
+    with pytest.raises(asyncio.TimeoutError):
+        await call(
+            http, "GET", "/luma/task", params={"id": "x"}, timeout=aiohttp.ClientTimeout(total=0.01)
+        )
+    emu.delay("lumvip.task", 0.05)
+    started = time.monotonic()
+    status, body, _ = await call(http, "GET", "/luma/task", params={"id": "x"})
+    assert time.monotonic() - started >= 0.04
+    assert (status, body["code"]) == (400, "task_not_exist")  # the real answer, late
+
+
+@pytest.mark.anyio
+async def test_stop_does_not_wait_for_delayed_requests(http: aiohttp.ClientSession) -> None:
+    emu = Emulator()
+    await emu.start()
+    fault = emu.fail("files", status=503, delay=60)
+    pending = asyncio.ensure_future(call(http, "GET", emu.file_url("a.mp4")))
+    try:
+        with anyio.fail_after(5):
+            while fault.hits == 0:  # poll until the server has taken it
+                await asyncio.sleep(0.001)
+        with anyio.fail_after(0.9):  # well under the 60 s delay and the shutdown timeout
+            await emu.stop()
+        status, _, _ = await pending
+    finally:
+        pending.cancel()
+        await emu.stop()
+    assert status == 503
+
+
+@pytest.mark.anyio
+async def test_drop_closes_the_connection_without_an_answer(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    emu.fail("luma.generate", drop=True)
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await call(http, "POST", "/luma/v1/generations", json={"user_prompt": "x"})
+    record = emu.requests[-1]
+    assert (record.route, record.status, record.json) == ("luma.generate", 0, {"user_prompt": "x"})
+    status, _, _ = await call(http, "POST", "/luma/v1/generations", json={"user_prompt": "x"})
+    assert status == 200
+
+
+@pytest.mark.anyio
+async def test_dropping_a_get_twice_beats_aiohttps_one_silent_retry(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    emu.fail("luma.task", drop=True)
+    status, _, _ = await call(http, "GET", "/luma/v1/task", params={"id": "x"})
+    assert status == 400  # aiohttp retried the idempotent GET once, transparently
+    assert [r.status for r in emu.requests] == [0, 400]
+
+    emu.fail("luma.task", drop=True, times=2)
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await call(http, "GET", "/luma/v1/task", params={"id": "x"})
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("retry_after", "header"), [(1.0, "1"), (2, "2"), (1.5, "1.5")])
+async def test_rate_limit_answers_429_with_retry_after(
+    emu: Emulator, http: aiohttp.ClientSession, retry_after: float, header: str
+) -> None:
+    emu.rate_limit("lumvip.generate", retry_after=retry_after)
+    status, body, response = await call(
+        http, "POST", "/luma/generations", json={"user_prompt": "x"}
+    )
+    assert status == 429
+    assert response.headers["Retry-After"] == header
+    assert body == {
+        "error": {
+            "message": f"当前分组上游负载已饱和，请稍后再试 (request id: {response.headers[RID]})",
+            "type": "new_api_error",
+            "code": "rate_limit_exceeded",
+        }
+    }
+    assert (await call(http, "POST", "/luma/generations", json={"user_prompt": "x"}))[0] == 200
+
+
+# --------------------------------------------------------------------------- route families
+
+
+async def _stream(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await response.prepare(request)
+    await response.write(b"data: [DONE]\n\n")
+    await response.write_eof()
+    return response
+
+
+def _register_demo(emu: Emulator, app: web.Application) -> None:
+    app.router.add_post("/v1/demo", _stream, name="demo.stream")
+
+
+@pytest.mark.anyio
+async def test_a_family_registrar_gets_auth_log_faults_and_request_ids(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_emulator, "FAMILIES", (*_emulator.FAMILIES, _register_demo))
+    async with (
+        Emulator() as emu,
+        aiohttp.ClientSession(emu.base_url, headers={"Authorization": "Bearer sk-emulator"}) as s,
+    ):
+        status, body, response = await call(s, "POST", "/v1/demo")
+        assert (status, body) == (200, "data: [DONE]\n\n")
+        assert RID in response.headers  # also on answers prepared by the handler itself
+        assert (await call(s, "POST", "/v1/demo", headers={"Authorization": ""}))[0] == 401
+        emu.fail("demo.stream", status=500)
+        assert (await call(s, "POST", "/v1/demo"))[0] == 500
+        assert (await call(s, "POST", "/luma/generations", json={"user_prompt": "x"}))[0] == 200
+    assert emu.count("demo.stream") == 3
