@@ -1,0 +1,115 @@
+"""What the OpenAI-style text services (chat, completions, embeddings, models) share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .._convert import structure
+from .._streaming import Stream
+from ..errors import error_from_event
+
+if TYPE_CHECKING:
+    from .._transport import Transport
+
+__all__ = ["Headers", "Query", "jsonable", "listed", "open_sse", "query_string", "send_json"]
+
+T = TypeVar("T")
+
+#: ``extra_headers``: sent on top of the client's own headers.
+Headers = Mapping[str, str]
+#: ``extra_query``: added to the URL's query string (booleans as ``true`` / ``false``).
+Query = Mapping[str, object]
+
+
+def listed(value: Any) -> Any:
+    """An iterable parameter (a generator, a tuple…) as a list; strings and None as they are."""
+    if value is None or isinstance(value, (str, bytes, Mapping, list)):
+        return value
+    if isinstance(value, Iterable):
+        return list(value)
+    return value
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with mappings made dicts and sequences lists, so that ``json`` can send it.
+
+    Models the SDK returned (an assistant message sent back) become their request form.
+    """
+    to_param = getattr(value, "to_param", None)
+    if callable(to_param):
+        return to_param()
+    if isinstance(value, Mapping):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    return value
+
+
+def query_string(extra_query: Query | None) -> dict[str, str] | None:
+    if not extra_query:
+        return None
+    return {key: _query_value(value) for key, value in extra_query.items()}
+
+
+def _query_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _raise_error_body(data: Any, request_id: str | None) -> None:
+    """A 2xx answer that is an OpenAI error object (some upstreams do this) raises it."""
+    if isinstance(data, Mapping) and data.get("error") and "choices" not in data:
+        raise error_from_event(data, request_id)
+
+
+async def send_json(
+    transport: Transport,
+    method: str,
+    path: str,
+    body: Any,
+    cls: type[T],
+    *,
+    billable: bool,
+    extra_headers: Headers | None,
+    extra_query: Query | None,
+    timeout: float | None,
+) -> T:
+    """Send one request and decode its answer as ``cls``."""
+    reply = await transport.request(
+        method,
+        path,
+        params=query_string(extra_query),
+        json_body=body,
+        billable=billable,
+        timeout=timeout,
+        headers=extra_headers,
+    )
+    _raise_error_body(reply.data, reply.request_id)
+    return structure(reply.data, cls, request_id=reply.request_id)
+
+
+async def open_sse(
+    transport: Transport,
+    path: str,
+    body: Any,
+    cls: type[T],
+    *,
+    extra_headers: Headers | None,
+    extra_query: Query | None,
+    timeout: float | None,
+) -> Stream[T]:
+    """POST a billable streaming request; return its events decoded as ``cls``."""
+    byte_stream = await transport.open_stream(
+        "POST",
+        path,
+        params=query_string(extra_query),
+        json_body=body,
+        billable=True,
+        timeout=timeout,
+        headers=extra_headers,
+    )
+    request_id = byte_stream.request_id
+    decode: Callable[[Any], T] = lambda data: structure(data, cls, request_id=request_id)  # noqa: E731
+    return Stream(byte_stream, decode)
