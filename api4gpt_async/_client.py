@@ -15,7 +15,13 @@ from ._paths import resolve_paths
 from ._retry import RetryPolicy
 from ._transport import DEFAULT_BASE_URL, Transport
 from .errors import AuthenticationError
+from .services.audio import AudioService
+from .services.chat import ChatService
+from .services.completions import CompletionsService
+from .services.embeddings import EmbeddingsService
+from .services.images import ImagesService
 from .services.luma import LumaService
+from .services.models import ModelsService
 from .tasks import PollPolicy, Tasks
 
 __all__ = ["AsyncAPI4GPT"]
@@ -64,6 +70,12 @@ class AsyncAPI4GPT:
         self.tasks = Tasks(self._transport, poll or PollPolicy())
         self.luma = LumaService(self._transport, self.tasks, self.paths, "luma")
         self.lumvip = LumaService(self._transport, self.tasks, self.paths, "lumvip")
+        self.images = ImagesService(self._transport, self.paths)
+        self.audio = AudioService(self._transport, self.paths)
+        self.chat = ChatService(self._transport, self.paths)
+        self.completions = CompletionsService(self._transport, self.paths)
+        self.embeddings = EmbeddingsService(self._transport, self.paths)
+        self.models = ModelsService(self._transport, self.paths)
 
     @property
     def timeout(self) -> float:

@@ -102,6 +102,46 @@ def emulator(
         _run(serve)
 
 
+@app.command()
+def chat(
+    prompt: str,
+    model: Annotated[str, typer.Option(help="e.g. gpt-4o-mini, gpt-4-all, gemini-pro.")] = (
+        "gpt-4o-mini"
+    ),
+    stream: Annotated[bool, typer.Option("--stream", help="Print the reply as it comes.")] = False,
+    system: Annotated[str | None, typer.Option(help="A system message to send first.")] = None,
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Send one chat message and print the reply."""
+    messages = [{"role": "system", "content": system}] if system is not None else []
+    messages.append({"role": "user", "content": prompt})
+
+    def show(text: str, end: str = "\n") -> None:  # as is: a reply is not rich markup
+        console.print(text, end=end, markup=False, highlight=False, emoji=False, soft_wrap=True)
+
+    async def go() -> None:
+        async with _client(api_key, base_url) as client:
+            if not stream:
+                reply = await client.chat.completions.create(model=model, messages=messages)
+                message = reply.choices[0].message if reply.choices else None
+                text = message and (message.content or message.refusal)
+                show(text or "")
+                return
+            answer = await client.chat.completions.create(
+                model=model, messages=messages, stream=True
+            )
+            async with answer:
+                async for chunk in answer:
+                    for choice in chunk.choices:
+                        piece = choice.delta.content or choice.delta.refusal
+                        if piece and choice.index == 0:
+                            show(piece, end="")
+            show("")
+
+    _run(go)
+
+
 @luma_app.command("generate")
 def luma_generate(
     prompt: str,
@@ -154,5 +194,98 @@ def task_get(
                 + (f" — {snap.failure_reason}" if snap.failure_reason else "")
             )
             _print_json(snap.raw)
+
+    _run(go)
+
+
+_SPEECH_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
+_TRANSCRIPT_FORMATS = ("text", "json", "verbose_json", "srt", "vtt")
+
+
+@app.command()
+def image(
+    prompt: str,
+    out: Annotated[Path, typer.Option("--out", "-o", help="File, or existing folder, to save to.")],
+    model: Annotated[
+        str | None, typer.Option(help="e.g. dall-e-3, gpt-image-1, flux-kontext-pro.")
+    ] = None,
+    size: Annotated[str | None, typer.Option(help="e.g. 1024x1024, or 1:1 (nano-banana).")] = None,
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Generate an image from a prompt and save it."""
+
+    async def go() -> None:
+        async with _client(api_key, base_url) as client:
+            with console.status("generating the image…"):
+                answer = await client.images.generate(prompt, model=model, size=size)
+            if not answer.data:
+                err_console.print("[red]error:[/red] the service returned no image")
+                raise typer.Exit(1)
+            first = answer.data[0]
+            path = await first.save(out)
+            console.print(f"saved {path} ({path.stat().st_size} bytes)")
+            if first.revised_prompt:
+                console.print(f"revised prompt: {first.revised_prompt}", markup=False)
+
+    _run(go)
+
+
+@app.command()
+def speak(
+    text: str,
+    out: Annotated[Path, typer.Option("--out", "-o", help="File, or existing folder, to save to.")],
+    voice: Annotated[str, typer.Option(help="e.g. alloy, nova, onyx, shimmer.")] = "alloy",
+    model: Annotated[str, typer.Option(help="e.g. tts-1, tts-1-hd, gpt-4o-mini-tts.")] = "tts-1",
+    audio_format: Annotated[
+        str | None, typer.Option("--format", help="mp3 (default), wav, opus, aac, flac or pcm.")
+    ] = None,
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Turn text into speech, streamed straight to a file."""
+    if audio_format is not None and audio_format not in _SPEECH_FORMATS:
+        err_console.print(f"[red]error:[/red] --format must be one of {', '.join(_SPEECH_FORMATS)}")
+        raise typer.Exit(2)
+    response_format: Any = audio_format
+
+    async def go() -> None:
+        async with _client(api_key, base_url) as client:
+            path = await client.audio.speech.stream_to_file(
+                out, model=model, input=text, voice=voice, response_format=response_format
+            )
+            console.print(f"saved {path} ({path.stat().st_size} bytes)")
+
+    _run(go)
+
+
+@app.command()
+def transcribe(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    model: Annotated[str, typer.Option(help="e.g. whisper-1, gpt-4o-transcribe.")] = "whisper-1",
+    transcript_format: Annotated[
+        str, typer.Option("--format", help="text, json, verbose_json, srt or vtt.")
+    ] = "text",
+    language: Annotated[str | None, typer.Option(help="ISO-639-1 code, e.g. en.")] = None,
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Transcribe an audio file and print the transcript."""
+    if transcript_format not in _TRANSCRIPT_FORMATS:
+        err_console.print(
+            f"[red]error:[/red] --format must be one of {', '.join(_TRANSCRIPT_FORMATS)}"
+        )
+        raise typer.Exit(2)
+    response_format: Any = transcript_format
+
+    async def go() -> None:
+        async with _client(api_key, base_url) as client:
+            result = await client.audio.transcriptions.create(
+                file, model=model, response_format=response_format, language=language
+            )
+            if isinstance(result, str):
+                console.print(result.rstrip("\n"), markup=False, highlight=False)
+            else:
+                _print_json(dict(result.raw))  # the answer as sent
 
     _run(go)

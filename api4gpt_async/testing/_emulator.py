@@ -40,7 +40,7 @@ import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from . import _luma, _media
+from . import _luma, _media, _multipart, _openai_media, _openai_text
 from ._http import REQUEST_ID_HEADER, default_error_body, json_response, openai_error
 
 __all__ = ["ANONYMOUS_ROUTES", "FAMILIES", "Emulator", "Fault", "RecordedRequest", "Registrar"]
@@ -53,7 +53,11 @@ _T = TypeVar("_T")
 Registrar = Callable[["Emulator", web.Application], None]
 
 #: The route families the emulator serves, registered in this order at every start.
-FAMILIES: Final[tuple[Registrar, ...]] = (_luma.register,)
+FAMILIES: Final[tuple[Registrar, ...]] = (
+    _luma.register,
+    _openai_text.register,
+    _openai_media.register,
+)
 
 #: Routes that need no ``Authorization`` (the media files, like a CDN).
 ANONYMOUS_ROUTES: Final = frozenset({"files"})
@@ -108,6 +112,18 @@ class RecordedRequest:
             return json.loads(self.body)
         except ValueError:
             return None
+
+    def form(self) -> _multipart.Form:
+        """The ``multipart/form-data`` body as fields, in order; repeated names keep each value.
+
+        Text parts are ``str``; file parts are :class:`~api4gpt_async.FormFile` (``filename``,
+        exact ``content`` bytes, ``content_type``). Read one with ``form["prompt"]``, all of a
+        repeated name with ``form.getall("image[]")``.
+
+        Raises:
+            ValueError: if the body is not a complete multipart/form-data body.
+        """
+        return _multipart.parse_form(self.body, _multipart.content_type_of(self.headers))
 
 
 def _mask_secret(value: str) -> str:

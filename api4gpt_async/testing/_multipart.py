@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from email.message import EmailMessage
+from typing import TypeAlias
 
 from multidict import MultiDict
 
 from .._transport import FormFile
 
-__all__ = ["FormField", "content_type_of", "parse_form"]
+__all__ = ["Form", "FormField", "content_type_of", "parse_form"]
 
 #: One field: text, or a file part (``FormFile``: filename, content, content type).
-FormField = str | FormFile
+FormField: TypeAlias = "str | FormFile"
+#: The fields of a form, in order (a multidict: ``form.getall(name)`` gives repeated ones).
+Form: TypeAlias = "MultiDict[FormField]"
 
 
 def content_type_of(headers: Mapping[str, str]) -> str:
@@ -38,7 +41,7 @@ def _header_params(header_lines: bytes) -> EmailMessage:
     return message
 
 
-def parse_form(body: bytes, content_type: str) -> MultiDict[FormField]:
+def parse_form(body: bytes, content_type: str) -> Form:
     """The fields of a multipart body, in order; repeated names keep every value.
 
     Text parts are decoded as UTF-8; parts with a ``filename`` become :class:`FormFile`
