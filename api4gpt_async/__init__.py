@@ -5,6 +5,7 @@ Everything a user needs is importable from here; submodules starting with ``_`` 
 
 from ._client import AsyncAPI4GPT
 from ._retry import RetryPolicy
+from ._streaming import Stream
 from ._transport import FormFile
 from ._version import __version__
 from .errors import (
@@ -47,6 +48,7 @@ __all__ = [
     "ResponseDecodeError",
     "RetryPolicy",
     "ServerError",
+    "Stream",
     "SubmissionUncertainError",
     "TaskBatchError",
     "TaskCancelledError",

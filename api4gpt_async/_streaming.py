@@ -42,6 +42,8 @@ class Stream(Generic[T]):
     async def _iterate(self) -> AsyncIterator[T]:
         decoder = SSEDecoder()
         try:
+            if "json" in self._body.headers.get("Content-Type", ""):
+                await self._refuse_json_answer()
             async for chunk in self._body.chunks():
                 for event in decoder.feed(chunk):
                     if event.data == "[DONE]":
@@ -58,6 +60,19 @@ class Stream(Generic[T]):
             )
         finally:
             await self._body.aclose()
+
+    async def _refuse_json_answer(self) -> None:
+        """A JSON body where events were expected: an error object raises as such."""
+        raw = b"".join([chunk async for chunk in self._body.chunks()])
+        payload = _loads(raw.decode("utf-8", "replace"), self.request_id)
+        if isinstance(payload, dict) and payload.get("error") is not None:
+            raise error_from_event(payload, self.request_id)
+        raise ResponseDecodeError(
+            "expected an event stream but the answer is a single JSON object "
+            "(does this model support stream=True?)",
+            request_id=self.request_id,
+            body=payload,
+        )
 
     async def aclose(self) -> None:
         """Stop reading and release the connection (safe to call more than once)."""

@@ -50,7 +50,7 @@ class FormFile:
     """One file part of a multipart upload, already read into memory."""
 
     filename: str
-    content: bytes
+    content: bytes = attrs.field(repr=lambda content: f"<{len(content)} bytes>")
     content_type: str = "application/octet-stream"
 
 
@@ -300,6 +300,7 @@ class Transport:
         method: str,
         path: str,
         *,
+        params: Mapping[str, str] | None = None,
         json_body: Any = None,
         billable: bool = False,
         timeout: float | None = None,
@@ -315,11 +316,12 @@ class Transport:
                 self.stream(
                     method,
                     path,
+                    params=params,
                     json_body=json_body,
                     billable=billable,
                     timeout=timeout,
                     headers={"Accept": "text/event-stream", **(headers or {})},
-                )  # fmt: skip
+                )
             )
         except BaseException:
             await exit_stack.aclose()

@@ -23,6 +23,7 @@ EXPECTED_TOP_LEVEL = {
     "ResponseDecodeError",
     "RetryPolicy",
     "ServerError",
+    "Stream",
     "SubmissionUncertainError",
     "TaskBatchError",
     "TaskCancelledError",
@@ -65,10 +66,20 @@ def test_task_states() -> None:
 
 def test_client_surface() -> None:
     client = api4gpt_async.AsyncAPI4GPT(api_key="k")
-    for family in ("luma", "lumvip", "tasks"):
+    families = ("luma", "lumvip", "tasks", "chat", "completions", "embeddings", "images", "audio")
+    for family in (*families, "models"):
         assert hasattr(client, family)
     for method in ("generate", "extend", "get", "task"):
         assert callable(getattr(client.luma, method))
+    assert callable(client.chat.completions.create)
+    assert callable(client.completions.create)
+    assert callable(client.embeddings.create)
+    assert callable(client.images.generate)
+    assert callable(client.images.edit)
+    assert callable(client.audio.transcriptions.create)
+    assert callable(client.audio.translations.create)
+    assert callable(client.audio.speech.create)
+    assert callable(client.models.list)
     for method in ("resume", "as_completed", "gather"):
         assert callable(getattr(client.tasks, method))
     for method in ("refresh", "wait", "watch", "cancel", "download"):

@@ -83,3 +83,46 @@ async def test_unknown_task_kind_exits_2(instant_emulator: Emulator) -> None:
     code, output = await _api4gpt("task", "get", "nope", "1", emu=instant_emulator)
     assert code == 2
     assert "unknown task kind" in output
+
+
+async def test_chat_prints_the_reply(instant_emulator: Emulator) -> None:
+    code, output = await _api4gpt("chat", "hello there", emu=instant_emulator)
+    assert code == 0, output
+    (request,) = instant_emulator.requests
+    assert request.json["messages"][-1] == {"role": "user", "content": "hello there"}
+    assert "stream" not in request.json
+    assert "hello there" in output  # the emulator's reply echoes the prompt
+
+
+async def test_chat_streams_when_asked(instant_emulator: Emulator) -> None:
+    code, output = await _api4gpt(
+        "chat", "hello there", "--stream", "--system", "be brief", emu=instant_emulator
+    )
+    assert code == 0, output
+    (request,) = instant_emulator.requests
+    assert request.json["stream"] is True
+    assert request.json["messages"][0] == {"role": "system", "content": "be brief"}
+    assert "hello there" in output
+
+
+async def test_image_saves_a_png(instant_emulator: Emulator, tmp_path: Path) -> None:
+    out = tmp_path / "cat.png"
+    code, output = await _api4gpt(
+        "image", "a cat", "--model", "dall-e-3", "--out", str(out), emu=instant_emulator
+    )
+    assert code == 0, output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    request = next(r for r in instant_emulator.requests if r.route == "images.generate")
+    assert request.json["model"] == "dall-e-3"
+
+
+async def test_speak_then_transcribe(instant_emulator: Emulator, tmp_path: Path) -> None:
+    audio = tmp_path / "hello.mp3"
+    code, output = await _api4gpt("speak", "hello world", "--out", str(audio), emu=instant_emulator)
+    assert code == 0, output
+    assert audio.read_bytes()[:2] in (b"\xff\xfb", b"ID")  # an MP3 frame or ID3 tag
+    code, output = await _api4gpt("transcribe", str(audio), emu=instant_emulator)
+    assert code == 0, output
+    request = next(r for r in instant_emulator.requests if r.route == "audio.transcriptions")
+    assert request.form()["file"].filename == "hello.mp3"  # type: ignore[union-attr]
+    assert output.strip()
