@@ -40,6 +40,16 @@ def _optional_hook(tp: Any) -> Callable[[Any, Any], Any]:
     args = [a for a in typing.get_args(tp) if a is not _NoneType]
     inner_type: Any = args[0] if len(args) == 1 else typing.Union[tuple(args)]  # noqa: UP007
     inner = converter.get_structure_hook(inner_type)
+    if inner_type in (str, int, float, bool):
+        # The hot path of every answer: a value already of the right type is returned as is.
+        def structure_optional_leaf(value: Any, _: Any) -> Any:
+            if value is None or value == "":
+                return None
+            if type(value) is inner_type:
+                return value
+            return inner(value, inner_type)
+
+        return structure_optional_leaf
 
     def structure_optional(value: Any, _: Any) -> Any:
         if value is None or value == "":
@@ -50,7 +60,7 @@ def _optional_hook(tp: Any) -> Callable[[Any, Any], Any]:
 
 
 def _str_hook(value: Any, _: Any) -> str:
-    if isinstance(value, str):
+    if type(value) is str:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
@@ -106,7 +116,7 @@ def _model_hook(cls: Any) -> Callable[[Any, Any], Any]:
     )
 
     def structure_model(value: Any, _: Any) -> Any:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise TypeError(f"expected an object for {cls.__name__}, got {type(value).__name__}")
         obj = inner(value, cls)
         object.__setattr__(obj, "raw", value)
@@ -141,7 +151,7 @@ def accept_bare_url(cls: type[T]) -> type[T]:
 def structure(data: Any, cls: type[T], *, request_id: str | None = None) -> T:
     """Decode wire data into ``cls``; any mismatch becomes a ``ResponseDecodeError``."""
     try:
-        obj = converter.structure(data, cls)
+        obj = converter.structure(data, cls)  # cattrs caches the generated hook per class
         if request_id is not None:
             object.__setattr__(obj, "request_id", request_id)
         return obj

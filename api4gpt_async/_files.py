@@ -7,8 +7,8 @@ never write outside the folder the caller chose.
 from __future__ import annotations
 
 import os
-import secrets
 import re
+import secrets
 import urllib.parse
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from pathlib import Path, PurePosixPath

@@ -135,6 +135,7 @@ class Transport:
             "Accept": "application/json",
         }
         self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        self._default_timeout = aiohttp.ClientTimeout(total=timeout)
 
     # -- session lifecycle -------------------------------------------------------------------
 
@@ -182,10 +183,14 @@ class Transport:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise APITimeoutError(f"{method} {path} timed out")
+            if timeout is None and retries == 0:
+                attempt_timeout = self._default_timeout  # the common case: nothing to build
+            else:
+                attempt_timeout = aiohttp.ClientTimeout(total=remaining)
             try:
                 return await self._attempt(
-                    method, url, params, json_body, form, headers, remaining, envelope, expect,
-                    billable,
+                    method, url, params, json_body, form, headers, attempt_timeout, envelope,
+                    expect, billable,
                 )  # fmt: skip
             except APIError as error:
                 delay = self._retry_delay(error, billable=billable, retries=retries)
@@ -208,7 +213,7 @@ class Transport:
         json_body: Any,
         form: Sequence[tuple[str, FormValue]] | None,
         headers: Mapping[str, str] | None,
-        remaining: float,
+        timeout: aiohttp.ClientTimeout,
         envelope: bool,
         expect: str,
         billable: bool,
@@ -222,7 +227,7 @@ class Transport:
                 params=params,
                 data=data,
                 headers=send_headers,
-                timeout=aiohttp.ClientTimeout(total=remaining),
+                timeout=timeout,
             ) as resp:
                 raw = await resp.read()
                 status = resp.status
