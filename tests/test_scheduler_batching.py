@@ -1,0 +1,97 @@
+"""The PollScheduler folds waiting jobs of a batch-capable family into few requests.
+
+No family of the first release has a batch query yet (Midjourney and Suno will), so a small
+in-memory family stands in for one: the contract is the TaskKind, not the HTTP details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import pytest
+
+from api4gpt_async import AsyncAPI4GPT, APIConnectionError, PollPolicy, TaskState
+from api4gpt_async.tasks import TaskKind, TaskSnapshot
+
+pytestmark = pytest.mark.anyio
+
+FAST = PollPolicy(initial_delay=0.001, multiplier=1.0, max_delay=0.002, jitter=0, timeout=5)
+
+
+@attrs.define
+class FakeBatchKind(TaskKind[str, str]):
+    """Jobs finish after ``polls_to_finish`` status queries; every query is recorded."""
+
+    transport: Any = None
+    name: str = "fake"
+    batch_size: int = 10
+    polls_to_finish: int = 3
+    batches: list[list[str]] = attrs.Factory(list)
+    singles: list[str] = attrs.Factory(list)
+    seen: dict[str, int] = attrs.Factory(dict)
+    omit: set[str] = attrs.Factory(set)
+    fail_batches: int = 0
+
+    def _status(self, task_id: str) -> str:
+        self.seen[task_id] = self.seen.get(task_id, 0) + 1
+        return "done" if self.seen[task_id] >= self.polls_to_finish else "running"
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
+        self.singles.append(task_id)
+        return self._status(task_id)
+
+    async def fetch_many(self, task_ids: Sequence[str]) -> Mapping[str, str]:
+        self.batches.append(list(task_ids))
+        if self.fail_batches:
+            self.fail_batches -= 1
+            raise APIConnectionError("emulated network blip")
+        return {i: self._status(i) for i in task_ids if i not in self.omit}
+
+    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
+        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
+        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
+
+    def result(self, status: str) -> str:
+        return status
+
+
+@pytest.fixture
+async def fake() -> Any:
+    async with AsyncAPI4GPT(api_key="k", base_url="http://127.0.0.1:9", poll=FAST) as client:
+        kind = FakeBatchKind()
+        client.tasks.register(kind)
+        yield client, kind
+
+
+async def test_many_jobs_cost_a_few_requests_per_tick(fake: Any) -> None:
+    client, kind = fake
+    handles = [client.tasks.resume({"kind": "fake", "id": f"job-{i}"}) for i in range(95)]
+    results = await client.tasks.gather(handles)
+    assert results == ["done"] * 95
+    assert kind.singles == []  # everything went through the batch query
+    assert all(len(batch) <= 10 for batch in kind.batches)
+    # three ticks (polls_to_finish) of ten requests each, not 285 single requests
+    assert len(kind.batches) == 30
+    assert sorted(kind.seen.values()) == [3] * 95
+
+
+async def test_an_id_missing_from_the_batch_is_asked_for_alone(fake: Any) -> None:
+    client, kind = fake
+    kind.omit = {"job-1"}
+    results = await client.tasks.gather(
+        [client.tasks.resume({"kind": "fake", "id": f"job-{i}"}) for i in range(3)]
+    )
+    assert results == ["done"] * 3
+    assert set(kind.singles) == {"job-1"}
+
+
+async def test_a_failed_batch_is_retried_on_the_next_tick(fake: Any) -> None:
+    client, kind = fake
+    kind.fail_batches = 2
+    results = await client.tasks.gather(
+        [client.tasks.resume({"kind": "fake", "id": f"job-{i}"}) for i in range(4)]
+    )
+    assert results == ["done"] * 4
+    assert len(kind.batches) == 2 + 3  # two failed ticks, then three that count
