@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 import pytest
 
-from api4gpt_async import AsyncAPI4GPT, APIConnectionError, PollPolicy, TaskState
+from api4gpt_async import APIConnectionError, AsyncAPI4GPT, PollPolicy, TaskState
 from api4gpt_async.tasks import TaskKind, TaskSnapshot
 
 pytestmark = pytest.mark.anyio

@@ -116,6 +116,9 @@ async def test_cancelling_a_waiter_stops_polling_at_once(
     await asyncio.sleep(0.05)
     assert emulator.count("luma.task") == polls
     assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("api4gpt_async")]
+    session = client._transport._session
+    assert session is not None
+    assert not session.connector._acquired  # type: ignore[union-attr]  # no connection held
 
 
 async def test_closing_the_client_fails_waiters_instead_of_hanging(emulator: Emulator) -> None:

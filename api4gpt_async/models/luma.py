@@ -35,7 +35,11 @@ class LumaVideo(Model):
 
 @attrs.frozen(kw_only=True)
 class LumaGeneration(Model):
-    """One generation as the service reports it; also the result of a finished Luma job."""
+    """One generation as the service reports it; also the result of a finished Luma job.
+
+    The GoAmz-style ``luma`` flavour adds ``thumbnail``, ``last_frame``, ``video_raw``,
+    ``queue_state`` and ``batch_id``; ``request`` and ``artifact`` stay in ``raw``.
+    """
 
     id: str
     state: str | None = None
@@ -47,6 +51,11 @@ class LumaGeneration(Model):
     estimate_wait_seconds: float | None = None
     failure_reason: str | None = None
     aspect_ratio: str | None = None
+    last_frame: LumaImage | None = None
+    video_raw: LumaVideo | None = None
+    queue_state: str | None = None
+    batch_id: str | None = None
+    server_id: str | None = None
 
     @property
     def video_url(self) -> str | None:

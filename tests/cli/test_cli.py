@@ -126,3 +126,33 @@ async def test_speak_then_transcribe(instant_emulator: Emulator, tmp_path: Path)
     request = next(r for r in instant_emulator.requests if r.route == "audio.transcriptions")
     assert request.form()["file"].filename == "hello.mp3"  # type: ignore[union-attr]
     assert output.strip()
+
+
+async def test_emulator_command_serves_until_stopped() -> None:
+    import json as _json
+    import signal
+
+    import aiohttp
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("API4GPT_")}
+    async with await anyio.open_process(
+        [sys.executable, "-m", "api4gpt_async", "emulator", "--port", "0", "--api-key", SECRET],
+        env={**env, "COLUMNS": "200"},
+    ) as process:
+        assert process.stdout is not None
+        buffered = b""
+        with anyio.fail_after(20):
+            while b"http://" not in buffered or b"\n" not in buffered.split(b"http://")[1]:
+                buffered += await process.stdout.receive()
+        url = "http://" + buffered.split(b"http://")[1].split()[0].decode()
+        async with aiohttp.ClientSession() as session:
+            headers = {"Authorization": f"Bearer {SECRET}"}
+            async with session.post(
+                f"{url}/luma/generations", json={"user_prompt": "x"}, headers=headers
+            ) as resp:
+                assert resp.status == 200
+                assert _json.loads(await resp.read())["code"] == "success"
+        process.send_signal(signal.SIGINT)
+        with anyio.fail_after(20):
+            assert await process.wait() in (0, 130)
+    assert SECRET.encode() not in buffered

@@ -50,13 +50,19 @@ def test_goamz_flavour_extras_are_kept_and_typed_where_known() -> None:
         "thumbnail": {"url": "https://cdn/t.jpg", "width": 1360, "height": 752},
         "queue_state": None,
         "batch_id": "b-1",
+        "last_frame": {"url": "https://cdn/last.jpg", "width": 1360, "height": 752},
+        "video_raw": {"url": "https://cdn/raw.mp4", "width": 1360, "height": 752},
+        "request": {"prompt": "move", "aspect_ratio": "16:9"},
     }
     gen = structure(data, LumaGeneration)
     assert gen.video_url == "https://cdn/x.mp4"  # falls back to download_url
     assert gen.video is not None and gen.video.thumbnail is not None
     assert gen.video.thumbnail.url == "https://cdn/t.jpg"  # a bare URL string is accepted
     assert gen.thumbnail is not None and gen.thumbnail.width == 1360
-    assert gen.raw["batch_id"] == "b-1"
+    assert gen.batch_id == "b-1"
+    assert gen.last_frame is not None and gen.last_frame.url == "https://cdn/last.jpg"
+    assert gen.video_raw is not None and gen.video_raw.url == "https://cdn/raw.mp4"
+    assert gen.raw["request"] == {"prompt": "move", "aspect_ratio": "16:9"}
 
 
 def test_lenient_values() -> None:
