@@ -12,7 +12,7 @@ from pathlib import Path
 
 import anyio
 import attrs
-from rich.console import Console
+from rich.console import Console, Group
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -41,7 +41,6 @@ class _Row:
     flavour: str
     state: str = "submitting"
     path: Path | None = None
-    size: int = 0
     seconds: float = 0.0
     note: str = ""
 
@@ -79,7 +78,7 @@ async def run_demo(
                 for row in rows:
                     bar = progress.add_task(row.prompt[:40], total=None, state="submitting")
                     tg.start_soon(_one_job, client, row, out, progress, bar)
-        console.print(_summary(rows, time.monotonic() - started))
+        console.print(_summary(rows, time.monotonic() - started, out))
 
 
 async def _one_job(
@@ -97,7 +96,6 @@ async def _one_job(
         if handle.last is not None and handle.last.state is TaskState.SUCCEEDED:
             progress.update(bar, state="downloading")  # type: ignore[arg-type]
             row.path = await handle.download(out)
-            row.size = row.path.stat().st_size
             row.state = "saved"
         else:
             await handle.wait()  # raises the failure with its reason
@@ -108,19 +106,25 @@ async def _one_job(
     progress.update(bar, total=1, completed=1, state=row.state)  # type: ignore[arg-type]
 
 
-def _summary(rows: list[_Row], seconds: float) -> Table:
+def _summary(rows: list[_Row], seconds: float, out: Path) -> Group:
     saved = sum(r.state == "saved" for r in rows)
-    table = Table(title=f"{saved} of {len(rows)} videos saved in {seconds:.1f}s")
-    for column in ("job", "flavour", "result", "file", "bytes", "seconds"):
-        table.add_column(column, justify="right" if column in ("bytes", "seconds") else "left")
+    table = Table(
+        title=f"{saved} of {len(rows)} videos saved in {seconds:.1f}s",
+        caption=f"files in {out}/",
+    )
+    table.add_column("job", no_wrap=True, overflow="ellipsis", max_width=24)
+    table.add_column("flavour")
+    table.add_column("result")
+    table.add_column("file", no_wrap=True, overflow="ellipsis", max_width=16)
+    table.add_column("seconds", justify="right")
     for row in rows:
         style = "green" if row.state == "saved" else "red"
         table.add_row(
-            row.prompt[:40],
+            row.prompt,
             row.flavour,
-            f"[{style}]{row.state}[/{style}]" + (f" ({row.note})" if row.note else ""),
-            str(row.path) if row.path else "-",
-            str(row.size) if row.size else "-",
+            f"[{style}]{row.state}[/{style}]",
+            row.path.name if row.path else "-",
             f"{row.seconds:.1f}",
         )
-    return table
+    notes = [f"[red]{row.prompt}[/red]: {row.note}" for row in rows if row.note]
+    return Group(table, *notes)
