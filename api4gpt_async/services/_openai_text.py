@@ -8,13 +8,24 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .._convert import structure
 from .._streaming import Stream
 from ..errors import error_from_event
+from ._common import body_of
 
 if TYPE_CHECKING:
     from .._transport import Transport
 
-__all__ = ["Headers", "Query", "jsonable", "listed", "open_sse", "query_string", "send_json"]
+__all__ = [
+    "Headers",
+    "Query",
+    "create_maybe_streamed",
+    "jsonable",
+    "listed",
+    "open_sse",
+    "query_string",
+    "send_json",
+]
 
 T = TypeVar("T")
+C = TypeVar("C")
 
 #: ``extra_headers``: sent on top of the client's own headers.
 Headers = Mapping[str, str]
@@ -113,3 +124,41 @@ async def open_sse(
     request_id = byte_stream.request_id
     decode: Callable[[Any], T] = lambda data: structure(data, cls, request_id=request_id)  # noqa: E731
     return Stream(byte_stream, decode)
+
+
+async def create_maybe_streamed(
+    transport: Transport,
+    path: str,
+    fields: Mapping[str, Any],
+    cls: type[T],
+    chunk_cls: type[C],
+    *,
+    stream: bool | None,
+    extra_body: Mapping[str, Any] | None,
+    extra_headers: Headers | None,
+    extra_query: Query | None,
+    timeout: float | None,
+) -> T | Stream[C]:
+    """The billable POST behind chat and completions: one answer, or a stream of chunks."""
+    body = body_of({key: jsonable(value) for key, value in fields.items()}, extra_body)
+    if stream:
+        return await open_sse(
+            transport,
+            path,
+            body,
+            chunk_cls,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+        )
+    return await send_json(
+        transport,
+        "POST",
+        path,
+        body,
+        cls,
+        billable=True,
+        extra_headers=extra_headers,
+        extra_query=extra_query,
+        timeout=timeout,
+    )

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .._streaming import Stream
 from ..models.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage
-from ._common import body_of
-from ._openai_text import Headers, Query, jsonable, listed, open_sse, send_json
+from ._openai_text import Headers, Query, create_maybe_streamed, jsonable, listed
 
 if TYPE_CHECKING:
     from .._transport import Transport
@@ -269,24 +268,14 @@ class ChatCompletionsService:
             "verbosity": verbosity,
             "web_search_options": web_search_options,
         }
-        body = body_of({key: jsonable(value) for key, value in fields.items()}, extra_body)
-        if stream:
-            return await open_sse(
-                self._transport,
-                self._path,
-                body,
-                ChatCompletionChunk,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                timeout=timeout,
-            )
-        return await send_json(
+        return await create_maybe_streamed(
             self._transport,
-            "POST",
             self._path,
-            body,
+            fields,
             ChatCompletion,
-            billable=True,
+            ChatCompletionChunk,
+            stream=stream,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             extra_query=extra_query,
             timeout=timeout,

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .._streaming import Stream
 from ..models.completions import Completion
-from ._common import body_of
-from ._openai_text import Headers, Query, jsonable, listed, open_sse, send_json
+from ._openai_text import Headers, Query, create_maybe_streamed, listed
 
 if TYPE_CHECKING:
     from .._transport import Transport
@@ -162,24 +161,14 @@ class CompletionsService:
             "top_p": top_p,
             "user": user,
         }
-        body = body_of({key: jsonable(value) for key, value in fields.items()}, extra_body)
-        if stream:
-            return await open_sse(
-                self._transport,
-                self._path,
-                body,
-                Completion,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                timeout=timeout,
-            )
-        return await send_json(
+        return await create_maybe_streamed(
             self._transport,
-            "POST",
             self._path,
-            body,
+            fields,
             Completion,
-            billable=True,
+            Completion,
+            stream=stream,
+            extra_body=extra_body,
             extra_headers=extra_headers,
             extra_query=extra_query,
             timeout=timeout,
