@@ -257,3 +257,19 @@ async def test_request_body_is_exact(client: AsyncAPI4GPT, emulator: Emulator) -
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["Authorization"].startswith("Bearer ")
     assert emulator.api_key not in request.headers["Authorization"]  # the log masks it
+
+
+async def test_key_never_in_logs(
+    client: AsyncAPI4GPT, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG", logger="api4gpt_async")
+    task_id = await _finished_id(client, emulator)
+    emulator.fail("lumvip.task", status=503)
+    await client.lumvip.get(task_id)  # a debug line per request, an info line for the retry
+    async with AsyncAPI4GPT(api_key="sk-log-secret", base_url=emulator.base_url) as other:
+        with pytest.raises(AuthenticationError):
+            await other.lumvip.get(task_id)
+    assert any("retrying" in r.getMessage() for r in caplog.records)
+    assert any(r.levelname == "DEBUG" for r in caplog.records)
+    assert emulator.api_key not in caplog.text
+    assert "sk-log-secret" not in caplog.text
