@@ -4,6 +4,7 @@ Everything a user needs is importable from here; submodules starting with ``_`` 
 """
 
 from ._client import AsyncAPI4GPT
+from ._hooks import Hooks, RequestEvent, RetryEvent
 from ._retry import RetryPolicy
 from ._streaming import Stream
 from ._transport import FormFile
@@ -41,11 +42,14 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "FormFile",
+    "Hooks",
     "NotFoundError",
     "PermissionDeniedError",
     "PollPolicy",
     "RateLimitError",
+    "RequestEvent",
     "ResponseDecodeError",
+    "RetryEvent",
     "RetryPolicy",
     "ServerError",
     "Stream",

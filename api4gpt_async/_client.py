@@ -10,6 +10,7 @@ from types import TracebackType
 import aiohttp
 
 from ._files import download
+from ._hooks import Hooks
 from ._logging import setup_logging_from_env
 from ._paths import resolve_paths
 from ._retry import RetryPolicy
@@ -35,7 +36,8 @@ class AsyncAPI4GPT:
 
     ``api_key`` and ``base_url`` default to ``API4GPT_API_KEY`` / ``API4GPT_BASE_URL``.
     ``timeout`` is the total seconds one call may take, retries and back-off included.
-    A ``session`` you pass is used as is and never closed by the client.
+    A ``session`` you pass is used as is and never closed by the client. ``hooks`` are
+    callbacks for metrics and tracing (see ``Hooks``).
     """
 
     def __init__(
@@ -49,6 +51,7 @@ class AsyncAPI4GPT:
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         session: aiohttp.ClientSession | None = None,
         paths: Mapping[str, str] | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         setup_logging_from_env()
         api_key = api_key if api_key is not None else os.environ.get("API4GPT_API_KEY")
@@ -65,6 +68,7 @@ class AsyncAPI4GPT:
             retry=retry or RetryPolicy(),
             max_connections=max_connections,
             session=session,
+            hooks=hooks,
         )
         self.base_url = self._transport.base_url
         self.tasks = Tasks(self._transport, poll or PollPolicy())

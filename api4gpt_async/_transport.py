@@ -18,6 +18,7 @@ import aiohttp
 import anyio
 import attrs
 
+from ._hooks import Hooks, RequestEvent, RetryEvent, call_hook
 from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from ._version import __version__
 from .errors import (
@@ -64,6 +65,7 @@ class Reply:
     data: Any
     request_id: str | None
     headers: Mapping[str, str]
+    status: int = 200
 
 
 class ByteStream:
@@ -121,8 +123,10 @@ class Transport:
         retry: RetryPolicy,
         max_connections: int,
         session: aiohttp.ClientSession | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
+        self.hooks = hooks or Hooks()
         self.timeout = timeout
         self.retry = retry
         self._max_connections = max_connections
@@ -187,23 +191,24 @@ class Transport:
                 attempt_timeout = self._default_timeout  # the common case: nothing to build
             else:
                 attempt_timeout = aiohttp.ClientTimeout(total=remaining)
+            started = loop.time()
             try:
-                return await self._attempt(
+                reply = await self._attempt(
                     method, url, params, json_body, form, headers, attempt_timeout, envelope,
                     expect, billable,
                 )  # fmt: skip
             except APIError as error:
+                self._report(method, url, retries, started, error=error)
                 delay = self._retry_delay(error, billable=billable, retries=retries)
-                if delay is None:
+                if delay is None or delay > deadline - loop.time():
+                    # No retry left, or waiting would pass the deadline: this is the answer.
                     raise
-                if delay > deadline - loop.time():
-                    raise  # waiting would pass the deadline: the server's answer is the result
                 retries += 1
-                logger.info(
-                    "retrying %s %s in %.2fs (retry %d of %d) after: %s",
-                    method, path, delay, retries, self.retry.max_retries, error,
-                )  # fmt: skip
-                await anyio.sleep(delay)
+                await self._wait_to_retry(method, url, retries, delay, error)
+            else:
+                if self.hooks.on_request is not None:
+                    self._report(method, url, retries, started, reply=reply)
+                return reply
 
     async def _attempt(
         self,
@@ -245,6 +250,7 @@ class Transport:
             data=_decode(raw, expect, envelope, resp_headers, request_id),
             request_id=request_id,
             headers=resp_headers,
+            status=status,
         )
 
     def _body(
@@ -274,6 +280,46 @@ class Transport:
         if extra_headers:
             headers = {**headers, **extra_headers}
         return data, headers
+
+    def _report(
+        self,
+        method: str,
+        url: str,
+        retries: int,
+        started: float,
+        *,
+        reply: Reply | None = None,
+        error: APIError | None = None,
+        status: int | None = None,
+    ) -> None:
+        """Tell the ``on_request`` hook how one attempt ended."""
+        hook = self.hooks.on_request
+        if hook is None:
+            return
+        if reply is not None:
+            status, request_id = reply.status, reply.request_id
+        else:
+            status = getattr(error, "status", status)
+            request_id = error.request_id if error is not None else None
+        elapsed = asyncio.get_running_loop().time() - started
+        event = RequestEvent(
+            method=method, url=url, attempt=retries + 1, status=status, request_id=request_id,
+            elapsed=elapsed, error=error,
+        )  # fmt: skip
+        call_hook(hook, event)
+
+    async def _wait_to_retry(
+        self, method: str, url: str, retry: int, delay: float, error: APIError
+    ) -> None:
+        """Log and report a retry, then sleep before it."""
+        logger.info(
+            "retrying %s %s in %.2fs (retry %d of %d) after: %s",
+            method, url, delay, retry, self.retry.max_retries, error,
+        )  # fmt: skip
+        if self.hooks.on_retry is not None:
+            event = RetryEvent(method=method, url=url, retry=retry, delay=delay, error=error)
+            call_hook(self.hooks.on_retry, event)
+        await anyio.sleep(delay)
 
     def _retry_delay(self, error: APIError, *, billable: bool, retries: int) -> float | None:
         """Seconds to wait before retrying after ``error``, or None to raise it."""
@@ -368,6 +414,7 @@ class Transport:
                 send_headers = {
                     k: v for k, v in send_headers.items() if k.lower() != "authorization"
                 }
+            started = loop.time()
             try:
                 try:
                     resp = await self._get_session().request(
@@ -393,13 +440,18 @@ class Transport:
                         resp.status, resp.headers, raw, retry_after=parse_retry_after(resp.headers)
                     )
             except APIError as error:
+                self._report(method, url, retries, started, error=error)
                 delay = self._retry_delay(error, billable=billable, retries=retries)
                 if delay is None or delay > deadline - loop.time():
                     raise
                 retries += 1
-                await anyio.sleep(delay)
+                await self._wait_to_retry(method, url, retries, delay, error)
                 continue
             break
+        if self.hooks.on_request is not None:
+            status, rid = resp.status, request_id_from(resp.headers)
+            reply = Reply(data=None, request_id=rid, headers=resp.headers, status=status)
+            self._report(method, url, retries, started, reply=reply)
         try:
             yield resp
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:

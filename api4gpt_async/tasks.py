@@ -24,6 +24,7 @@ import anyio
 import attrs
 
 from ._files import download
+from ._hooks import call_hook
 from ._retry import RETRYABLE_STATUSES
 from .errors import (
     API4GPTError,
@@ -215,10 +216,10 @@ class TaskHandle(Generic[R]):
         self.id = task_id
         self._kind = kind
         self._tasks = tasks
-        self._last = snapshot
+        self._last: TaskSnapshot[Any] | None = None
         self._polled_at: float | None = None
         if snapshot is not None:
-            self._polled_at = asyncio.get_running_loop().time()
+            self._observe(snapshot)
 
     @property
     def kind(self) -> str:
@@ -301,6 +302,9 @@ class TaskHandle(Generic[R]):
     # -- internals shared with the scheduler -------------------------------------------------
 
     def _observe(self, snap: TaskSnapshot[Any]) -> TaskSnapshot[Any]:
+        hook = self._tasks.transport.hooks.on_task_update
+        if hook is not None and (self._last is None or self._last._change_key != snap._change_key):
+            call_hook(hook, snap)
         self._last = snap
         self._polled_at = asyncio.get_running_loop().time()
         return snap

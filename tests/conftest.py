@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
@@ -27,14 +28,26 @@ async def emulator() -> AsyncIterator[Emulator]:
 
 
 @pytest.fixture
-async def client(emulator: Emulator) -> AsyncIterator[AsyncAPI4GPT]:
-    async with AsyncAPI4GPT(
-        api_key=emulator.api_key,
-        base_url=emulator.base_url,
-        poll=FAST_POLL,
-        retry=FAST_RETRY,
-        timeout=10,
-    ) as client:
+def make_client(emulator: Emulator) -> Callable[..., AsyncAPI4GPT]:
+    """Build a client for the emulator, polling and retrying fast; keywords override."""
+
+    def make(**overrides: Any) -> AsyncAPI4GPT:
+        options: dict[str, Any] = {
+            "api_key": emulator.api_key,
+            "base_url": emulator.base_url,
+            "poll": FAST_POLL,
+            "retry": FAST_RETRY,
+            "timeout": 10,
+            **overrides,
+        }
+        return AsyncAPI4GPT(**options)
+
+    return make
+
+
+@pytest.fixture
+async def client(make_client: Callable[..., AsyncAPI4GPT]) -> AsyncIterator[AsyncAPI4GPT]:
+    async with make_client() as client:
         yield client
 
 
