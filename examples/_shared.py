@@ -23,5 +23,5 @@ async def open_client() -> AsyncIterator[AsyncAPI4GPT]:
     # The emulator's clock runs 10x fast here, so a twelve-second job takes about one second.
     async with Emulator(time_scale=10) as emu:
         poll = PollPolicy(initial_delay=0.1, max_delay=0.3, timeout=60)
-        async with AsyncAPI4GPT(api_key=emu.api_key, base_url=emu.base_url, poll=poll) as client:
+        async with emu.client(poll=poll) as client:
             yield client

@@ -29,18 +29,12 @@ async def emulator() -> AsyncIterator[Emulator]:
 
 @pytest.fixture
 def make_client(emulator: Emulator) -> Callable[..., AsyncAPI4GPT]:
-    """Build a client for the emulator, polling and retrying fast; keywords override."""
+    """Build a client for the emulator (``Emulator.client``), polling and retrying fast."""
 
     def make(**overrides: Any) -> AsyncAPI4GPT:
-        options: dict[str, Any] = {
-            "api_key": emulator.api_key,
-            "base_url": emulator.base_url,
-            "poll": FAST_POLL,
-            "retry": FAST_RETRY,
-            "timeout": 10,
-            **overrides,
-        }
-        return AsyncAPI4GPT(**options)
+        return emulator.client(
+            **{"poll": FAST_POLL, "retry": FAST_RETRY, "timeout": 10, **overrides}
+        )
 
     return make
 

@@ -34,7 +34,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
 from aiohttp import web
@@ -42,6 +42,9 @@ from aiohttp.typedefs import Handler
 
 from . import _luma, _media, _multipart, _openai_media, _openai_text
 from ._http import REQUEST_ID_HEADER, default_error_body, json_response, openai_error
+
+if TYPE_CHECKING:
+    from .. import AsyncAPI4GPT
 
 __all__ = ["ANONYMOUS_ROUTES", "FAMILIES", "Emulator", "Fault", "RecordedRequest", "Registrar"]
 
@@ -354,6 +357,30 @@ class Emulator:
     def api_key(self) -> str:
         """The key clients must send."""
         return self._api_key
+
+    def client(self, **overrides: Any) -> AsyncAPI4GPT:
+        """An ``AsyncAPI4GPT`` for this emulator, tuned for tests: it polls every few
+        milliseconds and retries without real back-off, so a test moves the clock with
+        :meth:`advance` and never waits. Keywords override any client option::
+
+            async with Emulator(time_scale=0) as emu, emu.client() as client:
+                job = await client.luma.generate("a test")
+                emu.advance(60)
+                await job.wait()
+        """
+        from .. import AsyncAPI4GPT, PollPolicy, RetryPolicy
+
+        options: dict[str, Any] = {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "poll": PollPolicy(
+                initial_delay=0.001, multiplier=2, max_delay=0.01, jitter=0, timeout=30
+            ),
+            "retry": RetryPolicy(initial_delay=0.001, max_delay=0.005),
+            "timeout": 30,
+            **overrides,
+        }
+        return AsyncAPI4GPT(**options)
 
     def file_url(self, name: str) -> str:
         """The URL at which the emulator serves the media file ``name`` (e.g. ``"x.mp4"``)."""
