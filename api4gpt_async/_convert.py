@@ -148,10 +148,17 @@ def accept_bare_url(cls: type[T]) -> type[T]:
     return cls
 
 
+#: The generated structure function of each model, looked up once (this is the hot path).
+_hooks_by_class: dict[Any, Callable[[Any, Any], Any]] = {}
+
+
 def structure(data: Any, cls: type[T], *, request_id: str | None = None) -> T:
     """Decode wire data into ``cls``; any mismatch becomes a ``ResponseDecodeError``."""
     try:
-        obj = converter.structure(data, cls)  # cattrs caches the generated hook per class
+        hook = _hooks_by_class.get(cls)
+        if hook is None:
+            hook = _hooks_by_class[cls] = converter.get_structure_hook(cls)
+        obj: T = hook(data, cls)
         if request_id is not None:
             object.__setattr__(obj, "request_id", request_id)
         return obj

@@ -12,7 +12,7 @@ import logging
 import platform
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import aiohttp
 import anyio
@@ -58,9 +58,8 @@ class FormFile:
 FormValue = str | FormFile
 
 
-@attrs.frozen(kw_only=True, slots=True)
-class Reply:
-    """A decoded 2xx answer and the id the gateway gave the request."""
+class Reply(NamedTuple):
+    """A decoded 2xx answer and the id the gateway gave the request (a tuple: it is hot)."""
 
     data: Any
     request_id: str | None
@@ -191,7 +190,7 @@ class Transport:
                 attempt_timeout = self._default_timeout  # the common case: nothing to build
             else:
                 attempt_timeout = aiohttp.ClientTimeout(total=remaining)
-            started = loop.time()
+            started = loop.time() if self.hooks.on_request is not None else 0.0
             try:
                 reply = await self._attempt(
                     method, url, params, json_body, form, headers, attempt_timeout, envelope,
