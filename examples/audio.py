@@ -41,6 +41,10 @@ async def main() -> int:
         )
         srt = (OUT / "greeting.srt").write_text(subtitles, encoding="utf-8")
         print(f"saved {OUT / 'greeting.srt'} ({srt} characters)")
+
+        # Translations turn speech in any language into English text.
+        english = await client.audio.translations.create(path, model="whisper-1")
+        print(f"in English: {english.text}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Generate an image and save it, then edit it with a mask (only the masked area changes).
+"""Generate an image and save it, edit it with a mask, then the same with Flux and Kontext.
 
 Writes into ``media-output/``. Runs offline against the built-in emulator, or against the real
 service when API4GPT_API_KEY is set (both calls are billed there).
@@ -75,6 +75,22 @@ async def main() -> int:
             print(f"saved {path} ({path.stat().st_size} bytes)")
         if edited.usage is not None:
             print(f"tokens used by the edit: {edited.usage.total_tokens}")
+
+        # Flux through the same call; Flux Kontext takes an aspect ratio instead of a size,
+        # and edits an image from a prompt alone (no mask).
+        flux = await client.images.generate(
+            "a fox in fresh snow", model="flux-dev", size="1024x768"
+        )
+        print(f"saved {await flux.data[0].save(OUT / 'fox-flux.png')}")
+        kontext = await client.images.generate(
+            "a fox in fresh snow, cinematic", model="flux-kontext-pro", aspect_ratio="16:9"
+        )
+        wide = await kontext.data[0].save(OUT / "fox-kontext.png")
+        print(f"saved {wide}")
+        recoloured = await client.images.edit(
+            wide, "make the fox arctic white", model="flux-kontext-pro", aspect_ratio="16:9"
+        )
+        print(f"saved {await recoloured.data[0].save(OUT / 'fox-kontext-edit.png')}")
     return 0
 
 
