@@ -617,12 +617,12 @@ class Tasks:
         At most ``concurrency`` jobs are polled at once. After ``timeout`` seconds (default
         ``poll.timeout``) the jobs still running are yielded with a ``TaskTimeoutError``.
         """
+        if concurrency is not None and concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         policy = poll or self.poll
         queue = list(enumerate(handles))
         queue.reverse()
         limit = concurrency or max(1, len(queue))
-        if limit < 1:
-            raise ValueError("concurrency must be at least 1")
         active: dict[asyncio.Future[TaskSnapshot[Any]], tuple[int, TaskHandle[R]]] = {}
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (policy.timeout if timeout is None else timeout)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import gc
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -54,3 +56,35 @@ def unused_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+# -- asyncio's own complaints fail the test ------------------------------------------------------
+# A destroyed pending task, an exception nobody retrieved or an unclosed transport reach the
+# loop's exception handler, not the warnings machinery, so -W error alone would miss them.
+
+_loop_complaints: list[str] = []
+_original_handler = asyncio.BaseEventLoop.call_exception_handler
+
+
+def _recording_handler(self: asyncio.BaseEventLoop, context: dict[str, Any]) -> None:
+    _loop_complaints.append(str(context.get("message") or context.get("exception")))
+    _original_handler(self, context)
+
+
+asyncio.BaseEventLoop.call_exception_handler = _recording_handler  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _no_loop_complaints() -> Iterator[None]:
+    before = len(_loop_complaints)
+    yield
+    new = _loop_complaints[before:]
+    assert not new, f"asyncio reported problems during this test: {new}"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    before = len(_loop_complaints)
+    gc.collect()  # tasks destroyed while pending show up when they are collected
+    if len(_loop_complaints) > before:
+        print(f"\nasyncio reported problems at the end: {_loop_complaints[before:]}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -292,3 +292,14 @@ async def _until(condition: object, *, limit: float = 5.0) -> None:
     with anyio.fail_after(limit):
         while not condition():  # type: ignore[operator]
             await asyncio.sleep(0.001)
+
+
+async def test_as_completed_rejects_a_concurrency_below_one(client: AsyncAPI4GPT) -> None:
+    handle = client.luma.task("x")
+    with pytest.raises(ValueError, match="concurrency must be at least 1"):
+        async for _ in client.tasks.as_completed([handle], concurrency=0):
+            pass
+
+
+async def test_gather_of_nothing_is_empty(client: AsyncAPI4GPT) -> None:
+    assert await client.tasks.gather([]) == []
