@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
+from typing import TYPE_CHECKING, Any
 
-from ..models.model_list import ModelList
+from ..models.model_list import ModelInfo, ModelList
 from ._openai_text import Headers, Query, send_json
 
 if TYPE_CHECKING:
     from .._transport import Transport
 
-__all__ = ["ModelsService"]
+__all__ = ["ModelListRequest", "ModelsService"]
 
 
 class ModelsService:
@@ -21,26 +21,46 @@ class ModelsService:
         self._transport = transport
         self._path = paths["models"]
 
-    async def list(
+    def list(
         self,
         *,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         timeout: float | None = None,
-    ) -> ModelList:
-        """Every model this key may call (``for model in await client.models.list()``).
+    ) -> ModelListRequest:
+        """Every model this key may call: ``await`` it for a ``ModelList``, or iterate it
+        directly with ``async for model in client.models.list()`` as in openai-python.
 
         A model missing here answers 503 ``model_not_found`` when called: use the exact id.
         A status query: retried on connection errors, 429 and 5xx.
         """
-        return await send_json(
-            self._transport,
-            "GET",
-            self._path,
-            None,
-            ModelList,
-            billable=False,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            timeout=timeout,
+        return ModelListRequest(
+            lambda: send_json(
+                self._transport,
+                "GET",
+                self._path,
+                None,
+                ModelList,
+                billable=False,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+            )
         )
+
+
+class ModelListRequest(Awaitable[ModelList]):
+    """The model list request: awaitable, and async-iterable for code ported from openai.
+
+    Nothing is sent until it is awaited or iterated (each time it is).
+    """
+
+    def __init__(self, send: Callable[[], Awaitable[ModelList]]) -> None:
+        self._send = send
+
+    def __await__(self) -> Generator[Any, None, ModelList]:
+        return self._send().__await__()
+
+    async def __aiter__(self) -> AsyncIterator[ModelInfo]:
+        for model in await self._send():
+            yield model

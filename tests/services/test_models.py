@@ -43,3 +43,17 @@ async def test_a_status_query_is_retried_on_5xx(client: AsyncAPI4GPT, emulator: 
     emulator.fail("models", status=500, times=3)
     with pytest.raises(ServerError):
         await client.models.list()
+
+
+async def test_the_list_can_be_iterated_directly_like_openai(client: AsyncAPI4GPT) -> None:
+    listed = await client.models.list()
+    ids = [model.id async for model in client.models.list()]
+    assert ids == listed.ids()
+    assert ids
+
+
+async def test_nothing_is_sent_until_awaited(client: AsyncAPI4GPT, emulator: Emulator) -> None:
+    request = client.models.list()
+    assert emulator.requests == []
+    await request
+    assert emulator.count("models") == 1
