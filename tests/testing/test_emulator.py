@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -20,32 +19,6 @@ from api4gpt_async.testing._luma import lifecycle
 from api4gpt_async.testing._media import mp4_bytes
 
 RID = "X-Oneapi-Request-Id"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"  # aiohttp is asyncio-only
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(time_scale=0) as emu:
-        yield emu
-
-
-@pytest.fixture
-async def http(emu: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
-    """A session that sends the emulator's key."""
-    headers = {"Authorization": f"Bearer {emu.api_key}"}
-    async with aiohttp.ClientSession(emu.base_url, headers=headers) as session:
-        yield session
-
-
-@pytest.fixture
-async def anon(emu: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
-    """A session that sends no key."""
-    async with aiohttp.ClientSession(emu.base_url) as session:
-        yield session
 
 
 async def call(

@@ -10,11 +10,6 @@ from api4gpt_async.testing import Emulator
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def test_client_is_wired_and_fast() -> None:
     async with Emulator(api_key="sk-own", time_scale=0) as emu, emu.client() as client:
         assert isinstance(client, AsyncAPI4GPT)

@@ -10,7 +10,6 @@ import asyncio
 import base64
 import io
 import wave
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -33,24 +32,6 @@ pytestmark = pytest.mark.anyio
 openapi_spec = oc.openapi_spec  # fixture: skips a test when the description is absent
 
 PNG = png_bytes(8, 8)
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(time_scale=0) as emu:
-        yield emu
-
-
-@pytest.fixture
-async def http(emu: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
-    headers = {"Authorization": f"Bearer {emu.api_key}"}
-    async with aiohttp.ClientSession(emu.base_url, headers=headers) as session:
-        yield session
 
 
 async def post(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import struct
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -57,24 +56,6 @@ TIME_TOOL = {
         "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}},
     },
 }
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(time_scale=0) as emu:
-        yield emu
-
-
-@pytest.fixture
-async def http(emu: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
-    headers = {"Authorization": f"Bearer {emu.api_key}"}
-    async with aiohttp.ClientSession(emu.base_url, headers=headers) as session:
-        yield session
 
 
 def user(text: str) -> dict[str, Any]:
