@@ -128,7 +128,9 @@ class PollPolicy:
 
     The first poll comes ``initial_delay`` after submit; each next delay grows by ``multiplier``
     up to ``max_delay``, randomised by ±``jitter``. A job's own estimate of the time left
-    (``estimate_wait_seconds``) is used instead when it has one. ``timeout`` bounds ``wait``.
+    (``estimate_wait_seconds``) is used instead when it has one, else an estimate from the rate
+    its progress rises, kept within ``initial_delay`` and ``max_delay``. ``timeout`` bounds
+    ``wait``.
     """
 
     initial_delay: float = attrs.field(default=2.0, validator=attrs.validators.ge(0))
@@ -345,6 +347,18 @@ class _Entry:
     due: float = 0.0
     delay: float | None = None
     in_flight: bool = False
+    #: The last progress seen and when (loop time), to estimate the time left from its rate.
+    progress_mark: tuple[float, float] | None = None
+
+    def eta_from_progress(self, progress: float | None, now: float) -> float | None:
+        """Seconds left at the rate progress rose since the last poll; None without a rise."""
+        if progress is None:
+            return None
+        mark, self.progress_mark = self.progress_mark, (progress, now)
+        if mark is None or progress <= mark[0] or now <= mark[1]:
+            return None
+        rate = (progress - mark[0]) / (now - mark[1])
+        return (1.0 - progress) / rate
 
 
 def _is_transient(error: BaseException) -> bool:
@@ -550,8 +564,12 @@ class PollScheduler:
             if snap.state.terminal or (not waiter.terminal_only and key != waiter.after):
                 waiter.future.set_result(snap)
         if entry.waiters and not snap.state.terminal:
-            entry.delay = entry.policy.next_delay(entry.delay, snap.eta_seconds)
-            self._schedule(entry, asyncio.get_running_loop().time() + entry.delay)
+            now = asyncio.get_running_loop().time()
+            eta = snap.eta_seconds
+            if eta is None:
+                eta = entry.eta_from_progress(snap.progress, now)
+            entry.delay = entry.policy.next_delay(entry.delay, eta)
+            self._schedule(entry, now + entry.delay)
 
     def _after_error(self, entry: _Entry, error: Exception) -> None:
         entry.in_flight = False

@@ -6,13 +6,14 @@ in-memory family stands in for one: the contract is the TaskKind, not the HTTP d
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 import pytest
 
-from api4gpt_async import APIConnectionError, AsyncAPI4GPT, PollPolicy, TaskState
+from api4gpt_async import APIConnectionError, AsyncAPI4GPT, PollPolicy, TaskState, TaskTimeoutError
 from api4gpt_async.tasks import TaskKind, TaskSnapshot
 
 pytestmark = pytest.mark.anyio
@@ -95,3 +96,38 @@ async def test_a_failed_batch_is_retried_on_the_next_tick(fake: Any) -> None:
     )
     assert results == ["done"] * 4
     assert len(kind.batches) == 2 + 3  # two failed ticks, then three that count
+
+
+async def test_rising_progress_stretches_the_wait(fake: Any) -> None:
+    """A job 10 % done per second is polled about every 0.2 s (the cap), not every 1 ms."""
+    client, _ = fake
+    started = asyncio.get_running_loop().time()
+
+    class TenSecondJob(FakeBatchKind):
+        def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
+            progress = min(1.0, (asyncio.get_running_loop().time() - started) / 10)
+            return TaskSnapshot(
+                id=task_id, kind=self.name, state=TaskState.RUNNING, raw=status, progress=progress
+            )
+
+    job = TenSecondJob(name="ten-seconds", polls_to_finish=10**6)
+    client.tasks.register(job)
+    handle = client.tasks.resume({"kind": "ten-seconds", "id": "p"})
+    policy = PollPolicy(initial_delay=0.001, multiplier=1.0, max_delay=0.2, jitter=0, timeout=5)
+    with pytest.raises(TaskTimeoutError):
+        await handle.wait(timeout=0.5, poll=policy)
+    # Two polls to see the rate, then the estimate (~9 s) capped at 0.2 s between polls.
+    # Without the estimate, 1 ms polling would have made hundreds of requests.
+    assert job.seen["p"] <= 6
+
+
+async def test_jobs_are_never_polled_before_they_are_due(fake: Any) -> None:
+    """A 10 ms policy polls about ten times in 0.1 s, even though it is shorter than the
+    scheduler's coalescing window (a job due soon joins a tick, it does not start one)."""
+    client, kind = fake
+    kind.polls_to_finish = 10**6
+    handle = client.tasks.resume({"kind": "fake", "id": "steady"})
+    policy = PollPolicy(initial_delay=0.01, multiplier=1.0, max_delay=0.01, jitter=0, timeout=5)
+    with pytest.raises(TaskTimeoutError):
+        await handle.wait(timeout=0.1, poll=policy)
+    assert 5 <= kind.seen["steady"] <= 13

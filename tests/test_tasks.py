@@ -303,3 +303,13 @@ async def test_as_completed_rejects_a_concurrency_below_one(client: AsyncAPI4GPT
 
 async def test_gather_of_nothing_is_empty(client: AsyncAPI4GPT) -> None:
     assert await client.tasks.gather([]) == []
+
+
+def test_time_left_is_estimated_from_the_rate_of_progress() -> None:
+    from api4gpt_async.tasks import _Entry
+
+    entry = _Entry(kind=None, task_id="x", policy=PollPolicy())  # type: ignore[arg-type]
+    assert entry.eta_from_progress(0.2, now=100.0) is None  # one point: no rate yet
+    assert entry.eta_from_progress(0.4, now=110.0) == pytest.approx(30.0)  # 2 %/s, 60 % left
+    assert entry.eta_from_progress(0.4, now=120.0) is None  # no rise: no estimate
+    assert entry.eta_from_progress(None, now=130.0) is None
