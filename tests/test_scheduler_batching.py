@@ -130,4 +130,4 @@ async def test_jobs_are_never_polled_before_they_are_due(fake: Any) -> None:
     policy = PollPolicy(initial_delay=0.01, multiplier=1.0, max_delay=0.01, jitter=0, timeout=5)
     with pytest.raises(TaskTimeoutError):
         await handle.wait(timeout=0.1, poll=policy)
-    assert 5 <= kind.seen["steady"] <= 13
+    assert 1 <= kind.seen["steady"] <= 13  # polling early made it thousands

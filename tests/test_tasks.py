@@ -192,6 +192,7 @@ async def test_as_completed_times_out_the_rest_without_losing_them(
 ) -> None:
     done = await client.luma.generate("done")
     emulator.advance(60)
+    await done.refresh()  # known to be finished: no poll has to beat the short deadline
     slow = await client.luma.generate("slow")  # submitted after the clock moved: still pending
     outcomes = [o async for o in client.tasks.as_completed([done, slow], timeout=0.1)]
     assert [o.ok for o in sorted(outcomes, key=lambda o: o.index)] == [True, False]
