@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 from aiohttp import web
 
-from ._http import json_response, read_json_object
+from ._http import json_response
 from ._openai_common import (
     HUGE_SIZE,
     MAGIC_HUGE,
@@ -63,8 +63,9 @@ from ._openai_common import (
     invalid_response,
     logprob_entries,
     model_param,
-    number_param,
     object_param,
+    request_object,
+    sampling_params,
     sse_response,
     stop_param,
     stream_options_param,
@@ -100,12 +101,8 @@ def register(emu: Emulator, app: web.Application) -> None:
     state = emu._family_state(TextState)
 
     async def chat(request: web.Request) -> web.StreamResponse:
-        body = await read_json_object(request)
         try:
-            if body is None:
-                raise Invalid(
-                    "We could not parse the JSON body of your request: expected an object.", None
-                )
+            body = await request_object(request)
             plan = _plan_chat(body, emu.file_url(""))
         except Invalid as exc:
             return invalid_response(exc)
@@ -429,13 +426,7 @@ def _plan_chat(body: dict[str, Any], files_url: str) -> _ChatPlan:
     stream = bool(boolean_param(body, "stream"))
     include_usage = stream_options_param(body, stream)
     n = integer_param(body, "n", 1, 128) or 1
-    for name, low, high in (
-        ("temperature", 0, 2),
-        ("top_p", 0, 1),
-        ("presence_penalty", -2, 2),
-        ("frequency_penalty", -2, 2),
-    ):
-        number_param(body, name, low, high)
+    sampling_params(body)
     max_tokens = integer_param(body, "max_tokens", 1)
     max_completion_tokens = integer_param(body, "max_completion_tokens", 1)
     limit = max_completion_tokens if max_completion_tokens is not None else max_tokens

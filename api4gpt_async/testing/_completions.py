@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from aiohttp import web
 
-from ._http import json_response, read_json_object
+from ._http import json_response
 from ._openai_common import (
     HUGE_SIZE,
     MAGIC_HUGE,
@@ -34,7 +34,8 @@ from ._openai_common import (
     is_int,
     logprob_entries,
     model_param,
-    number_param,
+    request_object,
+    sampling_params,
     sse_response,
     stop_param,
     stream_options_param,
@@ -53,12 +54,8 @@ def register(emu: Emulator, app: web.Application) -> None:
     state = emu._family_state(TextState)
 
     async def completions(request: web.Request) -> web.StreamResponse:
-        body = await read_json_object(request)
         try:
-            if body is None:
-                raise Invalid(
-                    "We could not parse the JSON body of your request: expected an object.", None
-                )
+            body = await request_object(request)
             plan = _plan_completion(body)
         except Invalid as exc:
             return invalid_response(exc)
@@ -148,13 +145,7 @@ def _plan_completion(body: dict[str, Any]) -> _CompletionPlan:
     best_of = integer_param(body, "best_of", 1, 20)
     if best_of is not None and best_of < n:
         raise Invalid("best_of must be greater than or equal to n.", "best_of")
-    for name, low, high in (
-        ("temperature", 0, 2),
-        ("top_p", 0, 1),
-        ("presence_penalty", -2, 2),
-        ("frequency_penalty", -2, 2),
-    ):
-        number_param(body, name, low, high)
+    sampling_params(body)
     max_tokens = integer_param(body, "max_tokens", 0)
     limit = 16 if max_tokens is None else max_tokens  # OpenAI's default
     logprobs = integer_param(body, "logprobs", 0, 5)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ._http import json_response, read_json_object
+from ._http import json_response
 from ._openai_common import (
     Invalid,
     count_tokens,
@@ -24,6 +24,7 @@ from ._openai_common import (
     invalid_response,
     is_int,
     model_param,
+    request_object,
     string_param,
 )
 
@@ -39,12 +40,8 @@ def register(emu: Emulator, app: web.Application) -> None:
 
 
 async def _embeddings(request: web.Request) -> web.Response:
-    body = await read_json_object(request)
     try:
-        if body is None:
-            raise Invalid(
-                "We could not parse the JSON body of your request: expected an object.", None
-            )
+        body = await request_object(request)
         model, items, size, as_base64 = _embedding_request(body)
     except Invalid as exc:
         return invalid_response(exc)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 from aiohttp import web
 
-from ._http import json_response
+from ._http import json_response, read_json_object
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
@@ -325,3 +325,22 @@ def _carries_text(event: dict[str, Any]) -> bool:
         if delta is None and choice.get("text"):
             return True
     return False
+
+
+async def request_object(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object body, or ``Invalid`` as OpenAI words it."""
+    body = await read_json_object(request)
+    if body is None:
+        raise Invalid("We could not parse the JSON body of your request: expected an object.", None)
+    return body
+
+
+def sampling_params(body: dict[str, Any]) -> None:
+    """Check the sampling knobs chat and completions share, in OpenAI's ranges."""
+    for name, low, high in (
+        ("temperature", 0, 2),
+        ("top_p", 0, 1),
+        ("presence_penalty", -2, 2),
+        ("frequency_penalty", -2, 2),
+    ):
+        number_param(body, name, low, high)
