@@ -10,9 +10,9 @@ import asyncio
 import json
 import logging
 import platform
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
 
 import aiohttp
 import anyio
@@ -37,6 +37,8 @@ from .errors import (
 __all__ = ["ByteStream", "FormFile", "Reply", "Transport", "normalize_base_url"]
 
 logger = logging.getLogger("api4gpt_async")
+
+T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://one.api4gpt.com"
 _USER_AGENT = (
@@ -179,78 +181,38 @@ class Transport:
         ``timeout`` bounds the whole call, retries and back-off sleeps included.
         """
         url = self.base_url + path
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + (self.timeout if timeout is None else timeout)
-        retries = 0
-        while True:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise APITimeoutError(f"{method} {path} timed out")
+
+        async def attempt(remaining: float, retries: int) -> Reply:
             if timeout is None and retries == 0:
                 attempt_timeout = self._default_timeout  # the common case: nothing to build
             else:
                 attempt_timeout = aiohttp.ClientTimeout(total=remaining)
-            started = loop.time() if self.hooks.on_request is not None else 0.0
+            data, send_headers = self._body(json_body, form, headers)
             try:
-                reply = await self._attempt(
-                    method, url, params, json_body, form, headers, attempt_timeout, envelope,
-                    expect, billable,
-                )  # fmt: skip
-            except APIError as error:
-                self._report(method, url, retries, started, error=error)
-                delay = self._retry_delay(error, billable=billable, retries=retries)
-                if delay is None or delay > deadline - loop.time():
-                    # No retry left, or waiting would pass the deadline: this is the answer.
-                    raise
-                retries += 1
-                await self._wait_to_retry(method, url, retries, delay, error)
-            else:
-                if self.hooks.on_request is not None:
-                    self._report(method, url, retries, started, reply=reply)
-                return reply
+                async with self._get_session().request(
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    headers=send_headers,
+                    timeout=attempt_timeout,
+                ) as resp:
+                    raw = await resp.read()
+                    status = resp.status
+                    resp_headers = resp.headers
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                raise map_client_error(exc, billable=billable, what=f"{method} {url}") from exc
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("%s %s -> %d (%d bytes)", method, url, status, len(raw))
+            if status >= 300:
+                raise error_from_response(
+                    status, resp_headers, raw, retry_after=parse_retry_after(resp_headers)
+                )
+            request_id = request_id_from(resp_headers)
+            decoded = _decode(raw, expect, envelope, resp_headers, request_id)
+            return Reply(decoded, request_id, resp_headers, status)
 
-    async def _attempt(
-        self,
-        method: str,
-        url: str,
-        params: Mapping[str, str] | None,
-        json_body: Any,
-        form: Sequence[tuple[str, FormValue]] | None,
-        headers: Mapping[str, str] | None,
-        timeout: aiohttp.ClientTimeout,
-        envelope: bool,
-        expect: str,
-        billable: bool,
-    ) -> Reply:
-        session = self._get_session()
-        data, send_headers = self._body(json_body, form, headers)
-        try:
-            async with session.request(
-                method,
-                url,
-                params=params,
-                data=data,
-                headers=send_headers,
-                timeout=timeout,
-            ) as resp:
-                raw = await resp.read()
-                status = resp.status
-                resp_headers = resp.headers
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise map_client_error(exc, billable=billable, what=f"{method} {url}") from exc
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("%s %s -> %d (%d bytes)", method, url, status, len(raw))
-        if status >= 300:
-            raise error_from_response(
-                status, resp_headers, raw, retry_after=parse_retry_after(resp_headers)
-            )
-        request_id = request_id_from(resp_headers)
-        return Reply(
-            data=_decode(raw, expect, envelope, resp_headers, request_id),
-            request_id=request_id,
-            headers=resp_headers,
-            status=status,
-        )
+        return await self._retrying(method, url, billable, timeout, attempt, _describe_reply)
 
     def _body(
         self,
@@ -280,6 +242,44 @@ class Transport:
             headers = {**headers, **extra_headers}
         return data, headers
 
+    async def _retrying(
+        self,
+        method: str,
+        url: str,
+        billable: bool,
+        timeout: float | None,
+        attempt: Callable[[float, int], Awaitable[T]],
+        describe: Callable[[T], tuple[int, str | None]],
+    ) -> T:
+        """Run ``attempt(remaining_seconds, retries_so_far)`` until it succeeds or may not retry.
+
+        The one retry loop: the call's deadline covers every attempt and every back-off sleep,
+        ``_retry_delay`` decides, and each attempt is reported to the ``on_request`` hook.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.timeout if timeout is None else timeout)
+        retries = 0
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise APITimeoutError(f"{method} {url} timed out")
+            started = loop.time() if self.hooks.on_request is not None else 0.0
+            try:
+                result = await attempt(remaining, retries)
+            except APIError as error:
+                self._report(method, url, retries, started, error=error)
+                delay = self._retry_delay(error, billable=billable, retries=retries)
+                if delay is None or delay > deadline - loop.time():
+                    # No retry left, or waiting would pass the deadline: this is the answer.
+                    raise
+                retries += 1
+                await self._wait_to_retry(method, url, retries, delay, error)
+            else:
+                if self.hooks.on_request is not None:
+                    status, request_id = describe(result)
+                    self._report(method, url, retries, started, status=status, rid=request_id)
+                return result
+
     def _report(
         self,
         method: str,
@@ -287,23 +287,19 @@ class Transport:
         retries: int,
         started: float,
         *,
-        reply: Reply | None = None,
         error: APIError | None = None,
         status: int | None = None,
+        rid: str | None = None,
     ) -> None:
         """Tell the ``on_request`` hook how one attempt ended."""
         hook = self.hooks.on_request
         if hook is None:
             return
-        if reply is not None:
-            status, request_id = reply.status, reply.request_id
-        else:
-            status = getattr(error, "status", status)
-            request_id = error.request_id if error is not None else None
-        elapsed = asyncio.get_running_loop().time() - started
+        if error is not None:
+            status, rid = getattr(error, "status", None), error.request_id
         event = RequestEvent(
-            method=method, url=url, attempt=retries + 1, status=status, request_id=request_id,
-            elapsed=elapsed, error=error,
+            method=method, url=url, attempt=retries + 1, status=status, request_id=rid,
+            elapsed=asyncio.get_running_loop().time() - started, error=error,
         )  # fmt: skip
         call_hook(hook, event)
 
@@ -399,64 +395,55 @@ class Transport:
         absolute = url_or_path.startswith(("http://", "https://"))
         url = url_or_path if absolute else self.base_url + url_or_path
         same_host = not absolute or url.startswith(self.base_url + "/")
-        loop = asyncio.get_running_loop()
         per_call = self.timeout if timeout is None else timeout
-        deadline = loop.time() + per_call
-        retries = 0
-        while True:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise APITimeoutError(f"{method} {url} timed out")
+
+        async def attempt(remaining: float, retries: int) -> aiohttp.ClientResponse:
             data, send_headers = self._body(json_body, form, headers)
             if not same_host:
                 # Never hand our key to a CDN or any other host a result URL points at.
                 send_headers = {
                     k: v for k, v in send_headers.items() if k.lower() != "authorization"
                 }
-            started = loop.time()
             try:
+                resp = await self._get_session().request(
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    headers=send_headers,
+                    timeout=aiohttp.ClientTimeout(
+                        total=None, sock_connect=remaining, sock_read=per_call
+                    ),
+                )
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                raise map_client_error(exc, billable=billable, what=f"{method} {url}") from exc
+            if resp.status >= 300:
                 try:
-                    resp = await self._get_session().request(
-                        method,
-                        url,
-                        params=params,
-                        data=data,
-                        headers=send_headers,
-                        timeout=aiohttp.ClientTimeout(
-                            total=None, sock_connect=remaining, sock_read=per_call
-                        ),
-                    )
-                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                    raise map_client_error(exc, billable=billable, what=f"{method} {url}") from exc
-                if resp.status >= 300:
-                    try:
-                        raw = await resp.read()
-                    except (aiohttp.ClientError, asyncio.TimeoutError):
-                        raw = b""
-                    finally:
-                        resp.release()
-                    raise error_from_response(
-                        resp.status, resp.headers, raw, retry_after=parse_retry_after(resp.headers)
-                    )
-            except APIError as error:
-                self._report(method, url, retries, started, error=error)
-                delay = self._retry_delay(error, billable=billable, retries=retries)
-                if delay is None or delay > deadline - loop.time():
-                    raise
-                retries += 1
-                await self._wait_to_retry(method, url, retries, delay, error)
-                continue
-            break
-        if self.hooks.on_request is not None:
-            status, rid = resp.status, request_id_from(resp.headers)
-            reply = Reply(data=None, request_id=rid, headers=resp.headers, status=status)
-            self._report(method, url, retries, started, reply=reply)
+                    raw = await resp.read()
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    raw = b""
+                finally:
+                    resp.release()
+                raise error_from_response(
+                    resp.status, resp.headers, raw, retry_after=parse_retry_after(resp.headers)
+                )
+            return resp
+
+        resp = await self._retrying(method, url, billable, timeout, attempt, _describe_response)
         try:
             yield resp
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise map_client_error(exc, billable=False, what=f"reading {url}") from exc
         finally:
             resp.release()
+
+
+def _describe_reply(reply: Reply) -> tuple[int, str | None]:
+    return reply.status, reply.request_id
+
+
+def _describe_response(response: aiohttp.ClientResponse) -> tuple[int, str | None]:
+    return response.status, request_id_from(response.headers)
 
 
 def _decode(
