@@ -1,6 +1,7 @@
-"""What the OpenAI text routes share: parameter checks, word counts, SSE streams, id counters.
+"""What the OpenAI routes share: parameter checks, word counts, SSE streams, id counters, forms.
 
-:mod:`._chat`, :mod:`._completions` and :mod:`._embeddings` all use some of it.
+:mod:`._chat`, :mod:`._completions` and :mod:`._embeddings` all use some of it; the image and
+audio routes (:mod:`._images`, :mod:`._audio`) use the parameter checks and the last section.
 
 Token counts are word counts. Streams (:func:`sse_response`) send ``: PING`` comment lines
 between events and end with ``data: [DONE]``. **Magic words** in the last user message of a chat
@@ -23,15 +24,19 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 from aiohttp import web
 
+from .._transport import FormFile
 from ._http import json_response, read_json_object
+from ._multipart import FormField, parse_form
 
 if TYPE_CHECKING:
+    from multidict import MultiDict
+
     from ._emulator import Emulator
 
 __all__ = [
@@ -40,17 +45,26 @@ __all__ = [
     "Invalid",
     "TextState",
     "boolean_param",
+    "choice_param",
     "count_tokens",
     "created",
     "cut_text",
+    "file_param",
+    "form_body",
     "huge_text",
     "integer_param",
     "invalid_response",
+    "invalid_response_with_id",
     "is_int",
     "logprob_entries",
+    "missing_param",
     "model_param",
     "number_param",
     "object_param",
+    "request_object",
+    "required_param",
+    "sampling_params",
+    "single_fields",
     "sse_response",
     "stop_param",
     "stream_options_param",
@@ -161,7 +175,7 @@ def boolean_param(body: dict[str, Any], name: str) -> bool | None:
     return value
 
 
-def string_param(body: dict[str, Any], name: str) -> str | None:
+def string_param(body: Mapping[str, Any], name: str) -> str | None:
     value = body.get(name)
     if value is not None and not isinstance(value, str):
         raise Invalid(f"Invalid type for '{name}': expected a string.", name, "invalid_type")
@@ -344,3 +358,73 @@ def sampling_params(body: dict[str, Any]) -> None:
         ("frequency_penalty", -2, 2),
     ):
         number_param(body, name, low, high)
+
+
+# --------------------------------------------------------------------------- image and audio
+
+
+def missing_param(name: str) -> Invalid:
+    return Invalid(f"Missing required parameter: '{name}'.", name, "missing_required_parameter")
+
+
+def invalid_response_with_id(emu: Emulator, request: web.Request, exc: Invalid) -> web.Response:
+    rid = emu._request_id(request)
+    return json_response(
+        {
+            "error": {
+                "message": f"{exc} (request id: {rid})",
+                "type": "invalid_request_error",
+                "param": exc.param,
+                "code": exc.code,
+            }
+        },
+        status=400,
+    )
+
+
+def required_param(fields: Mapping[str, Any], name: str) -> str:
+    value = string_param(fields, name)
+    if value is None:
+        raise missing_param(name)
+    if not value.strip():
+        raise Invalid(f"'{name}' must not be empty.", name, "empty_string")
+    return value
+
+
+def choice_param(fields: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> str | None:
+    value = string_param(fields, name)
+    if value is not None and value not in allowed:
+        raise Invalid(
+            f"Invalid value for '{name}': {value!r}. Supported values are: "
+            + ", ".join(repr(a) for a in allowed)
+            + ".",
+            name,
+            "invalid_value",
+        )
+    return value
+
+
+def form_body(request_body: bytes, content_type: str) -> MultiDict[FormField]:
+    try:
+        return parse_form(request_body, content_type)
+    except ValueError as exc:
+        raise Invalid(
+            f"Invalid multipart/form-data body ({exc}); this endpoint takes multipart uploads.",
+            None,
+            "invalid_request",
+        ) from None
+
+
+def single_fields(form: MultiDict[FormField]) -> dict[str, FormField]:
+    """The first value of each name (repeated file names are read separately)."""
+    fields: dict[str, FormField] = {}
+    for name, value in form.items():
+        fields.setdefault(name, value)
+    return fields
+
+
+def file_param(form: Mapping[str, FormField], name: str) -> FormFile | None:
+    value = form.get(name)
+    if value is not None and not isinstance(value, FormFile):
+        raise Invalid(f"'{name}' must be a file upload, not a text field.", name, "invalid_type")
+    return value
