@@ -30,6 +30,7 @@ from .errors import (
     ResponseDecodeError,
     SubmissionUncertainError,
     error_from_envelope,
+    error_from_event,
     error_from_response,
     request_id_from,
 )
@@ -467,6 +468,9 @@ def _decode(
             request_id=request_id,
             body=raw[:2000].decode("utf-8", "replace"),
         ) from None
+    if type(body) is dict and body.get("error") and "choices" not in body:
+        # Some upstreams answer an OpenAI error object with status 200.
+        raise error_from_event(body, request_id or request_id_from(headers))
     return unwrap_envelope(body, headers) if envelope else body
 
 

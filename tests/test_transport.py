@@ -273,3 +273,14 @@ async def test_key_never_in_logs(
     assert any(r.levelname == "DEBUG" for r in caplog.records)
     assert emulator.api_key not in caplog.text
     assert "sk-log-secret" not in caplog.text
+
+
+async def test_openai_error_object_at_200_raises_for_every_family(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    body = {"error": {"message": "upstream refused", "type": "upstream_error", "code": "nope"}}
+    emulator.fail("images.generate", status=200, body=body)
+    with pytest.raises(APIError) as info:
+        await client.images.generate("a fox")
+    assert info.value.code == "nope"
+    assert info.value.request_id  # from the header

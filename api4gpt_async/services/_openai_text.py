@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._convert import structure
 from .._streaming import Stream
-from ..errors import error_from_event
 from ._common import body_of
 
 if TYPE_CHECKING:
@@ -69,12 +68,6 @@ def _query_value(value: object) -> str:
     return str(value)
 
 
-def _raise_error_body(data: Any, request_id: str | None) -> None:
-    """A 2xx answer that is an OpenAI error object (some upstreams do this) raises it."""
-    if isinstance(data, Mapping) and data.get("error") and "choices" not in data:
-        raise error_from_event(data, request_id)
-
-
 async def send_json(
     transport: Transport,
     method: str,
@@ -97,7 +90,6 @@ async def send_json(
         timeout=timeout,
         headers=extra_headers,
     )
-    _raise_error_body(reply.data, reply.request_id)
     return structure(reply.data, cls, request_id=reply.request_id)
 
 
