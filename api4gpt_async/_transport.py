@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import platform
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Literal, NamedTuple, TypeVar
@@ -104,6 +105,17 @@ def normalize_base_url(url: str) -> str:
     return url
 
 
+def _abandon(session: aiohttp.ClientSession | None) -> None:
+    """Close an owned session's connector without a loop, as aiohttp's own ``__del__`` does.
+
+    Its sockets are closed (or, when their loop is already closed, simply let go), and the
+    session then counts as closed, so it prints no "Unclosed client session" at exit.
+    """
+    connector = session.connector if session is not None else None
+    if connector is not None and not connector.closed:
+        connector._close()
+
+
 def unwrap_envelope(body: Any, headers: Mapping[str, str] | None = None) -> Any:
     """``{"code": "success", "data": X}`` gives X; a failure code raises; other bodies pass."""
     if isinstance(body, dict) and "code" in body and "data" in body:
@@ -133,6 +145,8 @@ class Transport:
         self.retry = retry
         self._max_connections = max_connections
         self._session = session
+        self._session_loop: asyncio.AbstractEventLoop | None = None
+        self._finalizer = weakref.finalize(self, _abandon, None)
         self._owns_session = session is None
         self._closed = False
         self._headers = {
@@ -146,19 +160,52 @@ class Transport:
     # -- session lifecycle -------------------------------------------------------------------
 
     def _get_session(self) -> aiohttp.ClientSession:
+        """The session for the running loop: created on first use, rebuilt if the loop changed.
+
+        A session is bound to the loop it was made in, so a client kept at module level and
+        used from a second ``asyncio.run`` gets a fresh one (the old loop's is dropped
+        quietly). A session passed in cannot be rebuilt: using it from another loop raises
+        ``RuntimeError``.
+        """
         if self._closed:
             raise RuntimeError("this client is closed")
+        loop = asyncio.get_running_loop()
+        if self._session is not None and self._session_loop is not loop:
+            if self._session_loop is None:  # an injected session's first use
+                self._session_loop = loop
+            elif not self._owns_session:
+                raise RuntimeError(
+                    "the aiohttp session passed to AsyncAPI4GPT(session=...) belongs to another "
+                    "event loop; create the session (or let the client create its own) inside "
+                    "the loop that uses it"
+                )
+            else:
+                self._drop_session()
         if self._session is None:
-            # Created on first use so that it binds to the loop that actually runs the client.
             connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
             self._session = aiohttp.ClientSession(connector=connector)
+            self._session_loop = loop
+            # A client nobody closes ends quietly: its connector is closed synchronously when
+            # the transport is collected or the interpreter exits (no work put on a loop).
+            self._finalizer = weakref.finalize(self, _abandon, self._session)
         return self._session
+
+    def _drop_session(self) -> None:
+        self._finalizer.detach()
+        if self._session is not None:
+            _abandon(self._session)
+        self._session = None
 
     async def aclose(self) -> None:
         self._closed = True
-        if self._session is not None and self._owns_session:
-            await self._session.close()
-        self._session = None
+        if self._session is None or not self._owns_session:
+            self._session = None
+        elif self._session_loop is asyncio.get_running_loop():
+            self._finalizer.detach()
+            session, self._session = self._session, None
+            await session.close()
+        else:  # made by a loop that is gone or elsewhere: nothing to await there
+            self._drop_session()
 
     # -- requests ----------------------------------------------------------------------------
 
