@@ -29,7 +29,7 @@ PROMPTS = [
     "steam rising from a cup of coffee, macro",
 ]
 #: On the emulator one job is asked to fail, to show that the others are unaffected.
-FAILING_PROMPT = "a job that is told to fail, to show nothing else is lost"
+FAILING_PROMPT = f"{Emulator.FAIL} a job told to fail, to show that nothing else is lost"
 #: Emulated seconds per real second: a twelve-second Luma job takes two.
 DEMO_TIME_SCALE = 6.0
 DEMO_POLL = PollPolicy(initial_delay=0.2, multiplier=1.3, max_delay=0.5, jitter=0.1, timeout=60)

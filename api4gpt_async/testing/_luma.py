@@ -14,8 +14,8 @@ the extra ``thumbnail`` and ``video.download_url`` keys of the GoAmz format); ``
 every answer in the task envelope ``{"code": "success", "message": "", "data": …}`` and spells
 it ``processing``. Generations are kept per flavour: an id of one is unknown to the other.
 
-Timing is :func:`lifecycle`. A prompt with a word starting with "fail" (any case) ends in
-``failed`` instead of ``completed``. ``notify_hook`` is accepted but never called.
+Timing is :func:`lifecycle`. A prompt carrying the magic word ``[fail]`` (:mod:`._magic`) ends
+in ``failed`` instead of ``completed``. ``notify_hook`` is accepted but never called.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import attrs
 from aiohttp import web
 
 from ._http import json_response, read_json_object, task_envelope, task_error
+from ._magic import FAILURE_REASON, wants_failure
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
@@ -42,9 +43,6 @@ PENDING_SECONDS: Final = 2.0
 ASPECT_RATIOS: Final = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "9:21")
 VIDEO_WIDTH: Final = 1360
 VIDEO_HEIGHT: Final = 752
-FAILURE_REASON: Final = "emulated failure: prompt asked for it"
-
-_FAIL_WORD: Final = re.compile(r"\bfail", re.IGNORECASE)
 _VIDEO_PATH: Final = re.compile(r"/files/(?P<id>[^/]+)\.mp4")
 
 Phase = Literal["pending", "running", "done"]
@@ -57,7 +55,7 @@ def lifecycle(elapsed: float, duration: float) -> tuple[Phase, int | None]:
 
     - ``0 <= elapsed < 2`` (:data:`PENDING_SECONDS`): ``"pending"``;
     - then until ``duration``: ``"running"`` (shown as ``processing`` or ``dreaming``);
-    - from ``duration`` on: ``"done"`` (``completed``, or ``failed`` for a "fail" prompt).
+    - from ``duration`` on: ``"done"`` (``completed``, or ``failed`` for a ``[fail]`` prompt).
 
     The estimate is the whole seconds left, rounded up, and None once done. A duration
     of 2 s or less goes straight from pending to done.
@@ -219,7 +217,7 @@ class _LumaRoutes:
             aspect_ratio=aspect_ratio,
             created=now,
             created_at=self._emu.timestamp(now),
-            fails=_FAIL_WORD.search(prompt) is not None,
+            fails=wants_failure(prompt),
         )
         self._store[generation.id] = generation
         return generation
@@ -267,7 +265,9 @@ class _LumaRoutes:
             "created_at": generation.created_at,
             "video": video,
             "liked": None,
-            "estimate_wait_seconds": estimate,
+            "estimate_wait_seconds": None
+            if estimate is None
+            else self._emu.client_seconds(estimate),
             "aspect_ratio": generation.aspect_ratio,
             "failure_reason": failure_reason,
         }

@@ -31,6 +31,7 @@ import attrs
 from aiohttp import web
 
 from .._transport import FormFile
+from . import _magic as magic
 from ._http import json_response, read_json_object
 from ._multipart import FormField, parse_form
 
@@ -83,9 +84,9 @@ _PING_EVERY: Final = 3
 _CHUNKS_BEFORE_FAILURE: Final = 3
 _PIECE: Final = re.compile(r"\s*\S+|\s+")
 
-_MAGIC_ERROR: Final = "[stream-error]"
-_MAGIC_CUT: Final = "[stream-cut]"
-MAGIC_HUGE: Final = "[huge]"
+_MAGIC_ERROR: Final = magic.STREAM_ERROR
+_MAGIC_CUT: Final = magic.STREAM_CUT
+MAGIC_HUGE: Final = magic.HUGE
 
 _STREAM_ERROR: Final = {
     "error": {

@@ -439,7 +439,7 @@ async def test_luma_duration_sets_the_time_to_completion(http: aiohttp.ClientSes
 async def test_a_fail_prompt_ends_failed(
     emu: Emulator, http: aiohttp.ClientSession, path: str, task: str
 ) -> None:
-    _, created, _ = await call(http, "POST", path, json={"user_prompt": "Please FAIL this one"})
+    _, created, _ = await call(http, "POST", path, json={"user_prompt": "Please [fail] this one"})
     gid = created["data"]["id"] if "data" in created else created["id"]
     emu.advance(12)
     now = await _state(http, task, gid)
@@ -507,7 +507,7 @@ async def test_extend_needs_a_completed_video_of_the_same_flavour(
     _, parent, _ = await call(
         http, "POST", "/luma/generations", json={"user_prompt": "a", "aspect_ratio": "1:1"}
     )
-    _, failing, _ = await call(http, "POST", "/luma/generations", json={"user_prompt": "fail"})
+    _, failing, _ = await call(http, "POST", "/luma/generations", json={"user_prompt": "[fail]"})
     parent_url = emu.file_url(f"{parent['data']['id']}.mp4")
     rejected = {
         "code": "invalid_request",
