@@ -9,6 +9,7 @@ from types import TracebackType
 
 import aiohttp
 
+from ._config import check_api_key, check_base_url
 from ._files import download
 from ._hooks import Hooks
 from ._logging import setup_logging_from_env
@@ -38,6 +39,10 @@ class AsyncAPI4GPT:
     ``timeout`` is the total seconds one call may take, retries and back-off included.
     A ``session`` you pass is used as is and never closed by the client. ``hooks`` are
     callbacks for metrics and tracing (see ``Hooks``).
+
+    Both are checked here: the key loses surrounding whitespace (a trailing newline), and a
+    key with whitespace inside or a base URL without an http(s) scheme or host raises
+    ``ValueError``; no key at all raises ``AuthenticationError``.
     """
 
     def __init__(
@@ -59,7 +64,10 @@ class AsyncAPI4GPT:
             raise AuthenticationError(
                 "no API key: pass api_key=... or set API4GPT_API_KEY", status=401
             )
-        self.base_url = base_url or os.environ.get("API4GPT_BASE_URL") or DEFAULT_BASE_URL
+        api_key = check_api_key(api_key)
+        self.base_url = check_base_url(
+            base_url or os.environ.get("API4GPT_BASE_URL") or DEFAULT_BASE_URL
+        )
         self.paths = resolve_paths(paths)
         self._transport = Transport(
             api_key=api_key,
