@@ -41,6 +41,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -105,6 +106,11 @@ class APIStatusError(APIError):
         self.status = status
         self.type = type
 
+    @property
+    def status_code(self) -> int:
+        """``status``, under openai-python's name."""
+        return self.status
+
     def __str__(self) -> str:
         return f"HTTP {self.status}: {super().__str__()}"
 
@@ -136,6 +142,10 @@ class RateLimitError(APIStatusError):
 
 class ServerError(APIStatusError):
     """The gateway or its upstream failed (5xx)."""
+
+
+#: openai-python's name for :class:`ServerError` (every 5xx), so ported ``except`` clauses work.
+InternalServerError = ServerError
 
 
 class APIConnectionError(APIError):

@@ -17,6 +17,7 @@ EXPECTED_TOP_LEVEL = {
     "BadRequestError",
     "FormFile",
     "Hooks",
+    "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
     "PollPolicy",

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._convert import structure
+from .._raw_response import WithRawResponse
 from ..models.luma import LumaGeneration
 from ..tasks import TaskHandle, TaskKind, TaskSnapshot, TaskState, state_from_text
 from ._common import body_of
@@ -56,7 +57,7 @@ class LumaKind(TaskKind[LumaGeneration, LumaGeneration]):
         return result.video_url
 
 
-class LumaService:
+class LumaService(WithRawResponse):
     """Submit, extend and look up Luma generations; every submit returns a ``TaskHandle``."""
 
     def __init__(
