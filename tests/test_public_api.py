@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -170,3 +171,9 @@ def test_private_task_machinery_is_not_exported() -> None:
     assert api4gpt_async.AsyncAPI4GPT.__module__ == "api4gpt_async"
     assert api4gpt_async.TaskHandle.__module__ == "api4gpt_async.tasks"
     assert api4gpt_async.testing.Emulator.__module__ == "api4gpt_async.testing"
+
+
+def test_docstrings_cite_public_sources_not_notes_that_do_not_ship() -> None:
+    package = Path(api4gpt_async.__file__).parent
+    citing = [p.name for p in package.rglob("*.py") if "shared/api" in p.read_text()]
+    assert citing == []
