@@ -1,11 +1,25 @@
-"""Saving result files: streamed, atomic (``.part`` then rename), size-checked, contained.
+"""Saving result files: the one place the SDK writes them.
 
-A name suggested by the server or a URL is reduced to a plain, safe file name, so a result can
-never write outside the folder the caller chose.
+Every save is streamed, atomic (``.part`` then rename), size-checked and contained:
+
+- ``dest`` ending in a path separator, or naming an existing folder, is a **folder**: it is
+  created if needed and the file gets a name derived from the server or URL, made safe
+  (:func:`safe_filename`) and **unique** (``clip.mp4``, ``clip-1.mp4``, …), reserved with
+  ``O_CREAT | O_EXCL`` so that concurrent saves never pick the same name;
+- any other ``dest`` is a **file**: an existing one raises ``FileExistsError`` unless
+  ``overwrite=True`` (it is then replaced in one step, never truncated in place).
+
+Downloads (:func:`download`) are also retried within the call's deadline on a cut body, a
+stall mid-body, a dropped connection or a 5xx, resuming with ``Range: bytes=N-`` where the
+server answered ``Accept-Ranges: bytes`` (RFC 9110 §14); bounded by ``max_bytes``; http(s)
+only; at most :data:`MAX_REDIRECTS` redirects; and the API key goes only to the API's own host
+(the transport strips it for other hosts; aiohttp drops ``Authorization`` on a redirect to
+another origin).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
@@ -16,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from .errors import APIConnectionError
+from .errors import APIConnectionError, APIError, ResponseTooLargeError, request_id_from
 
 if TYPE_CHECKING:
     from aiohttp import ClientResponse
@@ -24,18 +38,36 @@ if TYPE_CHECKING:
     from ._transport import Transport
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_READ_TIMEOUT",
+    "MAX_REDIRECTS",
+    "Target",
+    "check_writable",
     "download",
     "expected_size",
     "extension_for",
-    "resolve_target",
+    "is_folder",
     "safe_filename",
+    "save_bytes",
     "save_response",
-    "write_bytes",
     "write_stream",
 ]
 
+#: Default ``max_bytes`` of a download: 2 GiB.
+DEFAULT_MAX_BYTES = 2 * 1024**3
+#: Default seconds a download waits for its next bytes before resuming on a new connection.
+DEFAULT_READ_TIMEOUT = 60.0
+#: Redirects a download follows before giving up.
+MAX_REDIRECTS = 5
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _CHUNK = 256 * 1024
+#: Device names Windows reserves whatever the extension (``nul.mp4`` is the NUL device).
+_WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{dev}{n}" for dev in ("COM", "LPT") for n in "0123456789"}
+)
+_MAX_UNIQUE = 10_000
 _EXTENSIONS = {
     "video/mp4": ".mp4",
     "image/png": ".png",
@@ -60,12 +92,20 @@ def extension_for(content_type: str, default: str = "") -> str:
 
 
 def safe_filename(candidate: str | None, *, fallback_stem: str, content_type: str = "") -> str:
-    """A plain file name from an untrusted one: no folders, no leading dots, safe characters."""
+    """A plain file name from an untrusted one: no folders, no leading dots, safe characters.
+
+    Folders (``../``, ``C:\\``, absolute paths) are dropped, anything but ``A-Za-z0-9._-``
+    (NUL included) becomes ``_``, leading and trailing dots go, and a Windows device name
+    (``con.mp4``, ``NUL``) gets a ``_`` prefix. With no usable name, ``fallback_stem`` plus
+    the usual extension of ``content_type`` is used.
+    """
     name = (candidate or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("_", name).lstrip("._")[:200]
+    name = _UNSAFE.sub("_", name).lstrip("._")[:200].rstrip(".")
     if not name or name in {".", ".."}:
-        stem = _UNSAFE.sub("_", fallback_stem).lstrip("._")[:100] or "download"
+        stem = _UNSAFE.sub("_", fallback_stem).lstrip("._")[:100].rstrip(".") or "download"
         name = stem + extension_for(content_type)
+    if name.split(".", 1)[0].upper() in _WINDOWS_RESERVED:
+        name = "_" + name
     return name
 
 
@@ -78,44 +118,180 @@ def _name_from(url: str, headers: Mapping[str, str]) -> str | None:
     return PurePosixPath(urllib.parse.unquote(path)).name or None
 
 
-async def download(
-    transport: Transport,
-    url: str,
+# --------------------------------------------------------------------------- targets
+
+
+def is_folder(dest: str | os.PathLike[str]) -> bool:
+    """Whether ``dest`` means a folder: it ends with a path separator, or is an existing folder."""
+    text = os.fspath(dest)
+    separators = tuple(sep for sep in (os.sep, os.altsep, "/") if sep)
+    return text.endswith(separators) or os.path.isdir(text)
+
+
+def check_writable(dest: str | os.PathLike[str], *, overwrite: bool) -> None:
+    """Raise ``FileExistsError`` now if saving to ``dest`` would have to overwrite a file.
+
+    For callers that should refuse before paying for the content (the save itself checks
+    again, atomically).
+    """
+    if not overwrite and not is_folder(dest) and os.path.lexists(dest):
+        raise _exists(Path(dest))
+
+
+def _exists(path: Path) -> FileExistsError:
+    return FileExistsError(
+        errno.EEXIST, "refusing to overwrite an existing file (pass overwrite=True)", str(path)
+    )
+
+
+def _reserve(path: Path) -> None:
+    """Create ``path`` empty, failing with ``FileExistsError`` if anything is there already."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+
+
+class Target:
+    """Where one save writes, reserved so that no other save can take the same file.
+
+    ``claim(name)`` picks the path (``name()`` is called only for a folder ``dest``),
+    ``commit(part)`` moves the finished ``.part`` file onto it in one step, and ``release()``
+    undoes the reservation of a save that failed.
+    """
+
+    def __init__(self, dest: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+        self.dest = Path(dest)
+        self.folder = is_folder(dest)
+        self.overwrite = overwrite
+        self.path: Path | None = None
+        self._placeholder = False
+
+    def claim(self, name: Callable[[], str]) -> Path:
+        """The path to write (the same on every call): ``dest``, or a unique name in it."""
+        if self.path is not None:
+            return self.path
+        if not self.folder:
+            self.dest.parent.mkdir(parents=True, exist_ok=True)
+            self.path = self.dest
+            if not self.overwrite:
+                try:
+                    _reserve(self.dest)
+                except FileExistsError:
+                    raise _exists(self.dest) from None
+                self._placeholder = True
+            return self.dest
+        self.dest.mkdir(parents=True, exist_ok=True)
+        folder = self.dest.resolve()
+        file_name = name()
+        first = folder / file_name
+        if first.parent != folder or first.resolve().parent != folder:
+            raise ValueError(f"refusing to write outside {folder}: {file_name!r}")
+        if self.overwrite:
+            self.path = first
+            return first
+        stem, dot, suffix = file_name.rpartition(".")
+        if not stem:  # no extension (or a name such as ".x", which safe_filename never gives)
+            stem, dot, suffix = file_name, "", ""
+        for n in range(_MAX_UNIQUE):
+            candidate = first if n == 0 else folder / f"{stem}-{n}{dot}{suffix}"
+            try:
+                _reserve(candidate)
+            except FileExistsError:
+                continue
+            self.path, self._placeholder = candidate, True
+            return candidate
+        raise _exists(first)
+
+    def part(self) -> Path:
+        """A ``.part`` file of its own next to the claimed path (two saves never share one)."""
+        assert self.path is not None, "claim() first"
+        return self.path.with_name(f"{self.path.name}.{secrets.token_hex(4)}.part")
+
+    def commit(self, part: Path) -> Path:
+        assert self.path is not None, "claim() first"
+        os.replace(part, self.path)
+        self._placeholder = False
+        return self.path
+
+    def release(self) -> None:
+        if self._placeholder and self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self._placeholder = False
+
+
+# --------------------------------------------------------------------------- writing
+
+
+async def save_bytes(
+    data: bytes,
     dest: str | os.PathLike[str],
+    name: Callable[[], str],
     *,
-    timeout: float | None = None,
-    fallback_stem: str = "download",
+    overwrite: bool = False,
 ) -> Path:
-    """Stream ``url`` into ``dest`` (a file path, or an existing folder) and return the path."""
-    async with transport.stream("GET", url, timeout=timeout) as resp:
-        return await save_response(
-            resp,
-            dest,
-            lambda: safe_filename(
-                _name_from(url, resp.headers),
-                fallback_stem=fallback_stem,
-                content_type=resp.headers.get("Content-Type", ""),
-            ),
-            what=f"download of {url}",
-        )
+    """Write ``data`` to ``dest`` (see the module's rules) and return the path written.
+
+    In a folder, a file already holding exactly ``data`` under the derived name is reused (the
+    same content saved twice gives the same path), so content-derived names stay stable.
+    """
+    target = Target(dest, overwrite=overwrite)
+    if target.folder and not overwrite:
+        existing = Path(dest) / name()
+        if _holds(existing, data):
+            return existing
+
+    async def one_chunk() -> AsyncIterator[bytes]:
+        yield data
+
+    return await _save_chunks(
+        one_chunk(), target, name, expected=len(data), what=f"writing {target.dest}"
+    )
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether ``path`` is a regular file (not a link) whose content is exactly ``data``."""
+    if path.is_symlink() or not path.is_file() or path.stat().st_size != len(data):
+        return False
+    return path.read_bytes() == data
 
 
 async def save_response(
-    resp: ClientResponse, dest: str | os.PathLike[str], name: Callable[[], str], *, what: str
+    resp: ClientResponse,
+    dest: str | os.PathLike[str],
+    name: Callable[[], str],
+    *,
+    what: str,
+    overwrite: bool = False,
 ) -> Path:
-    """Stream an open response's body into ``dest`` (see :func:`resolve_target` for ``name``).
+    """Stream an open response's body into ``dest`` (see the module's rules for ``name``).
 
     Written as it arrives (a chunk at a time), atomically, and checked against
-    ``Content-Length``; returns the path written.
+    ``Content-Length``; returns the path written. Not retried: for answers that cannot be
+    asked for again (a billable POST); use :func:`download` for URLs.
     """
-    target = resolve_target(dest, name)
-    await write_stream(
+    return await _save_chunks(
         resp.content.iter_chunked(_CHUNK),
-        target,
-        expected_size=expected_size(resp.headers),
+        Target(dest, overwrite=overwrite),
+        name,
+        expected=expected_size(resp.headers),
         what=what,
     )
-    return target
+
+
+async def _save_chunks(
+    chunks: AsyncIterable[bytes],
+    target: Target,
+    name: Callable[[], str],
+    *,
+    expected: int | None,
+    what: str,
+) -> Path:
+    path = target.claim(name)
+    try:
+        await write_stream(chunks, path, expected_size=expected, what=what)
+    except BaseException:
+        target.release()
+        raise
+    target._placeholder = False  # replaced by the finished file
+    return path
 
 
 def expected_size(headers: Mapping[str, str]) -> int | None:
@@ -131,24 +307,6 @@ def expected_size(headers: Mapping[str, str]) -> int | None:
     except ValueError:
         return None
     return size if size >= 0 else None
-
-
-def resolve_target(dest: str | os.PathLike[str], name: Callable[[], str]) -> Path:
-    """The file to write: ``dest`` itself, or ``dest / name()`` when ``dest`` is a folder.
-
-    ``name()`` must give a plain file name (see :func:`safe_filename`); the result is checked to
-    stay inside the folder. For a file path, missing parent folders are created.
-    """
-    dest_path = Path(dest)
-    if dest_path.is_dir():
-        folder = dest_path.resolve()
-        file_name = name()
-        target = folder / file_name
-        if target.resolve().parent != folder:  # belt and braces: never leave the folder
-            raise ValueError(f"refusing to write outside {folder}: {file_name!r}")
-        return target
-    dest_path.parent.mkdir(parents=True, exist_ok=True)
-    return dest_path
 
 
 async def write_stream(
@@ -182,11 +340,161 @@ async def write_stream(
     return written
 
 
-async def write_bytes(data: bytes, target: Path) -> Path:
-    """Write ``data`` to ``target`` atomically (``.part`` then rename) and return ``target``."""
+# --------------------------------------------------------------------------- downloads
 
-    async def one_chunk() -> AsyncIterator[bytes]:
-        yield data
 
-    await write_stream(one_chunk(), target, expected_size=len(data), what=f"writing {target}")
-    return target
+async def download(
+    transport: Transport,
+    url: str,
+    dest: str | os.PathLike[str],
+    *,
+    timeout: float | None = None,
+    fallback_stem: str = "download",
+    overwrite: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+) -> Path:
+    """Stream ``url`` into ``dest`` (a file, or a folder: see the module's rules); return the path.
+
+    Retried under the client's retry policy within ``timeout`` (the call's deadline, default
+    the client's): a cut body, a read waiting more than ``read_timeout`` seconds, a dropped
+    connection or a 5xx resumes from the bytes already on disk when the server allows ranges
+    (else restarts). Raises ``FileExistsError`` (before any request) for an existing file
+    ``dest`` without ``overwrite``, ``ResponseTooLargeError`` past ``max_bytes``,
+    ``APIError`` for a URL that is not http(s), and the transport's errors otherwise.
+    """
+    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https") and not (not scheme and url.startswith("/")):
+        raise APIError(f"refusing to download {url[:200]!r}: only http(s) URLs are fetched")
+    if max_bytes < 0 or read_timeout <= 0:
+        raise ValueError("max_bytes must be >= 0 and read_timeout > 0")
+    target = Target(dest, overwrite=overwrite)
+    if not target.folder:
+        target.claim(lambda: "")  # an existing file is refused before anything is fetched
+    job = _Download(transport, url, target, fallback_stem, max_bytes, read_timeout)
+    try:
+        await transport.retrying("GET", url, job.attempt, timeout=timeout, describe=job.describe)
+        assert job.part is not None
+        return target.commit(job.part)
+    except BaseException:
+        if job.part is not None:
+            job.part.unlink(missing_ok=True)
+        target.release()
+        raise
+
+
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)", re.I)
+
+
+class _Download:
+    """The state one download keeps across its attempts: the ``.part`` file and its size."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        url: str,
+        target: Target,
+        fallback_stem: str,
+        max_bytes: int,
+        read_timeout: float,
+    ) -> None:
+        self.transport = transport
+        self.url = url
+        self.target = target
+        self.fallback_stem = fallback_stem
+        self.max_bytes = max_bytes
+        self.read_timeout = read_timeout
+        self.part: Path | None = None
+        self.written = 0  # bytes in the .part file
+        self.total: int | None = None  # size of the whole file, when known
+        self.resumable = False
+        self.validator: str | None = None  # strong ETag or Last-Modified, for If-Range
+        self.status = 0
+        self.request_id: str | None = None
+
+    def describe(self, _: None) -> tuple[int, str | None]:
+        return self.status, self.request_id
+
+    async def attempt(self, remaining: float, retries: int) -> None:
+        # Media is fetched as is: sizes and byte ranges then count the bytes that are written.
+        headers = {"Accept-Encoding": "identity"}
+        resuming = self.written > 0 and self.resumable
+        if resuming:
+            headers["Range"] = f"bytes={self.written}-"
+            if self.validator:
+                headers["If-Range"] = self.validator
+        async with self.transport.stream(
+            "GET",
+            self.url,
+            headers=headers,
+            timeout=min(remaining, self.read_timeout),
+            retry=False,
+            max_redirects=MAX_REDIRECTS,
+        ) as resp:
+            self.status, self.request_id = resp.status, request_id_from(resp.headers)
+            offset = self._offset(resp, resuming)
+            if self.total is not None and self.total > self.max_bytes:
+                raise self._too_large(f"is {self.total} bytes")
+            if self.part is None:
+                self.target.claim(lambda: self._name(resp.headers))
+                self.part = self.target.part()
+            async with await anyio.open_file(self.part, "ab" if offset else "wb") as out:
+                self.written = offset
+                async for chunk in resp.content.iter_chunked(_CHUNK):
+                    if self.written + len(chunk) > self.max_bytes:
+                        raise self._too_large("went past it")
+                    await out.write(chunk)
+                    self.written += len(chunk)
+        if self.total is not None and self.written != self.total:
+            if self.written > self.total:  # more than announced: start again from scratch
+                self.written, self.resumable = 0, False
+            raise APIConnectionError(
+                f"download of {self.url} stopped at {self.written} of {self.total} bytes"
+            )
+
+    def _offset(self, resp: ClientResponse, resuming: bool) -> int:
+        """Where this answer's body starts in the file; learns the total size and validator."""
+        headers = resp.headers
+        if resp.status == 206:
+            match = _CONTENT_RANGE.fullmatch(headers.get("Content-Range", "").strip())
+            start = int(match[1]) if match else -1
+            total = None if match is None or match[3] == "*" else int(match[3])
+            wanted = self.written if resuming else 0
+            if match is None or start != wanted or (self.total and total != self.total):
+                # Not the bytes asked for: never splice them in; start again without a range.
+                self.written, self.resumable = 0, False
+                raise APIConnectionError(
+                    f"download of {self.url}: unexpected Content-Range "
+                    f"{headers.get('Content-Range')!r} for bytes={wanted}-; starting again"
+                )
+            if total is not None:
+                self.total = total
+            self.resumable = True
+            return start
+        # A 200 (to a first request, or to a Range the server ignored): the whole file again.
+        self.total = expected_size(headers)
+        self.resumable = (
+            headers.get("Accept-Ranges", "").strip().lower() == "bytes"
+            and self.total is not None  # a compressed body's byte offsets cannot be resumed
+        )
+        etag = headers.get("ETag", "")
+        self.validator = (etag if etag and not etag.startswith("W/") else None) or headers.get(
+            "Last-Modified"
+        )
+        return 0
+
+    def _name(self, headers: Mapping[str, str]) -> str:
+        return safe_filename(
+            _name_from(self.url, headers),
+            fallback_stem=self.fallback_stem,
+            content_type=headers.get("Content-Type", ""),
+        )
+
+    def _too_large(self, how: str) -> ResponseTooLargeError:
+        self.written, self.resumable = 0, False
+        return ResponseTooLargeError(
+            f"download of {self.url} {how}: over the limit of {self.max_bytes} bytes "
+            "(raise max_bytes to allow it)",
+            limit=self.max_bytes,
+            request_id=self.request_id,
+        )

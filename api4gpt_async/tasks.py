@@ -15,6 +15,7 @@ import heapq
 import itertools
 import json
 import logging
+import os
 import random
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import anyio
 import attrs
 
-from ._files import download
+from ._files import DEFAULT_MAX_BYTES, download
 from ._hooks import call_hook
 from ._retry import RETRYABLE_STATUSES
 from .errors import (
@@ -288,8 +289,23 @@ class TaskHandle(Generic[R]):
         """Cancel the job on the service (``UnsupportedOperation`` where the API has no way)."""
         await self._kind.cancel(self.id)
 
-    async def download(self, dest: str | Path, *, timeout: float | None = None) -> Path:
-        """Save the finished job's main media file to ``dest`` (a file, or an existing folder)."""
+    async def download(
+        self,
+        dest: str | os.PathLike[str],
+        *,
+        timeout: float | None = None,
+        overwrite: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> Path:
+        """Save the finished job's main media file to ``dest`` and return the path.
+
+        ``dest`` ending in a separator (``"videos/"``), or an existing folder, is a folder: it is
+        created if needed and the file named after the server's name or the job id, made
+        unique (``<id>.mp4``, ``<id>-1.mp4``…). Any other ``dest`` is a file: an existing one
+        raises ``FileExistsError`` unless ``overwrite=True``. The download is retried and
+        resumed within ``timeout``, like ``client.download`` (``ResponseTooLargeError`` past
+        ``max_bytes``).
+        """
         snap = self._last
         if snap is None or not snap.state.terminal:
             snap = await self.refresh()
@@ -298,7 +314,13 @@ class TaskHandle(Generic[R]):
         if not url:
             raise TaskError(f"{self.kind} task {self.id} has no media to download")
         return await download(
-            self._tasks.transport, url, dest, timeout=timeout, fallback_stem=self.id
+            self._tasks.transport,
+            url,
+            dest,
+            timeout=timeout,
+            fallback_stem=self.id,
+            overwrite=overwrite,
+            max_bytes=max_bytes,
         )
 
     # -- internals shared with the scheduler -------------------------------------------------

@@ -23,6 +23,7 @@ EXPECTED_TOP_LEVEL = {
     "RateLimitError",
     "RequestEvent",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "RetryEvent",
     "RetryPolicy",
     "ServerError",
