@@ -57,7 +57,7 @@ __all__ = [
 DEFAULT_MAX_BYTES = 2 * 1024**3
 #: Default seconds a download waits for its next bytes before resuming on a new connection.
 DEFAULT_READ_TIMEOUT = 60.0
-#: Redirects a download follows before giving up.
+#: Redirect answers a download accepts before giving up (aiohttp's ``max_redirects``).
 MAX_REDIRECTS = 5
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -182,7 +182,9 @@ class Target:
         folder = self.dest.resolve()
         file_name = name()
         first = folder / file_name
-        if first.parent != folder or first.resolve().parent != folder:
+        # Belt and braces (``name()`` gives plain names); the last part is never resolved: a
+        # link there is a taken name (O_EXCL fails on it), or replaced itself with overwrite.
+        if first.parent != folder or file_name in ("", ".", ".."):
             raise ValueError(f"refusing to write outside {folder}: {file_name!r}")
         if self.overwrite:
             self.path = first
@@ -364,7 +366,8 @@ async def download(
     ``APIError`` for a URL that is not http(s), and the transport's errors otherwise.
     """
     scheme = urllib.parse.urlsplit(url).scheme.lower()
-    if scheme not in ("http", "https") and not (not scheme and url.startswith("/")):
+    relative = not scheme and url.startswith("/") and not url.startswith("//")
+    if scheme not in ("http", "https") and not relative:  # a relative URL: the API's own host
         raise APIError(f"refusing to download {url[:200]!r}: only http(s) URLs are fetched")
     if max_bytes < 0 or read_timeout <= 0:
         raise ValueError("max_bytes must be >= 0 and read_timeout > 0")
@@ -440,7 +443,8 @@ class _Download:
                 self.part = self.target.part()
             async with await anyio.open_file(self.part, "ab" if offset else "wb") as out:
                 self.written = offset
-                async for chunk in resp.content.iter_chunked(_CHUNK):
+                # As it arrives (not in fixed chunks): bytes read before a cut are kept.
+                async for chunk in resp.content.iter_any():
                     if self.written + len(chunk) > self.max_bytes:
                         raise self._too_large("went past it")
                     await out.write(chunk)
