@@ -156,3 +156,47 @@ async def test_emulator_command_serves_until_stopped() -> None:
         with anyio.fail_after(20):
             assert await process.wait() in (0, 130)
     assert SECRET.encode() not in buffered
+
+
+async def test_demo_run_twice_keeps_every_video(tmp_path: Path) -> None:
+    """The demo saves under unique names: a second run adds its videos, losing none."""
+    for _ in range(2):
+        code, output = await _api4gpt("demo", "--out", str(tmp_path), "--jobs", "2")
+        assert code == 0, output
+    videos = sorted(tmp_path.glob("*.mp4"))
+    assert len(videos) == 4
+    assert all(v.read_bytes()[4:8] == b"ftyp" for v in videos)
+
+
+@pytest.mark.parametrize(
+    ("command", "route"),
+    [
+        (["luma", "generate", "a cat"], "luma.generate"),
+        (["image", "a cat"], "images.generate"),
+        (["speak", "hello"], "audio.speech"),
+    ],
+)
+async def test_out_never_overwrites_unless_asked(
+    instant_emulator: Emulator, tmp_path: Path, command: list[str], route: str
+) -> None:
+    out = tmp_path / "taken"
+    out.write_bytes(b"precious")
+    code, output = await _api4gpt(*command, "--out", str(out), emu=instant_emulator)
+    assert code == 1
+    assert output.strip().splitlines() == [f"error: {out} exists (use --overwrite to replace it)"]
+    assert out.read_bytes() == b"precious"
+    assert instant_emulator.count(route) == 0  # refused before anything billable was sent
+    code, output = await _api4gpt(*command, "--out", str(out), "--overwrite", emu=instant_emulator)
+    assert code == 0, output
+    assert out.read_bytes() != b"precious"
+
+
+@pytest.mark.parametrize("command", [["luma", "generate", "a cat"], ["image", "a cat"]])
+async def test_out_ending_in_a_separator_is_a_folder(
+    instant_emulator: Emulator, tmp_path: Path, command: list[str]
+) -> None:
+    folder = tmp_path / "media"
+    for _ in range(2):
+        code, output = await _api4gpt(*command, "--out", f"{folder}/", emu=instant_emulator)
+        assert code == 0, output
+    assert len(list(folder.iterdir())) == 2
