@@ -4,8 +4,9 @@ Every save is streamed, atomic (``.part`` then rename), size-checked and contain
 
 - ``dest`` ending in a path separator, or naming an existing folder, is a **folder**: it is
   created if needed and the file gets a name derived from the server or URL, made safe
-  (:func:`safe_filename`) and **unique** (``clip.mp4``, ``clip-1.mp4``, …), reserved with
-  ``O_CREAT | O_EXCL`` so that concurrent saves never pick the same name;
+  (:func:`safe_filename`) and **unique** (``clip.mp4``, ``clip-1.mp4``, …), taken atomically
+  when the file is complete (a hard link, which never replaces anything), so concurrent saves
+  never pick the same name;
 - any other ``dest`` is a **file**: an existing one raises ``FileExistsError`` unless
   ``overwrite=True`` (it is then replaced in one step, never truncated in place).
 
@@ -144,63 +145,61 @@ def _exists(path: Path) -> FileExistsError:
     )
 
 
-def _reserve(path: Path) -> None:
-    """Create ``path`` empty, failing with ``FileExistsError`` if anything is there already."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+def _place(part: Path, path: Path) -> None:
+    """Move the finished ``part`` to ``path`` in one step, failing if ``path`` exists.
+
+    A hard link is created atomically and never replaces anything (``FileExistsError``); where
+    the file system has no hard links, ``path`` is reserved with ``O_CREAT | O_EXCL`` and then
+    replaced.
+    """
+    try:
+        os.link(part, path)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here (FAT, some network shares…)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        os.replace(part, path)
+    else:
+        part.unlink()
 
 
 class Target:
-    """Where one save writes, reserved so that no other save can take the same file.
+    """Where one save writes; the final name is taken only when the file is complete.
 
-    ``claim(name)`` picks the path (``name()`` is called only for a folder ``dest``),
-    ``commit(part)`` moves the finished ``.part`` file onto it in one step, and ``release()``
-    undoes the reservation of a save that failed.
+    ``claim(name)`` gives the path to aim at (``name()`` is called only for a folder ``dest``,
+    and an existing file ``dest`` is refused right away), ``part()`` a ``.part`` file of its
+    own beside it, and ``commit(part)`` moves the finished file in one step: onto ``dest``
+    (replacing it only with ``overwrite``), or in a folder onto the first free name of
+    ``name``, ``name-1``, … — atomically, so concurrent saves never take the same one and
+    nothing is reserved while a download runs (an interrupted save leaves at most a
+    ``.part`` file).
     """
 
     def __init__(self, dest: str | os.PathLike[str], *, overwrite: bool = False) -> None:
         self.dest = Path(dest)
         self.folder = is_folder(dest)
         self.overwrite = overwrite
-        self.path: Path | None = None
-        self._placeholder = False
+        self.path: Path | None = None  # aimed at by claim(); the one written once committed
 
     def claim(self, name: Callable[[], str]) -> Path:
-        """The path to write (the same on every call): ``dest``, or a unique name in it."""
+        """The path aimed at (the same on every call): ``dest``, or ``name()`` inside it."""
         if self.path is not None:
             return self.path
         if not self.folder:
+            if not self.overwrite and os.path.lexists(self.dest):
+                raise _exists(self.dest)
             self.dest.parent.mkdir(parents=True, exist_ok=True)
             self.path = self.dest
-            if not self.overwrite:
-                try:
-                    _reserve(self.dest)
-                except FileExistsError:
-                    raise _exists(self.dest) from None
-                self._placeholder = True
             return self.dest
         self.dest.mkdir(parents=True, exist_ok=True)
         folder = self.dest.resolve()
         file_name = name()
-        first = folder / file_name
+        self.path = folder / file_name
         # Belt and braces (``name()`` gives plain names); the last part is never resolved: a
-        # link there is a taken name (O_EXCL fails on it), or replaced itself with overwrite.
-        if first.parent != folder or file_name in ("", ".", ".."):
+        # link there is a taken name, or with overwrite replaced itself, never followed.
+        if self.path.parent != folder or file_name in ("", ".", ".."):
             raise ValueError(f"refusing to write outside {folder}: {file_name!r}")
-        if self.overwrite:
-            self.path = first
-            return first
-        stem, dot, suffix = file_name.rpartition(".")
-        if not stem:  # no extension (or a name such as ".x", which safe_filename never gives)
-            stem, dot, suffix = file_name, "", ""
-        for n in range(_MAX_UNIQUE):
-            candidate = first if n == 0 else folder / f"{stem}-{n}{dot}{suffix}"
-            try:
-                _reserve(candidate)
-            except FileExistsError:
-                continue
-            self.path, self._placeholder = candidate, True
-            return candidate
-        raise _exists(first)
+        return self.path
 
     def part(self) -> Path:
         """A ``.part`` file of its own next to the claimed path (two saves never share one)."""
@@ -208,15 +207,30 @@ class Target:
         return self.path.with_name(f"{self.path.name}.{secrets.token_hex(4)}.part")
 
     def commit(self, part: Path) -> Path:
+        """Move the finished ``part`` into place (see the class) and return where it went."""
         assert self.path is not None, "claim() first"
-        os.replace(part, self.path)
-        self._placeholder = False
-        return self.path
-
-    def release(self) -> None:
-        if self._placeholder and self.path is not None:
-            self.path.unlink(missing_ok=True)
-            self._placeholder = False
+        if self.overwrite:
+            os.replace(part, self.path)
+            return self.path
+        if not self.folder:
+            try:
+                _place(part, self.path)
+            except FileExistsError:
+                raise _exists(self.path) from None
+            return self.path
+        first = self.path
+        stem, dot, suffix = first.name.rpartition(".")
+        if not stem:  # no extension (or a name such as ".x", which safe_filename never gives)
+            stem, dot, suffix = first.name, "", ""
+        for n in range(_MAX_UNIQUE):
+            candidate = first if n == 0 else first.with_name(f"{stem}-{n}{dot}{suffix}")
+            try:
+                _place(part, candidate)
+            except FileExistsError:
+                continue
+            self.path = candidate
+            return candidate
+        raise _exists(first)
 
 
 # --------------------------------------------------------------------------- writing
@@ -287,13 +301,9 @@ async def _save_chunks(
     what: str,
 ) -> Path:
     path = target.claim(name)
-    try:
-        await write_stream(chunks, path, expected_size=expected, what=what)
-    except BaseException:
-        target.release()
-        raise
-    target._placeholder = False  # replaced by the finished file
-    return path
+    await write_stream(chunks, path, expected_size=expected, what=what, commit=target.commit)
+    assert target.path is not None
+    return target.path
 
 
 def expected_size(headers: Mapping[str, str]) -> int | None:
@@ -317,13 +327,15 @@ async def write_stream(
     *,
     expected_size: int | None = None,
     what: str = "download",
+    commit: Callable[[Path], object] | None = None,
 ) -> int:
     """Write ``chunks`` to ``target`` atomically and return the number of bytes written.
 
-    The bytes go to ``<target>.<random>.part`` one chunk at a time (never all in memory), which then
-    replaces ``target`` in one step. When ``expected_size`` is given and the stream ends
-    short of it (or past it), ``APIConnectionError`` is raised. On any failure, cancellation
-    included, the ``.part`` file is removed and ``target`` is left as it was.
+    The bytes go to ``<target>.<random>.part`` one chunk at a time (never all in memory), which
+    then replaces ``target`` in one step (or is handed to ``commit(part)``, e.g.
+    :meth:`Target.commit`). When ``expected_size`` is given and the stream ends short of it
+    (or past it), ``APIConnectionError`` is raised. On any failure, cancellation included, the
+    ``.part`` file is removed and ``target`` is left as it was.
     """
     # A name of its own, so two saves to the same target never write into one file.
     part = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
@@ -335,7 +347,10 @@ async def write_stream(
                 written += len(chunk)
         if expected_size is not None and written != expected_size:
             raise APIConnectionError(f"{what} stopped at {written} of {expected_size} bytes")
-        os.replace(part, target)
+        if commit is None:
+            os.replace(part, target)
+        else:
+            commit(part)
     except BaseException:
         part.unlink(missing_ok=True)
         raise
@@ -382,7 +397,6 @@ async def download(
     except BaseException:
         if job.part is not None:
             job.part.unlink(missing_ok=True)
-        target.release()
         raise
 
 

@@ -19,6 +19,8 @@ from api4gpt_async import (
     APIError,
     APITimeoutError,
     AsyncAPI4GPT,
+    Hooks,
+    RequestEvent,
     ResponseTooLargeError,
     RetryPolicy,
     TaskFailedError,
@@ -546,3 +548,27 @@ async def test_server_names_stay_in_the_folder(
         "inside",
         f"inside/{expected}",
     ]
+
+
+@pytest.mark.parametrize("into_folder", [False, True])
+async def test_a_file_that_appears_during_the_download_is_kept(
+    make_client: Callable[..., AsyncAPI4GPT], emulator: Emulator, tmp_path: Path, into_folder: bool
+) -> None:
+    """The name is taken only when the file is complete, and never by replacing another."""
+    dest = tmp_path / "v.mp4"
+
+    def someone_else_writes(event: RequestEvent) -> None:
+        if event.error is not None:  # between the cut attempt and the resumed one
+            dest.write_bytes(b"theirs")
+
+    emulator.fail("files", truncate_at=100, stall=0.25)
+    async with make_client(hooks=Hooks(on_request=someone_else_writes)) as client:
+        if into_folder:
+            path = await client.download(emulator.file_url("v.mp4"), tmp_path)
+            assert path == tmp_path / "v-1.mp4"
+            assert path.read_bytes() == MP4
+        else:
+            with pytest.raises(FileExistsError):
+                await client.download(emulator.file_url("v.mp4"), dest)
+    assert dest.read_bytes() == b"theirs"
+    assert not list(tmp_path.glob("*.part"))
