@@ -158,16 +158,6 @@ async def test_emulator_command_serves_until_stopped() -> None:
     assert SECRET.encode() not in buffered
 
 
-async def test_demo_run_twice_keeps_every_video(tmp_path: Path) -> None:
-    """The demo saves under unique names: a second run adds its videos, losing none."""
-    for _ in range(2):
-        code, output = await _api4gpt("demo", "--out", str(tmp_path), "--jobs", "2")
-        assert code == 0, output
-    videos = sorted(tmp_path.glob("*.mp4"))
-    assert len(videos) == 4
-    assert all(v.read_bytes()[4:8] == b"ftyp" for v in videos)
-
-
 @pytest.mark.parametrize(
     ("command", "route"),
     [
@@ -186,17 +176,26 @@ async def test_out_never_overwrites_unless_asked(
     assert output.strip().splitlines() == [f"error: {out} exists (use --overwrite to replace it)"]
     assert out.read_bytes() == b"precious"
     assert instant_emulator.count(route) == 0  # refused before anything billable was sent
-    code, output = await _api4gpt(*command, "--out", str(out), "--overwrite", emu=instant_emulator)
+
+
+async def test_overwrite_replaces_the_out_file(instant_emulator: Emulator, tmp_path: Path) -> None:
+    out = tmp_path / "cat.png"
+    out.write_bytes(b"precious")
+    code, output = await _api4gpt(
+        "image", "a cat", "--out", str(out), "--overwrite", emu=instant_emulator
+    )
     assert code == 0, output
-    assert out.read_bytes() != b"precious"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize("command", [["luma", "generate", "a cat"], ["image", "a cat"]])
 async def test_out_ending_in_a_separator_is_a_folder(
-    instant_emulator: Emulator, tmp_path: Path, command: list[str]
+    instant_emulator: Emulator, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "media"
-    for _ in range(2):
-        code, output = await _api4gpt(*command, "--out", f"{folder}/", emu=instant_emulator)
-        assert code == 0, output
-    assert len(list(folder.iterdir())) == 2
+    folder = tmp_path / "videos"
+    code, output = await _api4gpt(
+        "luma", "generate", "a cat", "--out", f"{folder}/", emu=instant_emulator
+    )
+    assert code == 0, output
+    (video,) = folder.iterdir()
+    assert video.suffix == ".mp4"
+    assert video.read_bytes()[4:8] == b"ftyp"
