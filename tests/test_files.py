@@ -56,13 +56,14 @@ async def test_download_to_a_new_file_path(
     assert path.read_bytes()[4:8] == b"ftyp"
 
 
+@pytest.mark.parametrize("method", ["download", "download_all"])
 async def test_download_of_a_failed_job_raises(
-    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path, method: str
 ) -> None:
     handle = await client.luma.generate("fail please")
     emulator.advance(60)
     with pytest.raises(TaskFailedError):
-        await handle.download(tmp_path)
+        await getattr(handle, method)(tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -8,7 +8,10 @@ a family, write its module and append its registrar to :data:`FAMILIES`.
 
 What a family module may use besides the public API:
 
+- the task family kit :mod:`._jobs` (job stores, lifecycles, status routes) and the request
+  checks of :mod:`._validate`;
 - ``emu.now`` — the task clock (lifecycles must read only this);
+- ``emu.duration(family)`` — how long that family's jobs take (``Emulator(durations=...)``);
 - ``emu.file_url(name)`` — the URL of a media file served by the ``files`` route;
 - ``emu._family_state(Factory)`` — a per-emulator state object (kept across restarts);
 - ``emu._request_id(request)`` — the request id, for error messages that quote it;
