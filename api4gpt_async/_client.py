@@ -12,14 +12,17 @@ import aiohttp
 import attrs
 
 from ._config import check_api_key, check_base_url
-from ._files import download
+from ._files import DEFAULT_MAX_BYTES, DEFAULT_READ_TIMEOUT, download
 from ._hooks import Hooks
 from ._logging import setup_logging_from_env
 from ._paths import resolve_paths
 from ._raw_response import WithRawResponse
 from ._retry import RetryPolicy
+from ._task_handle import Tasks
+from ._task_kind import PollPolicy
 from ._transport import DEFAULT_BASE_URL, Transport
 from .errors import AuthenticationError
+from .services._common import ServiceContext
 from .services.audio import AudioService
 from .services.chat import ChatService
 from .services.completions import CompletionsService
@@ -27,7 +30,6 @@ from .services.embeddings import EmbeddingsService
 from .services.images import ImagesService
 from .services.luma import LumaService
 from .services.models import ModelsService
-from .tasks import PollPolicy, Tasks
 
 __all__ = ["AsyncAPI4GPT"]
 
@@ -102,14 +104,15 @@ class AsyncAPI4GPT(WithRawResponse):
         )
         self.base_url = self._transport.base_url
         self.tasks = Tasks(self._transport, poll or PollPolicy())
-        self.luma = LumaService(self._transport, self.tasks, self.paths, "luma")
-        self.lumvip = LumaService(self._transport, self.tasks, self.paths, "lumvip")
-        self.images = ImagesService(self._transport, self.paths)
-        self.audio = AudioService(self._transport, self.paths)
-        self.chat = ChatService(self._transport, self.paths)
-        self.completions = CompletionsService(self._transport, self.paths)
-        self.embeddings = EmbeddingsService(self._transport, self.paths)
-        self.models = ModelsService(self._transport, self.paths)
+        context = ServiceContext(transport=self._transport, tasks=self.tasks, paths=self.paths)
+        self.luma = LumaService(context, "luma")
+        self.lumvip = LumaService(context, "lumvip")
+        self.images = ImagesService(context)
+        self.audio = AudioService(context)
+        self.chat = ChatService(context)
+        self.completions = CompletionsService(context)
+        self.embeddings = EmbeddingsService(context)
+        self.models = ModelsService(context)
 
     @property
     def timeout(self) -> float:
@@ -131,13 +134,35 @@ class AsyncAPI4GPT(WithRawResponse):
         return f"<AsyncAPI4GPT base_url={self.base_url!r}>"
 
     async def download(
-        self, url: str, dest: str | os.PathLike[str], *, timeout: float | None = None
+        self,
+        url: str,
+        dest: str | os.PathLike[str],
+        *,
+        timeout: float | None = None,
+        overwrite: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
     ) -> Path:
-        """Save any result URL to ``dest`` (a file, or an existing folder) and return the path.
+        """Save any result URL (http or https) to ``dest`` and return the path.
 
+        ``dest`` ending in a separator, or an existing folder, is a folder (created if needed;
+        the name comes from the server or URL, made safe and unique: ``clip.mp4``,
+        ``clip-1.mp4``…); any other ``dest`` is a file, and an existing one raises
+        ``FileExistsError`` unless ``overwrite=True``. Written atomically (``.part``, then
+        rename). A cut body, a read waiting over ``read_timeout`` seconds, a dropped connection
+        or a 5xx is retried within ``timeout`` (the whole call), resuming with ``Range`` where
+        the server allows. Over ``max_bytes`` (default 2 GiB) raises ``ResponseTooLargeError``.
         The API key is only sent when the URL is on the API's own host.
         """
-        return await download(self._transport, url, dest, timeout=timeout)
+        return await download(
+            self._transport,
+            url,
+            dest,
+            timeout=timeout,
+            overwrite=overwrite,
+            max_bytes=max_bytes,
+            read_timeout=read_timeout,
+        )
 
     def with_options(
         self,

@@ -37,6 +37,8 @@ def run(make: Callable[[], Awaitable[T]]) -> T:
         fail(str(exc), code=2)
     except API4GPTError as exc:
         fail(f"{type(exc).__name__}: {exc}")
+    except FileExistsError as exc:
+        fail(f"{exc.filename} exists (use --overwrite to replace it)")
     except OSError as exc:  # an unwritable --out, a busy port, a missing file...
         fail(_describe_os_error(exc))
 

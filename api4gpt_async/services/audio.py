@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .._convert import structure
-from .._files import extension_for, save_response
+from .._files import check_writable, extension_for, save_response
 from .._raw_response import WithRawResponse
 from .._uploads import FileInput, form_text, to_form_file
 from ..errors import APIError, ResponseDecodeError, error_from_event, request_id_from
@@ -35,6 +35,7 @@ from ._common import body_of
 
 if TYPE_CHECKING:
     from .._transport import FormValue, Reply, Transport
+    from ._common import ServiceContext
 
 __all__ = ["AudioService", "SpeechService", "TranscriptionsService", "TranslationsService"]
 
@@ -56,7 +57,8 @@ _SPEECH_ACCEPT = {"Accept": "audio/*, application/octet-stream;q=0.9, */*;q=0.5"
 class AudioService(WithRawResponse):
     """``client.audio``: ``transcriptions``, ``translations`` and ``speech``."""
 
-    def __init__(self, transport: Transport, paths: Mapping[str, str]) -> None:
+    def __init__(self, context: ServiceContext) -> None:
+        transport, paths = context.transport, context.paths
         self.transcriptions = TranscriptionsService(transport, paths["audio.transcriptions"])
         self.translations = TranslationsService(transport, paths["audio.translations"])
         self.speech = SpeechService(transport, paths["audio.speech"])
@@ -297,15 +299,20 @@ class SpeechService(WithRawResponse):
         extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        overwrite: bool = True,
     ) -> Path:
-        """Generate speech straight into ``dest`` (a file path, or an existing folder).
+        """Generate speech straight into ``dest`` (a file path, or a folder).
 
         The audio is written as it arrives, a chunk at a time, into ``<dest>.part``, which
         replaces ``dest`` only once the whole body (as long as ``Content-Length`` says) is
         there: ``dest`` is never left half written. In a folder the file is named
         ``speech-<request id>`` plus the extension of the audio's type. ``timeout`` bounds
-        getting the answer started and then each read.
+        getting the answer started and then each read. Like openai-python's
+        ``stream_to_file``, an existing file is replaced (atomically); with
+        ``overwrite=False`` it raises ``FileExistsError`` before anything is requested. A
+        ``dest`` ending in a separator is a folder too (created if needed; names made unique).
         """
+        check_writable(dest, overwrite=overwrite)
         body = _speech_body(model, input, voice, response_format, speed, instructions, extra_body)
         async with self._transport.stream(
             "POST",
@@ -324,6 +331,7 @@ class SpeechService(WithRawResponse):
                 dest,
                 lambda: _safe_stem(stem) + extension_for(content_type, ".mp3"),
                 what="speech",
+                overwrite=overwrite,
             )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -11,7 +11,7 @@ from ..models.model_list import ModelInfo, ModelList
 from ._openai_text import Headers, Query, send_json
 
 if TYPE_CHECKING:
-    from .._transport import Transport
+    from ._common import ServiceContext
 
 __all__ = ["ModelListRequest", "ModelsService"]
 
@@ -19,9 +19,9 @@ __all__ = ["ModelListRequest", "ModelsService"]
 class ModelsService(WithRawResponse):
     """``client.models``: ``list()`` and ``retrieve(model)``."""
 
-    def __init__(self, transport: Transport, paths: Mapping[str, str]) -> None:
-        self._transport = transport
-        self._path = paths["models"]
+    def __init__(self, context: ServiceContext) -> None:
+        self._transport = context.transport
+        self._path = context.paths["models"]
 
     def list(
         self,

@@ -19,3 +19,7 @@ on purpose: ``f"{Emulator.FAIL} a cat"`` makes a job fail, ``Emulator.STREAM_CUT
 from ._emulator import Emulator, Fault, RecordedRequest
 
 __all__ = ["Emulator", "Fault", "RecordedRequest"]
+
+for _public in (Emulator, Fault, RecordedRequest):
+    _public.__module__ = __name__  # as re-exported
+del _public

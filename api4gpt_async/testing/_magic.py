@@ -13,6 +13,7 @@ marker              effect
 ``[stream-error]``  a stream sends a few content chunks, then an error event, and no ``[DONE]``
 ``[stream-cut]``    a stream sends a few content chunks and ends without ``[DONE]``
 ``[huge]``          the reply is about 3 MB of text, streamed as one event
+``[slow]``          an image route first sends two interim ``102 Processing`` answers
 ==================  ==========================================================================
 
 The chat and completions markers are looked for in the last user message of a chat (or the
@@ -28,6 +29,7 @@ __all__ = [
     "FAILURE_REASON",
     "HUGE",
     "REFUSE",
+    "SLOW",
     "STREAM_CUT",
     "STREAM_ERROR",
     "wants_failure",
@@ -38,6 +40,7 @@ REFUSE: Final = "[refuse]"
 STREAM_ERROR: Final = "[stream-error]"
 STREAM_CUT: Final = "[stream-cut]"
 HUGE: Final = "[huge]"
+SLOW: Final = "[slow]"
 #: The failure reason of a job whose prompt carries :data:`FAIL`.
 FAILURE_REASON: Final = "emulated failure: prompt asked for it"
 
