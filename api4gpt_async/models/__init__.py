@@ -11,59 +11,127 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .audio import (
-        SpeechResponse,
-        Transcription,
-        TranscriptionSegment,
-        TranscriptionVerbose,
-        TranscriptionWord,
-        Translation,
-        TranslationVerbose,
+        SpeechResponse as SpeechResponse,
+    )
+    from .audio import (
+        Transcription as Transcription,
+    )
+    from .audio import (
+        TranscriptionSegment as TranscriptionSegment,
+    )
+    from .audio import (
+        TranscriptionVerbose as TranscriptionVerbose,
+    )
+    from .audio import (
+        TranscriptionWord as TranscriptionWord,
+    )
+    from .audio import (
+        Translation as Translation,
+    )
+    from .audio import (
+        TranslationVerbose as TranslationVerbose,
     )
     from .chat import (
-        ChatCompletion,
-        ChatCompletionAccumulator,
-        ChatCompletionChunk,
-        ChatCompletionMessage,
-        ChatCompletionMessageToolCall,
-        ChatCompletionTokenLogprob,
-        Choice,
-        ChoiceDelta,
-        ChoiceDeltaFunctionCall,
-        ChoiceDeltaToolCall,
-        ChoiceDeltaToolCallFunction,
-        ChoiceLogprobs,
-        ChunkChoice,
-        CompletionTokensDetails,
-        CompletionUsage,
-        Function,
-        FunctionCall,
-        PromptTokensDetails,
-        TopLogprob,
+        ChatCompletion as ChatCompletion,
+    )
+    from .chat import (
+        ChatCompletionAccumulator as ChatCompletionAccumulator,
+    )
+    from .chat import (
+        ChatCompletionChunk as ChatCompletionChunk,
+    )
+    from .chat import (
+        ChatCompletionMessage as ChatCompletionMessage,
+    )
+    from .chat import (
+        ChatCompletionMessageToolCall as ChatCompletionMessageToolCall,
+    )
+    from .chat import (
+        ChatCompletionTokenLogprob as ChatCompletionTokenLogprob,
+    )
+    from .chat import (
+        Choice as Choice,
+    )
+    from .chat import (
+        ChoiceDelta as ChoiceDelta,
+    )
+    from .chat import (
+        ChoiceDeltaFunctionCall as ChoiceDeltaFunctionCall,
+    )
+    from .chat import (
+        ChoiceDeltaToolCall as ChoiceDeltaToolCall,
+    )
+    from .chat import (
+        ChoiceDeltaToolCallFunction as ChoiceDeltaToolCallFunction,
+    )
+    from .chat import (
+        ChoiceLogprobs as ChoiceLogprobs,
+    )
+    from .chat import (
+        ChunkChoice as ChunkChoice,
+    )
+    from .chat import (
+        CompletionTokensDetails as CompletionTokensDetails,
+    )
+    from .chat import (
+        CompletionUsage as CompletionUsage,
+    )
+    from .chat import (
+        Function as Function,
+    )
+    from .chat import (
+        FunctionCall as FunctionCall,
+    )
+    from .chat import (
+        PromptTokensDetails as PromptTokensDetails,
+    )
+    from .chat import (
+        TopLogprob as TopLogprob,
     )
     from .completions import (
-        Completion,
-        CompletionChoice,
-        CompletionLogprobs,
+        Completion as Completion,
+    )
+    from .completions import (
+        CompletionChoice as CompletionChoice,
+    )
+    from .completions import (
+        CompletionLogprobs as CompletionLogprobs,
     )
     from .embeddings import (
-        CreateEmbeddingResponse,
-        Embedding,
-        EmbeddingUsage,
+        CreateEmbeddingResponse as CreateEmbeddingResponse,
+    )
+    from .embeddings import (
+        Embedding as Embedding,
+    )
+    from .embeddings import (
+        EmbeddingUsage as EmbeddingUsage,
     )
     from .images import (
-        Image,
-        ImagesResponse,
-        ImageTokenDetails,
-        ImageUsage,
+        Image as Image,
+    )
+    from .images import (
+        ImagesResponse as ImagesResponse,
+    )
+    from .images import (
+        ImageTokenDetails as ImageTokenDetails,
+    )
+    from .images import (
+        ImageUsage as ImageUsage,
     )
     from .luma import (
-        LumaGeneration,
-        LumaImage,
-        LumaVideo,
+        LumaGeneration as LumaGeneration,
+    )
+    from .luma import (
+        LumaImage as LumaImage,
+    )
+    from .luma import (
+        LumaVideo as LumaVideo,
     )
     from .model_list import (
-        ModelInfo,
-        ModelList,
+        ModelInfo as ModelInfo,
+    )
+    from .model_list import (
+        ModelList as ModelList,
     )
 
 #: Where each name lives (``api4gpt_async.models.<module>``).
@@ -111,49 +179,7 @@ _HOMES = {
     "TranslationVerbose": "audio",
 }
 
-__all__ = [
-    "ChatCompletion",
-    "ChatCompletionAccumulator",
-    "ChatCompletionChunk",
-    "ChatCompletionMessage",
-    "ChatCompletionMessageToolCall",
-    "ChatCompletionTokenLogprob",
-    "Choice",
-    "ChoiceDelta",
-    "ChoiceDeltaFunctionCall",
-    "ChoiceDeltaToolCall",
-    "ChoiceDeltaToolCallFunction",
-    "ChoiceLogprobs",
-    "ChunkChoice",
-    "Completion",
-    "CompletionChoice",
-    "CompletionLogprobs",
-    "CompletionTokensDetails",
-    "CompletionUsage",
-    "CreateEmbeddingResponse",
-    "Embedding",
-    "EmbeddingUsage",
-    "Function",
-    "FunctionCall",
-    "Image",
-    "ImageTokenDetails",
-    "ImageUsage",
-    "ImagesResponse",
-    "LumaGeneration",
-    "LumaImage",
-    "LumaVideo",
-    "ModelInfo",
-    "ModelList",
-    "PromptTokensDetails",
-    "SpeechResponse",
-    "TopLogprob",
-    "Transcription",
-    "TranscriptionSegment",
-    "TranscriptionVerbose",
-    "TranscriptionWord",
-    "Translation",
-    "TranslationVerbose",
-]
+__all__ = sorted(_HOMES)  # pyright: ignore[reportUnsupportedDunderAll]
 
 
 def __getattr__(name: str) -> Any:
