@@ -73,10 +73,10 @@ class AsyncAPI4GPT(WithRawResponse):
                 "no API key: pass api_key=... or set API4GPT_API_KEY", status=401
             )
         api_key = check_api_key(api_key)
-        self.base_url = check_base_url(
+        self.base_url: str = check_base_url(
             base_url or os.environ.get("API4GPT_BASE_URL") or DEFAULT_BASE_URL
         )
-        self.paths = resolve_paths(paths)
+        self.paths: Mapping[str, str] = resolve_paths(paths)
         retry = retry or RetryPolicy()
         if max_retries is not None:
             retry = attrs.evolve(retry, max_retries=max_retries)
@@ -103,16 +103,16 @@ class AsyncAPI4GPT(WithRawResponse):
             default_headers=default_headers,
         )
         self.base_url = self._transport.base_url
-        self.tasks = Tasks(self._transport, poll or PollPolicy())
+        self.tasks: Tasks = Tasks(self._transport, poll or PollPolicy())
         context = ServiceContext(transport=self._transport, tasks=self.tasks, paths=self.paths)
-        self.luma = LumaService(context, "luma")
-        self.lumvip = LumaService(context, "lumvip")
-        self.images = ImagesService(context)
-        self.audio = AudioService(context)
-        self.chat = ChatService(context)
-        self.completions = CompletionsService(context)
-        self.embeddings = EmbeddingsService(context)
-        self.models = ModelsService(context)
+        self.luma: LumaService = LumaService(context, "luma")
+        self.lumvip: LumaService = LumaService(context, "lumvip")
+        self.images: ImagesService = ImagesService(context)
+        self.audio: AudioService = AudioService(context)
+        self.chat: ChatService = ChatService(context)
+        self.completions: CompletionsService = CompletionsService(context)
+        self.embeddings: EmbeddingsService = EmbeddingsService(context)
+        self.models: ModelsService = ModelsService(context)
 
     @property
     def timeout(self) -> float:

@@ -98,7 +98,7 @@ class PollScheduler:
     """
 
     #: Entries due within this many seconds of each other are polled in the same tick.
-    coalesce_window = 0.05
+    coalesce_window: float = 0.05
     #: Status requests in flight at once, so polling never starves the caller's own requests.
     max_in_flight = 32
 

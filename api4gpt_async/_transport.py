@@ -82,7 +82,7 @@ class ByteStream:
         self._exit_stack = exit_stack
         self._what = what
         self.headers: Mapping[str, str] = response.headers
-        self.request_id = request_id_from(response.headers)
+        self.request_id: str | None = request_id_from(response.headers)
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """Body chunks as they arrive (any size); network failures become our errors."""
@@ -198,8 +198,8 @@ class Transport:
         hooks: Hooks | None = None,
         default_headers: Mapping[str, str] | None = None,
     ) -> None:
-        self.base_url = normalize_base_url(base_url)
-        self.hooks = hooks or Hooks()
+        self.base_url: str = normalize_base_url(base_url)
+        self.hooks: Hooks = hooks or Hooks()
         self.timeout = timeout
         self.retry = retry
         self._shared = _SharedSession(session, max_connections)

@@ -219,7 +219,7 @@ class TaskBatchError(TaskError):
 
     def __init__(self, message: str, *, outcomes: Sequence[TaskOutcome[Any]]) -> None:
         super().__init__(message)
-        self.outcomes = list(outcomes)
+        self.outcomes: list[TaskOutcome[Any]] = list(outcomes)
 
     @property
     def errors(self) -> list[BaseException]:

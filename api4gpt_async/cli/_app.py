@@ -247,27 +247,11 @@ def task_get(
     _run(go)
 
 
-def _parse_ref(text: str) -> dict[str, str]:
-    """A ref as printed by ``luma generate`` (its JSON), or the short ``kind:id``."""
-    text = text.strip()
-    if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"REF is not valid JSON: {exc.msg}") from None
-        if isinstance(data, dict) and {"kind", "id"} <= data.keys():
-            return {"kind": str(data["kind"]), "id": str(data["id"])}
-        raise UsageError('REF must have "kind" and "id", e.g. {"kind": "luma", "id": "..."}')
-    kind, sep, task_id = text.partition(":")
-    if not sep or not kind or not task_id:
-        raise UsageError(f"REF must be JSON or KIND:ID (e.g. luma:0f3c...), got {text!r}")
-    return {"kind": kind, "id": task_id}
-
-
-def _resume(client: AsyncAPI4GPT, ref: dict[str, str]) -> TaskHandle[Any]:
+def _resume(client: AsyncAPI4GPT, ref: str | dict[str, str]) -> TaskHandle[Any]:
+    """The job a ref names (printed JSON, ``kind:id``, or a mapping); a bad one is a usage error."""
     try:
         return client.tasks.resume(ref)
-    except ValueError as exc:  # an unknown kind
+    except ValueError as exc:  # malformed, or an unknown kind
         raise UsageError(str(exc)) from None
 
 
@@ -275,7 +259,7 @@ async def _finished(
     client: AsyncAPI4GPT, ref: str, timeout: float | None
 ) -> tuple[TaskHandle[Any], Any]:
     """The job a printed ``ref`` names, and its result once it has ended well."""
-    handle = _resume(client, _parse_ref(ref))
+    handle = _resume(client, ref)
     with console.status(f"waiting for {handle.kind} job {handle.id}…"):
         return handle, await handle.wait(timeout=timeout)
 

@@ -95,7 +95,7 @@ class TaskFamily(WithRawResponse, Generic[S, R]):
         self._context = context
         self._transport = context.transport
         self._tasks = context.tasks
-        self.flavour = flavour or self.name
+        self.flavour: str = flavour or self.name
         self._kind: FamilyKind[S, R] = FamilyKind(self)
         context.tasks.register(self._kind)
 

@@ -59,9 +59,13 @@ class AudioService(WithRawResponse):
 
     def __init__(self, context: ServiceContext) -> None:
         transport, paths = context.transport, context.paths
-        self.transcriptions = TranscriptionsService(transport, paths["audio.transcriptions"])
-        self.translations = TranslationsService(transport, paths["audio.translations"])
-        self.speech = SpeechService(transport, paths["audio.speech"])
+        self.transcriptions: TranscriptionsService = TranscriptionsService(
+            transport, paths["audio.transcriptions"]
+        )
+        self.translations: TranslationsService = TranslationsService(
+            transport, paths["audio.translations"]
+        )
+        self.speech: SpeechService = SpeechService(transport, paths["audio.speech"])
 
 
 class TranscriptionsService(WithRawResponse):

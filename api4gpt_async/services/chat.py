@@ -32,7 +32,7 @@ class ChatService(WithRawResponse):
     """``client.chat``."""
 
     def __init__(self, context: ServiceContext) -> None:
-        self.completions = ChatCompletionsService(context)
+        self.completions: ChatCompletionsService = ChatCompletionsService(context)
 
 
 class ChatCompletionsService(WithRawResponse):

@@ -154,8 +154,8 @@ async def test_task_wait_of_a_failed_job_is_one_line_and_exit_1(instant: Emulato
 @pytest.mark.parametrize(
     ("ref", "expected"),
     [
-        ("luma", "KIND:ID"),
-        ('{"kind": "luma"', "not valid JSON"),
+        ("luma", "JSON or kind:id"),
+        ('{"kind": "luma"', "invalid JSON"),
         ("nope:1", "unknown task kind"),
     ],
 )
