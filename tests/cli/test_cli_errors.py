@@ -12,9 +12,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
+import anyio.to_thread
 import pytest
+from typer.testing import CliRunner
 
 from api4gpt_async import __version__
+from api4gpt_async.cli._app import app
 from api4gpt_async.testing import Emulator
 
 pytestmark = pytest.mark.anyio
@@ -27,16 +30,23 @@ async def instant() -> AsyncIterator[Emulator]:
 
 
 async def _run(
-    *args: str, emu: Emulator | None = None, key: str | None = None, **env_extra: str
+    *args: str, emu: Emulator | None = None, key: str | None = None, process: bool = False
 ) -> tuple[int, str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("API4GPT_")}
+    """Run ``api4gpt *args``: in a thread of this process (fast), or as a user does
+    (``process=True``: a new interpreter, a narrow terminal, so any wrapping would show)."""
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("API4GPT_")}
     if emu is not None:
         env.update(API4GPT_BASE_URL=emu.base_url, API4GPT_API_KEY=key or emu.api_key)
-    env.update(COLUMNS="40", **env_extra)  # narrow: a wrapped message would show
-    result = await anyio.run_process(
-        [sys.executable, "-m", "api4gpt_async", *args], env=env, check=False
+    if process:
+        full = {k: v for k, v in {**os.environ, **env, "COLUMNS": "40"}.items() if v is not None}
+        done = await anyio.run_process(
+            [sys.executable, "-m", "api4gpt_async", *args], env=full, check=False
+        )
+        return done.returncode, done.stdout.decode(), done.stderr.decode()
+    result = await anyio.to_thread.run_sync(
+        lambda: CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
     )
-    return result.returncode, result.stdout.decode(), result.stderr.decode()
+    return result.exit_code, result.stdout, result.stderr
 
 
 def _one_error_line(stderr: str) -> str:
@@ -74,7 +84,9 @@ async def test_a_key_with_a_trailing_newline_works(instant: Emulator) -> None:
 
 
 async def test_a_long_api_error_is_not_wrapped(instant: Emulator) -> None:
-    code, _, err = await _run("models", emu=instant, key="sk-wrong-key-of-some-length")
+    code, _, err = await _run(
+        "models", emu=instant, key="sk-wrong-key-of-some-length", process=True
+    )
     assert code == 1
     assert "AuthenticationError" in _one_error_line(err)
 
@@ -118,7 +130,7 @@ async def test_models_lists_one_id_per_line(instant: Emulator) -> None:
 
 
 async def _submit(emu: Emulator, *extra: str) -> dict[str, str]:
-    code, out, err = await _run("luma", "generate", "a cat", *extra, emu=emu)
+    code, out, err = await _run("luma", "generate", "a cat", *extra, emu=emu, process=True)
     assert code == 0, err
     printed = next(line for line in out.splitlines() if line.startswith("ref: "))
     ref: dict[str, str] = json.loads(printed.removeprefix("ref: "))
