@@ -40,7 +40,7 @@ import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from . import _luma, _media, _multipart, _openai_media, _openai_text
+from . import _luma, _media, _midjourney, _multipart, _openai_media, _openai_text
 from ._http import REQUEST_ID_HEADER, default_error_body, json_response, openai_error
 
 if TYPE_CHECKING:
@@ -60,10 +60,11 @@ FAMILIES: Final[tuple[Registrar, ...]] = (
     _luma.register,
     _openai_text.register,
     _openai_media.register,
+    _midjourney.register,
 )
 
 #: Routes that need no ``Authorization`` (the media files, like a CDN).
-ANONYMOUS_ROUTES: Final = frozenset({"files"})
+ANONYMOUS_ROUTES: Final = frozenset({"files", "midjourney.image"})
 
 #: Header names whose values are masked in the request log.
 _SECRET_HEADERS: Final = frozenset(
