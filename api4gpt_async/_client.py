@@ -22,6 +22,7 @@ from .services.completions import CompletionsService
 from .services.embeddings import EmbeddingsService
 from .services.images import ImagesService
 from .services.luma import LumaService
+from .services.midjourney import MidjourneyService
 from .services.models import ModelsService
 from .tasks import PollPolicy, Tasks
 
@@ -74,6 +75,7 @@ class AsyncAPI4GPT:
         self.tasks = Tasks(self._transport, poll or PollPolicy())
         self.luma = LumaService(self._transport, self.tasks, self.paths, "luma")
         self.lumvip = LumaService(self._transport, self.tasks, self.paths, "lumvip")
+        self.midjourney = MidjourneyService(self._transport, self.tasks, self.paths)
         self.images = ImagesService(self._transport, self.paths)
         self.audio = AudioService(self._transport, self.paths)
         self.chat = ChatService(self._transport, self.paths)

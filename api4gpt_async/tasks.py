@@ -34,6 +34,7 @@ from .errors import (
     TaskCancelledError,
     TaskError,
     TaskFailedError,
+    TaskNeedsActionError,
     TaskTimeoutError,
     UnsupportedOperation,
 )
@@ -184,6 +185,10 @@ class TaskKind(Generic[S, R]):
         """The main file of a finished job, for ``TaskHandle.download``."""
         return None
 
+    def suggested_input(self, status: S) -> str | None:
+        """For a job that ``needs_action``: the input the service suggests, if any."""
+        return None
+
     async def cancel(self, task_id: str) -> None:
         raise UnsupportedOperation(f"{self.name} jobs cannot be cancelled on the service")
 
@@ -249,9 +254,10 @@ class TaskHandle(Generic[R]):
     async def wait(self, *, timeout: float | None = None, poll: PollPolicy | None = None) -> R:
         """The job's result once it succeeds.
 
-        Raises ``TaskFailedError`` / ``TaskCancelledError`` when it ends otherwise, and
-        ``TaskTimeoutError`` after ``timeout`` seconds (default ``poll.timeout``), leaving the
-        handle usable: the job may still finish.
+        Raises ``TaskFailedError`` / ``TaskCancelledError`` when it ends otherwise,
+        ``TaskNeedsActionError`` as soon as it waits for input (a Midjourney task in MODAL:
+        it would not move on alone), and ``TaskTimeoutError`` after ``timeout`` seconds
+        (default ``poll.timeout``), leaving the handle usable: the job may still finish.
         """
         policy = poll or self._tasks.poll
         limit = policy.timeout if timeout is None else timeout
@@ -273,12 +279,13 @@ class TaskHandle(Generic[R]):
     async def watch(self, *, poll: PollPolicy | None = None) -> AsyncIterator[TaskSnapshot[Any]]:
         """Yield the current snapshot, then one on every change of state or progress.
 
-        Ends after yielding the terminal snapshot. Bound it with ``anyio.fail_after``.
+        Ends after yielding the terminal snapshot, or one that ``needs_action`` (the job
+        waits for input). Bound it with ``anyio.fail_after``.
         """
         policy = poll or self._tasks.poll
         snap = self._last if self._last is not None else await self.refresh()
         yield snap
-        while not snap.state.terminal:
+        while not snap.state.terminal and not snap.needs_action:
             snap = await self._tasks.scheduler.next_snapshot(
                 self, terminal_only=False, policy=policy, after=snap
             )
@@ -323,6 +330,14 @@ class TaskHandle(Generic[R]):
             )
         if snap.state is TaskState.CANCELLED:
             raise TaskCancelledError(f"{self.kind} task {self.id} was cancelled", snapshot=snap)
+        if snap.needs_action:
+            suggested = self._kind.suggested_input(snap.raw)
+            raise TaskNeedsActionError(
+                f"{self.kind} task {self.id} waits for input and will not finish alone"
+                + (f" (suggested prompt: {suggested!r})" if suggested else ""),
+                snapshot=snap,
+                suggested_prompt=suggested,
+            )
         raise TaskError(f"{self.kind} task {self.id} has not finished ({snap.state.value})")
 
 
@@ -387,6 +402,8 @@ class PollScheduler:
         self._driver: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
         self._closed = False
+        #: Kinds whose batch query failed for good (e.g. not served): polled one by one.
+        self._no_batch: set[str] = set()
 
     @property
     def waiting(self) -> int:
@@ -503,7 +520,7 @@ class PollScheduler:
                 continue
             async with anyio.create_task_group() as tg:
                 for kind, group in _group_by_kind(due_entries):
-                    if kind.batch_size > 1 and len(group) > 1:
+                    if kind.batch_size > 1 and len(group) > 1 and kind.name not in self._no_batch:
                         for start in range(0, len(group), kind.batch_size):
                             chunk = group[start : start + kind.batch_size]
                             tg.start_soon(self._poll_batch, kind, chunk, limiter)
@@ -538,14 +555,22 @@ class PollScheduler:
             async with limiter:
                 statuses = await kind.fetch_many([e.task_id for e in group])
         except Exception as error:
-            for entry in group:
-                self._after_error(entry, error)
-            return
+            if _is_transient(error):
+                for entry in group:
+                    self._after_error(entry, error)  # a blip: the batch again next tick
+                return
+            # The batch query itself is refused (not served, not understood): from now on
+            # this kind is polled one job at a time, starting with this group.
+            logger.warning("%s batch status query failed (%s); polling one by one",
+                           kind.name, error)  # fmt: skip
+            self._no_batch.add(kind.name)
+            statuses = {}
+        missing = []
         for entry in group:
             status = statuses.get(entry.task_id)
             if status is None:
                 # Missing from the batch answer: ask for it alone, which gives a proper error.
-                await self._poll_one(entry, limiter)
+                missing.append(entry)
                 continue
             try:
                 snap = kind.snapshot(entry.task_id, status)
@@ -553,17 +578,23 @@ class PollScheduler:
                 self._after_error(entry, error)
             else:
                 self._deliver(entry, snap)
+        if missing:
+            async with anyio.create_task_group() as tg:
+                for entry in missing:
+                    tg.start_soon(self._poll_one, entry, limiter)
 
     def _deliver(self, entry: _Entry, snap: TaskSnapshot[Any]) -> None:
         entry.in_flight = False
         key = snap._change_key
+        # A job waiting for input (needs_action) will not move on alone: stop polling it too.
+        stop = snap.state.terminal or snap.needs_action
         for waiter in list(entry.waiters):
             waiter.handle._observe(snap)
             if waiter.future.done():
                 continue
-            if snap.state.terminal or (not waiter.terminal_only and key != waiter.after):
+            if stop or (not waiter.terminal_only and key != waiter.after):
                 waiter.future.set_result(snap)
-        if entry.waiters and not snap.state.terminal:
+        if entry.waiters and not stop:
             now = asyncio.get_running_loop().time()
             eta = snap.eta_seconds
             if eta is None:
