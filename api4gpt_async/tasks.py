@@ -561,9 +561,10 @@ class PollScheduler:
                 return
             # The batch query itself is refused (not served, not understood): from now on
             # this kind is polled one job at a time, starting with this group.
-            logger.warning("%s batch status query failed (%s); polling one by one",
-                           kind.name, error)  # fmt: skip
-            self._no_batch.add(kind.name)
+            if kind.name not in self._no_batch:
+                self._no_batch.add(kind.name)
+                logger.warning("%s batch status query failed (%s); polling one by one",
+                               kind.name, error)  # fmt: skip
             statuses = {}
         missing = []
         for entry in group:
