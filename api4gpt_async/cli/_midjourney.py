@@ -10,7 +10,7 @@ import typer
 
 from .. import AsyncAPI4GPT, TaskHandle
 from ..models.midjourney import MidjourneyTask
-from ._app import ApiKey, BaseUrl, _client, _print_json, _run, console, err_console
+from ._app import ApiKey, BaseUrl, _client, _print_json, _run, app, console, err_console
 
 mj_app = typer.Typer(
     help="Midjourney tasks: imagine, click buttons, look up.", no_args_is_help=True
@@ -140,3 +140,6 @@ def task(
             _print_json(dict(status.raw))
 
     _run_task(go)
+
+
+app.add_typer(mj_app, name="mj")

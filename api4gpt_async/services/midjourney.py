@@ -19,7 +19,7 @@ import contextlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 import anyio.to_thread
@@ -27,6 +27,8 @@ import anyio.to_thread
 from .._convert import structure
 from .._files import download, write_bytes
 from .._grid import require_pillow, split_grid_file
+from .._task_handle import TaskHandle
+from .._task_kind import MediaFile, TaskSnapshot, TaskState, state_from_text
 from .._uploads import FileInput, to_data_url
 from ..errors import NotFoundError, ResponseDecodeError, UnsupportedOperation
 from ..models.midjourney import (
@@ -35,14 +37,10 @@ from ..models.midjourney import (
     MidjourneySubmitResult,
     MidjourneyTask,
 )
-from ..tasks import TaskHandle, TaskKind, TaskSnapshot, TaskState, state_from_text
-from ._common import body_of
+from ._common import ServiceContext, body_of
+from ._task_family import BatchQuery, StatusQuery, TaskFamily
 
-if TYPE_CHECKING:
-    from .._transport import Transport
-    from ..tasks import Tasks
-
-__all__ = ["MidjourneyKind", "MidjourneyService"]
+__all__ = ["MidjourneyService"]
 
 Speed = Literal["fast", "relax", "turbo"]
 BotType = Literal["MID_JOURNEY", "NIJI_JOURNEY"]
@@ -54,88 +52,70 @@ TaskRef = MidjourneyTask | TaskHandle[MidjourneyTask] | str
 
 #: ``failReason`` of a task cancelled through trueai's midjourney-proxy (it ends in FAILURE).
 _CANCEL_REASONS = frozenset({"取消任务", "cancel", "cancelled", "canceled"})
-_BATCH_SIZE = 50
+#: Actions whose image is a 2x2 grid.
+_GRID_ACTIONS = frozenset({"IMAGINE", "VARIATION", "REROLL", "BLEND", "ZOOM", "PAN"})
 
 
-class MidjourneyKind(TaskKind[MidjourneyTask, MidjourneyTask]):
-    """How the poller reads Midjourney tasks: ``list-by-condition`` batches, remote cancel."""
-
-    name = "midjourney"
-    batch_size = _BATCH_SIZE
-
-    def __init__(self, transport: Transport, paths: Mapping[str, str]) -> None:
-        super().__init__(transport)
-        self._paths = paths
-
-    async def fetch(self, task_id: str, *, timeout: float | None = None) -> MidjourneyTask:
-        path = self._paths["midjourney.fetch"].replace("{id}", quote(task_id, safe=""))
-        reply = await self.transport.request("GET", path, envelope="midjourney", timeout=timeout)
-        return structure(reply.data, MidjourneyTask, request_id=reply.request_id)
-
-    async def fetch_many(self, task_ids: Sequence[str]) -> Mapping[str, MidjourneyTask]:
-        return {task.id: task for task in await self.fetch_list(task_ids)}
-
-    async def fetch_list(
-        self, task_ids: Sequence[str], *, timeout: float | None = None
-    ) -> list[MidjourneyTask]:
-        reply = await self.transport.request(
-            "POST", self._paths["midjourney.list_by_condition"], json_body={"ids": list(task_ids)},
-            envelope="midjourney", timeout=timeout,
-        )  # fmt: skip
-        return _tasks(reply.data, reply.request_id)
-
-    def snapshot(self, task_id: str, status: MidjourneyTask) -> TaskSnapshot[MidjourneyTask]:
-        word = (status.status or "").strip().upper()
-        needs_action = word == "MODAL"
-        if needs_action or not word:  # "" is new-api's copy before its first sync
-            state = TaskState.PENDING
-        else:
-            state = state_from_text(word, kind=self.name)
-        reason = status.fail_reason
-        if state is TaskState.FAILED and (reason or "").strip().lower() in _CANCEL_REASONS:
-            state = TaskState.CANCELLED
-        progress = 1.0 if state is TaskState.SUCCEEDED else status.progress_fraction
-        return TaskSnapshot(
-            id=task_id,
-            kind=self.name,
-            state=state,
-            raw=status,
-            progress=progress,
-            failure_reason=reason if state is TaskState.FAILED else None,
-            needs_action=needs_action,
-        )
-
-    def result(self, status: MidjourneyTask) -> MidjourneyTask:
-        return status
-
-    def media_url(self, result: MidjourneyTask) -> str | None:
-        return result.image_url
-
-    def suggested_input(self, status: MidjourneyTask) -> str | None:
-        return status.final_prompt
-
-    async def cancel(self, task_id: str) -> None:
-        path = self._paths["midjourney.cancel"].replace("{id}", quote(task_id, safe=""))
-        with _served("cancelling tasks"):
-            await self.transport.request("POST", path, envelope="midjourney")
-
-
-class MidjourneyService:
+class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
     """Imagine, click buttons, blend, describe, shorten, swap faces; query and cancel tasks.
 
     Every submit returns a ``TaskHandle[MidjourneyTask]``. Images are accepted as a path,
     bytes, a binary file object or a data URL, and sent as the data URLs the API wants.
     ``speed`` ("fast", "relax", "turbo") sends a submit through ``/mj-<speed>/mj/...``: best
     effort, as stock new-api strips that prefix (the proxy behind it may honour it; so may
-    ``--fast`` / ``--relax`` / ``--turbo`` in the prompt).
+    ``--fast`` / ``--relax`` / ``--turbo`` in the prompt). Waiting tasks are polled
+    ``list-by-condition`` batches of 50 ids.
     """
 
-    def __init__(self, transport: Transport, tasks: Tasks, paths: Mapping[str, str]) -> None:
-        self._transport = transport
-        self._tasks = tasks
-        self._paths = paths
-        self._kind = MidjourneyKind(transport, paths)
-        tasks.register(self._kind)
+    name = "midjourney"
+    status_model = MidjourneyTask
+    submit_envelope = "midjourney"
+    status_query = StatusQuery(path="fetch", id_param=None, envelope="midjourney")
+    batch_query = BatchQuery(path="list_by_condition", size=50, envelope="midjourney")
+
+    def __init__(self, context: ServiceContext) -> None:
+        super().__init__(context)
+
+    # -- the family contract -------------------------------------------------------------------
+
+    def read(self, status: MidjourneyTask) -> TaskSnapshot[MidjourneyTask]:
+        word = (status.status or "").strip().upper()
+        needs_action = word == "MODAL"
+        if needs_action or not word:  # "" is new-api's copy before its first sync
+            state = TaskState.PENDING
+        else:
+            state = state_from_text(word, kind=self.flavour)
+        reason = status.fail_reason
+        if state is TaskState.FAILED and (reason or "").strip().lower() in _CANCEL_REASONS:
+            state = TaskState.CANCELLED
+        return self.snapshot(
+            status,
+            state,
+            progress=1.0 if state is TaskState.SUCCEEDED else status.progress_fraction,
+            failure_reason=reason if state is TaskState.FAILED else None,
+            needs_action=needs_action,
+        )
+
+    def media_url(self, result: MidjourneyTask) -> str | None:
+        return result.image_url
+
+    def media_urls(self, result: MidjourneyTask) -> builtins.list[MediaFile]:
+        """The image: a grid (2x2) or a single picture, named by the task's action."""
+        url = result.image_url
+        role = "grid" if (result.action or "").upper() in _GRID_ACTIONS else "image"
+        return [MediaFile(url=url, role=role)] if url else []
+
+    def suggested_input(self, status: MidjourneyTask) -> str | None:
+        return status.final_prompt
+
+    def submitted(self, data: Any, request_id: str | None) -> tuple[str, MidjourneyTask | None]:
+        """The id in ``result``; a code 21 "Waiting for window confirm" means the new task
+        already waits in MODAL, so its handle says so at once."""
+        answer = structure(data, MidjourneySubmitResult, request_id=request_id)
+        if answer.code == 21 and "window" in (answer.description or "").lower():
+            waiting = {"id": answer.task_id, "status": "MODAL", "properties": answer.properties}
+            return answer.task_id, structure(waiting, MidjourneyTask, request_id=request_id)
+        return answer.task_id, None
 
     # -- submits -------------------------------------------------------------------------------
 
@@ -157,7 +137,7 @@ class MidjourneyService:
         ``images`` are reference images (``base64Array``).
         """
         fields = {"prompt": prompt, "botType": bot_type, "base64Array": await _data_urls(images)}
-        return await self._submit("imagine", fields, state, notify_hook, account_filter,
+        return await self._send("imagine", fields, state, notify_hook, account_filter,
                                   extra_body, timeout, speed=speed)  # fmt: skip
 
     async def blend(
@@ -178,7 +158,7 @@ class MidjourneyService:
             raise ValueError(f"blend takes 2 to 5 images, got {len(images)}")
         fields = {"base64Array": await _data_urls(images), "dimensions": dimensions,
                   "botType": bot_type}  # fmt: skip
-        return await self._submit("blend", fields, state, notify_hook, account_filter,
+        return await self._send("blend", fields, state, notify_hook, account_filter,
                                   extra_body, timeout, speed=speed)  # fmt: skip
 
     async def describe(
@@ -195,7 +175,7 @@ class MidjourneyService:
     ) -> TaskHandle[MidjourneyTask]:
         """Four prompts for an image; read them from the result's ``final_prompt``."""
         fields = {"base64": await to_data_url(image), "botType": bot_type}
-        return await self._submit("describe", fields, state, notify_hook, account_filter,
+        return await self._send("describe", fields, state, notify_hook, account_filter,
                                   extra_body, timeout, speed=speed)  # fmt: skip
 
     async def shorten(
@@ -212,7 +192,7 @@ class MidjourneyService:
     ) -> TaskHandle[MidjourneyTask]:
         """Shorter versions of a prompt; read them from the result's ``final_prompt``."""
         fields = {"prompt": prompt, "botType": bot_type}
-        return await self._submit("shorten", fields, state, notify_hook, account_filter,
+        return await self._send("shorten", fields, state, notify_hook, account_filter,
                                   extra_body, timeout, speed=speed)  # fmt: skip
 
     async def swap_face(
@@ -229,7 +209,7 @@ class MidjourneyService:
         """Put the face of ``source`` onto ``target`` (InsightFace)."""
         fields = {"sourceBase64": await to_data_url(source),
                   "targetBase64": await to_data_url(target)}  # fmt: skip
-        return await self._submit("swap_face", fields, state, notify_hook, account_filter,
+        return await self._send("swap_face", fields, state, notify_hook, account_filter,
                                   extra_body, timeout)  # fmt: skip
 
     async def action(
@@ -252,7 +232,7 @@ class MidjourneyService:
         """
         fields = {"taskId": _id_of(task), "customId": custom_id,
                   "chooseSameChannel": choose_same_channel}  # fmt: skip
-        return await self._submit("action", fields, state, notify_hook, account_filter,
+        return await self._send("action", fields, state, notify_hook, account_filter,
                                   extra_body, timeout)  # fmt: skip
 
     async def click(self, task: TaskRef, label: str, **kw: Any) -> TaskHandle[MidjourneyTask]:
@@ -333,13 +313,9 @@ class MidjourneyService:
         """
         fields = {"taskId": _id_of(task), "prompt": prompt,
                   "maskBase64": await to_data_url(mask) if mask is not None else None}  # fmt: skip
-        return await self._submit("modal", fields, state, notify_hook, None, extra_body, timeout)
+        return await self._send("modal", fields, state, notify_hook, None, extra_body, timeout)
 
     # -- queries -------------------------------------------------------------------------------
-
-    async def get(self, task_id: str, *, timeout: float | None = None) -> MidjourneyTask:
-        """The task as it is now (one status query, no waiting)."""
-        return await self._kind.fetch(task_id, timeout=timeout)
 
     async def get_many(
         self, task_ids: Sequence[str], *, timeout: float | None = None
@@ -348,11 +324,7 @@ class MidjourneyService:
         order is the service's."""
         if not task_ids:
             return []
-        return await self._kind.fetch_list(task_ids, timeout=timeout)
-
-    def task(self, task_id: str) -> TaskHandle[MidjourneyTask]:
-        """Re-attach to a task by id (no request is made)."""
-        return self._tasks.handle(self._kind, task_id)
+        return builtins.list((await self._get_many(task_ids, timeout=timeout)).values())
 
     async def image_seed(self, task: TaskRef, *, timeout: float | None = None) -> str:
         """The seed of a finished task's image (needs the proxy's DM channel set up)."""
@@ -365,7 +337,7 @@ class MidjourneyService:
         """The newest tasks (100 at most on trueai's proxy). Not served by every gateway."""
         with _served("the task list"):
             reply = await self._transport.request(
-                "GET", self._paths["midjourney.list"], envelope="midjourney", timeout=timeout
+                "GET", self.path("list"), envelope="midjourney", timeout=timeout
             )
         return _tasks(reply.data, reply.request_id)
 
@@ -373,7 +345,7 @@ class MidjourneyService:
         """Tasks queued or running, oldest first. Not served by every gateway."""
         with _served("the task queue"):
             reply = await self._transport.request(
-                "GET", self._paths["midjourney.queue"], envelope="midjourney", timeout=timeout
+                "GET", self.path("queue"), envelope="midjourney", timeout=timeout
             )
         return _tasks(reply.data, reply.request_id)
 
@@ -403,7 +375,7 @@ class MidjourneyService:
         )  # fmt: skip
         with _served("the paged task query"):
             reply = await self._transport.request(
-                "POST", self._paths["midjourney.query"], json_body=body, envelope="midjourney",
+                "POST", self.path("query"), json_body=body, envelope="midjourney",
                 timeout=timeout,
             )  # fmt: skip
         return structure(reply.data, MidjourneyPage, request_id=reply.request_id)
@@ -415,7 +387,10 @@ class MidjourneyService:
         reads ``CANCEL`` or ``FAILURE`` "取消任务" (``TaskState.CANCELLED`` either way).
         """
         task_id = _id_of(task)
-        await self._kind.cancel(task_id)
+        with _served("cancelling tasks"):
+            await self._transport.request(
+                "POST", self._path("cancel", task_id), envelope="midjourney"
+            )
         return await self.get(task_id)
 
     # -- the grid ------------------------------------------------------------------------------
@@ -445,11 +420,10 @@ class MidjourneyService:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _path(self, key: str, task_id: str | None = None) -> str:
-        path = self._paths[f"midjourney.{key}"]
-        return path if task_id is None else path.replace("{id}", quote(task_id, safe=""))
+    def _path(self, key: str, task_id: str) -> str:
+        return self.path(key).replace("{id}", quote(task_id, safe=""))
 
-    async def _submit(
+    async def _send(
         self,
         key: str,
         fields: Mapping[str, Any],
@@ -461,30 +435,18 @@ class MidjourneyService:
         *,
         speed: Speed | None = None,
     ) -> TaskHandle[MidjourneyTask]:
+        """A submit with the fields every submit shares; ``speed`` picks the path prefix."""
         body = body_of(
             {**fields, "state": state, "notifyHook": notify_hook,
              "accountFilter": dict(account_filter) if account_filter is not None else None},
             extra_body,
         )  # fmt: skip
-        path = self._path(key)
+        path = self.path(key)
         if speed is not None:
             if speed not in ("fast", "relax", "turbo"):
                 raise ValueError(f"speed must be 'fast', 'relax' or 'turbo', got {speed!r}")
             path = f"/mj-{speed}{path}" if path.startswith("/mj/") else path
-        reply = await self._transport.request(
-            "POST", path, json_body=body, billable=True, envelope="midjourney", timeout=timeout
-        )
-        answer = structure(reply.data, MidjourneySubmitResult, request_id=reply.request_id)
-        task_id = answer.task_id
-        snapshot = None
-        if answer.code == 21 and "window" in (answer.description or "").lower():
-            # "Waiting for window confirm": the new task waits in MODAL (its status says so too).
-            waiting = structure(
-                {"id": task_id, "status": "MODAL", "properties": answer.properties},
-                MidjourneyTask, request_id=reply.request_id,
-            )  # fmt: skip
-            snapshot = self._kind.snapshot(task_id, waiting)
-        return self._tasks.handle(self._kind, task_id, snapshot)
+        return await self._submit(key, body, timeout, path=path)
 
     async def _press(
         self, task: TaskRef, kind: str, n: int | None, what: str, kw: Mapping[str, Any]
