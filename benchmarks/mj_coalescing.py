@@ -34,7 +34,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api4gpt_async import PollPolicy
 from api4gpt_async.testing import Emulator
-from api4gpt_async.testing._midjourney import settings
 
 #: The client's default policy, in a tenth of the time (the emulator runs faster than life).
 POLICY = PollPolicy(initial_delay=0.2, multiplier=1.5, max_delay=1.5, jitter=0.2, timeout=300)
@@ -44,8 +43,7 @@ TARGET = 20.0
 
 
 async def measure(n: int, *, batched: bool, time_scale: float) -> dict[str, Any]:
-    async with Emulator(time_scale=0) as emu:
-        settings(emu).duration = TASK_SECONDS
+    async with Emulator(time_scale=0, durations={"midjourney": TASK_SECONDS}) as emu:
         if not batched:
             emu.fail("midjourney.list_by_condition", status=404, body="404 page not found",
                      times=None)  # fmt: skip

@@ -37,9 +37,12 @@ Submits answer midjourney-proxy's ``{"code", "description", "result", "propertie
   "upstream_error"`` (new-api's own: ``prompt_is_required``, ``task_status_not_success``,
   ``task_no_found``, ``sour_base64_and_target_base64_is_required``).
 
-Tasks follow :func:`lifecycle` on the emulator clock: ``""`` (new-api before its first sync),
-``NOT_START``, ``SUBMITTED``, ``IN_PROGRESS`` with stepped progress, then ``SUCCESS`` — or
-``FAILURE`` with a ``failReason`` when the prompt has a word starting with "fail". Finished
+Tasks are jobs of the kit's :class:`~._jobs.JobStore` (``"midjourney"``) and follow
+:func:`lifecycle` over ``emu.duration("midjourney")`` (``Emulator(durations={"midjourney":
+…})``): ``""`` (new-api before its first sync), ``NOT_START``, ``SUBMITTED``, ``IN_PROGRESS``
+with stepped progress, then ``SUCCESS`` — or ``FAILURE`` with a ``failReason`` when the prompt
+has a word starting with "fail". Request checks are the kit's (:mod:`._validate`), rendered in
+the proxy's shape. Finished
 grids carry U1–U4, 🔄 and V1–V4 buttons; finished upscales carry Vary, Zoom Out, Custom Zoom
 and pan buttons; every button click creates a new task id (a repeated click answers the first
 child's id, like the proxy's code 21 rewritten to 1). Images are small valid PNGs: a grid of
@@ -58,15 +61,24 @@ import contextlib
 import itertools
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import aiohttp
 import attrs
 from aiohttp import web
 
-from ._http import json_response, read_json_object
+from ._http import json_response
+from ._jobs import Job, JobStore, asks_to_fail, by_id, by_ids, path_id
 from ._media import GRID_COLORS, grid_png_bytes, png_bytes
+from ._validate import (
+    Invalid,
+    choice_param,
+    object_param,
+    request_object,
+    required_param,
+    string_param,
+)
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
@@ -88,7 +100,6 @@ SPA_PAGE: Final = (
     '<body><div id="root"></div><script src="/assets/index.js"></script></body></html>'
 )
 
-_FAIL_WORD: Final = re.compile(r"\bfail", re.IGNORECASE)
 _MODE_PREFIX: Final = r"/{mode:(?:mj-(?:fast|relax|turbo)/)?}mj"
 _BOT_TYPES: Final = ("MID_JOURNEY", "NIJI_JOURNEY")
 _DIMENSIONS: Final = ("PORTRAIT", "SQUARE", "LANDSCAPE")
@@ -103,37 +114,36 @@ Kind = Literal["grid", "upscale", "image", "text"]
 class MidjourneySettings:
     """Switches for the Midjourney routes of one emulator (``settings(emu)``); change any time.
 
+    How long a task takes is ``emu.durations["midjourney"]``, as for every task family.
+
     Attributes:
-        duration: emulator seconds from submit to the end of a task.
         banned_words: words that make a submit answer code 24.
         queue_full: how many of the next submits answer code 23 (queue full).
         remix: reroll / variation / pan tasks wait in ``MODAL`` (answered with code 1).
         stock_gateway: ``list``, ``query``, ``queue`` and ``cancel`` answer an HTML page.
-        batch_limit: ``list-by-condition`` answers at most this many tasks (None: all).
         notify: whether ``notifyHook`` URLs are called (new-api drops them unless enabled).
     """
 
-    duration: float = 20.0
     banned_words: tuple[str, ...] = ("gore", "bloodbath")
     queue_full: int = 0
     remix: bool = False
     stock_gateway: bool = False
-    batch_limit: int | None = None
     notify: bool = True
 
 
 @attrs.define(kw_only=True)
 class _Task:
-    id: str
+    """What the proxy knows of a task beyond the kit's :class:`~._jobs.Job` (id, clock, fails).
+
+    ``job.created`` is when it was submitted, or confirmed out of ``MODAL``.
+    """
+
+    job: Job
     action: str
     kind: Kind
-    prompt: str
     description: str
-    state: str | None
-    started: float  # emulator clock when it was submitted (or confirmed out of MODAL)
-    submit_ms: int
-    duration: float
-    fails: bool
+    state: str | None = None
+    submit_ms: int = 0
     notify_hook: str | None = None
     index: int | None = None  # the grid quadrant an upscale shows
     color: tuple[int, int, int] | None = None
@@ -146,13 +156,24 @@ class _Task:
     posted: tuple[str, str] | None = None  # last (status, progress) sent to the notify hook
     notified_end: bool = False  # the terminal state has been sent
 
+    @property
+    def id(self) -> str:
+        return self.job.id
+
+    @property
+    def prompt(self) -> str:
+        return str(self.job.fields["prompt"])
+
+    @prompt.setter
+    def prompt(self, value: str) -> None:
+        self.job.fields["prompt"] = value
+
 
 @attrs.define
 class _MidjourneyState:
-    """Tasks and settings of one emulator; kept across restarts."""
+    """Settings and the id counter of one emulator; kept across restarts."""
 
     settings: MidjourneySettings = attrs.field(factory=MidjourneySettings)
-    tasks: dict[str, _Task] = attrs.field(factory=dict)
     ids: Any = attrs.field(factory=lambda: itertools.count(1730000000000001))
 
 
@@ -266,40 +287,37 @@ def _refused(code: int, description: str, *, status: int = 200, **extra: Any) ->
     return json_response(body)
 
 
-class _Invalid(Exception):
-    """A refused request: code 4 with HTTP 200 (the proxy) or 400 (new-api's own checks)."""
-
-    def __init__(self, description: str, *, status: int = 200) -> None:
-        super().__init__(description)
-        self.status = status
-
-    def response(self) -> web.Response:
-        return _refused(4, str(self), status=self.status)
+class _Rejected(Invalid):
+    """A check new-api makes itself: HTTP 400 ``{"description", "type": "upstream_error",
+    "code": 4}`` instead of the proxy's HTTP 200 code 4."""
 
 
-def _string(body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
-    value = body.get(name)
-    if value is not None and not isinstance(value, str):
-        raise _Invalid(f"{name} must be a string")
-    if required and not (value or "").strip():
-        raise _Invalid(f"{name} is required")
-    return value
+def _route(handler: Callable[[web.Request], Awaitable[web.Response]]) -> Any:
+    """``handler`` with the kit's :class:`~._validate.Invalid` answered in the proxy's shape."""
+
+    async def route(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except Invalid as exc:
+            return _refused(4, exc.plain, status=400 if isinstance(exc, _Rejected) else 200)
+
+    return route
 
 
 def _data_url(value: Any, name: str) -> str:
     if not isinstance(value, str) or not re.match(
         r"^data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+$", value
     ):
-        raise _Invalid(f"{name}: base64 format error (a data URL is expected)")
+        raise Invalid(f"{name}: base64 format error (a data URL is expected)", name)
     return value
 
 
 def _data_urls(body: dict[str, Any], name: str, least: int, most: int) -> list[str]:
     value = body.get(name) or []
     if not isinstance(value, list):
-        raise _Invalid(f"{name} must be a list")
+        raise Invalid(f"{name} must be a list", name)
     if not least <= len(value) <= most:
-        raise _Invalid(f"{name} size must be {least}~{most}")
+        raise Invalid(f"{name} size must be {least}~{most}", name)
     return [_data_url(item, name) for item in value]
 
 
@@ -310,17 +328,11 @@ async def _read(
 
     ``botType`` and ``accountFilter`` (every submit may carry them) are checked here.
     """
-    body = await read_json_object(request)
-    if body is None:
-        raise _Invalid("request body must be a JSON object", status=400)
-    bot_type = _string(body, "botType")
-    if bot_type is not None and bot_type not in _BOT_TYPES:
-        raise _Invalid(f"botType must be one of {', '.join(_BOT_TYPES)}")
-    filt = body.get("accountFilter")
-    if filt is not None and not isinstance(filt, dict):
-        raise _Invalid("accountFilter must be an object")
-    values = [_string(body, name, required=True) or "" for name in required]
-    return body, _string(body, "state"), _string(body, "notifyHook"), values
+    body = await request_object(request)
+    choice_param(body, "botType", _BOT_TYPES)
+    object_param(body, "accountFilter")
+    values = [required_param(body, name) for name in required]
+    return body, string_param(body, "state"), string_param(body, "notifyHook"), values
 
 
 # --------------------------------------------------------------------------- routes
@@ -328,32 +340,37 @@ async def _read(
 
 def register(emu: Emulator, app: web.Application) -> None:
     """Add the Midjourney routes (and the notify-hook sender) to ``app``."""
-    routes = _Routes(emu, emu._family_state(_MidjourneyState))
+    routes = _Routes(emu, JobStore(emu, "midjourney"), emu._family_state(_MidjourneyState))
+    unknown = lambda: _refused(4, "task_no_found ", status=400)  # noqa: E731
+    view = routes.view_of
     add = app.router.add_route
     for method, path, handler, name in (
-        ("POST", "/submit/imagine", routes.imagine, "imagine"),
-        ("POST", "/submit/action", routes.action, "action"),
-        ("POST", "/submit/modal", routes.modal, "modal"),
-        ("POST", "/submit/blend", routes.blend, "blend"),
-        ("POST", "/submit/describe", routes.describe, "describe"),
-        ("POST", "/submit/shorten", routes.shorten, "shorten"),
-        ("POST", "/insight-face/swap", routes.swap_face, "swap_face"),
-        ("GET", "/task/{id}/fetch", routes.fetch, "fetch"),
-        ("POST", "/task/list-by-condition", routes.list_by_condition, "list_by_condition"),
+        ("POST", "/submit/imagine", _route(routes.imagine), "imagine"),
+        ("POST", "/submit/action", _route(routes.action), "action"),
+        ("POST", "/submit/modal", _route(routes.modal), "modal"),
+        ("POST", "/submit/blend", _route(routes.blend), "blend"),
+        ("POST", "/submit/describe", _route(routes.describe), "describe"),
+        ("POST", "/submit/shorten", _route(routes.shorten), "shorten"),
+        ("POST", "/insight-face/swap", _route(routes.swap_face), "swap_face"),
+        ("GET", "/task/{id}/fetch",
+         by_id(routes.store, view, envelope=False, job_id=path_id(), not_found=unknown), "fetch"),
+        ("POST", "/task/list-by-condition", by_ids(routes.store, view, envelope=False),
+         "list_by_condition"),
         ("GET", "/task/{id}/image-seed", routes.image_seed, "image_seed"),
         ("GET", "/task/list", routes.list, "list"),
-        ("POST", "/task/query", routes.query, "query"),
+        ("POST", "/task/query", _route(routes.query), "query"),
         ("GET", "/task/queue", routes.queue, "queue"),
         ("POST", "/task/{id}/cancel", routes.cancel, "cancel"),
         ("GET", "/image/{id}", routes.image, "image"),
-    ):
+    ):  # fmt: skip
         add(method, _MODE_PREFIX + path, handler, name=f"midjourney.{name}")
     app.cleanup_ctx.append(routes.notifier)
 
 
 class _Routes:
-    def __init__(self, emu: Emulator, state: _MidjourneyState) -> None:
+    def __init__(self, emu: Emulator, store: JobStore, state: _MidjourneyState) -> None:
         self._emu = emu
+        self.store = store
         self._state = state
         self._wake = asyncio.Event()
 
@@ -361,20 +378,36 @@ class _Routes:
     def _settings(self) -> MidjourneySettings:
         return self._state.settings
 
+    def _task(self, task_id: str) -> _Task | None:
+        job = self.store.get(task_id)
+        return None if job is None else job.fields["task"]
+
+    def _tasks(self) -> list[_Task]:
+        return [job.fields["task"] for job in self.store]
+
+    def _duration(self) -> float:
+        return self._emu.duration("midjourney")
+
     # ------------------------------------------------------------------ submits
 
     async def _submit(
-        self, request: web.Request, read: Callable[[dict[str, Any]], tuple[str, _Task]]
+        self,
+        request: web.Request,
+        make: Callable[[dict[str, Any]], tuple[str, str, Kind, str]],
+        *,
+        final_prompt: Callable[[str], str | None] | None = None,
+        color: tuple[int, int, int] | None = None,
     ) -> web.Response:
-        try:
-            body, state, hook, _ = await _read(request)
-            prompt, template = read(body)
-        except _Invalid as exc:
-            return exc.response()
+        """Check, refuse (codes 23 / 24) or create a task; ``make(body)`` gives its prompt,
+        action, kind and description."""
+        body, state, hook, _ = await _read(request)
+        prompt, action, kind, description = make(body)
         refusal = self._refusal(prompt)
         if refusal is not None:
             return refusal
-        task = self._create(template, prompt=prompt, state=state, hook=hook, request=request)
+        task = self._create(prompt, action, kind, description, state=state, hook=hook)
+        task.final_prompt = final_prompt(prompt) if final_prompt is not None else None
+        task.color = color
         return _submitted(task.id)
 
     def _refusal(self, prompt: str) -> web.Response | None:
@@ -387,128 +420,112 @@ class _Routes:
                 return _refused(24, "可能包含敏感词", promptEn=prompt, bannedWord=word)
         return None
 
-    def _new(self, action: str, kind: Kind, prompt: str, description: str) -> _Task:
-        """A task template; :meth:`_create` gives it its id, clock and hook."""
-        return _Task(
-            id="", action=action, kind=kind, prompt=prompt, description=description, state=None,
-            started=0.0, submit_ms=0, duration=0.0, fails=_FAIL_WORD.search(prompt) is not None,
-        )  # fmt: skip
-
     def _create(
         self,
-        task: _Task,
-        *,
         prompt: str,
+        action: str,
+        kind: Kind,
+        description: str,
+        *,
         state: str | None,
         hook: str | None,
-        request: web.Request,
     ) -> _Task:
-        now = self._emu.now
-        task.id = str(next(self._state.ids))
-        task.prompt = prompt
-        task.state = state
-        task.started = now
-        task.submit_ms = _epoch_ms(now)
-        task.duration = self._settings.duration
-        task.notify_hook = hook if self._settings.notify else None
-        self._state.tasks[task.id] = task
+        job = self.store.create(prompt=prompt, job_id=str(next(self._state.ids)))
+        task = _Task(
+            job=job, action=action, kind=kind, description=description, state=state,
+            submit_ms=_epoch_ms(job.created),
+            notify_hook=hook if self._settings.notify else None,
+        )  # fmt: skip
+        job.fields["task"] = task
         if task.notify_hook:
             self._wake.set()
         return task
 
     async def imagine(self, request: web.Request) -> web.Response:
-        def read(body: dict[str, Any]) -> tuple[str, _Task]:
-            prompt = _string(body, "prompt")
+        def make(body: dict[str, Any]) -> tuple[str, str, Kind, str]:
+            prompt = string_param(body, "prompt")
             if not (prompt or "").strip():
-                raise _Invalid("prompt_is_required", status=400)
+                raise _Rejected("prompt_is_required", "prompt")
             assert prompt is not None
             _data_urls(body, "base64Array", 0, 5)
-            return prompt, self._new("IMAGINE", "grid", prompt, f"/imagine {prompt}")
+            return prompt, "IMAGINE", "grid", f"/imagine {prompt}"
 
-        return await self._submit(request, read)
+        return await self._submit(request, make)
 
     async def blend(self, request: web.Request) -> web.Response:
-        def read(body: dict[str, Any]) -> tuple[str, _Task]:
+        def make(body: dict[str, Any]) -> tuple[str, str, Kind, str]:
             images = _data_urls(body, "base64Array", 2, 5)
-            dimensions = _string(body, "dimensions") or "SQUARE"
-            if dimensions not in _DIMENSIONS:
-                raise _Invalid(f"dimensions must be one of {', '.join(_DIMENSIONS)}")
-            return "", self._new("BLEND", "grid", "", f"/blend {len(images)} images {dimensions}")
+            dimensions = choice_param(body, "dimensions", _DIMENSIONS) or "SQUARE"
+            return "", "BLEND", "grid", f"/blend {len(images)} images {dimensions}"
 
-        return await self._submit(request, read)
+        return await self._submit(request, make)
 
     async def describe(self, request: web.Request) -> web.Response:
-        def read(body: dict[str, Any]) -> tuple[str, _Task]:
+        def make(body: dict[str, Any]) -> tuple[str, str, Kind, str]:
             _data_url(body.get("base64"), "base64")
-            task = self._new("DESCRIBE", "text", "", "/describe")
-            task.final_prompt = "\n\n".join(
+            return "", "DESCRIBE", "text", "/describe"
+
+        def described(_: str) -> str:
+            return "\n\n".join(
                 f"{emoji} an emulated description, take {n} --ar 4:3"
                 for n, emoji in enumerate(("1️⃣", "2️⃣", "3️⃣", "4️⃣"), start=1)
             )
-            return "", task
 
-        return await self._submit(request, read)
+        return await self._submit(request, make, final_prompt=described)
 
     async def shorten(self, request: web.Request) -> web.Response:
-        def read(body: dict[str, Any]) -> tuple[str, _Task]:
-            prompt = _string(body, "prompt", required=True) or ""
-            task = self._new("SHORTEN", "text", prompt, f"/shorten {prompt}")
-            words = prompt.split()
-            task.final_prompt = (
-                "**Important tokens**\n"
-                + " ".join(words[:3])
-                + "\n\n"
-                + "\n".join(f"{n}️⃣ {' '.join(words[: max(1, len(words) - n)])}" for n in range(1, 6))
-            )
-            return prompt, task
+        def make(body: dict[str, Any]) -> tuple[str, str, Kind, str]:
+            prompt = required_param(body, "prompt")
+            return prompt, "SHORTEN", "text", f"/shorten {prompt}"
 
-        return await self._submit(request, read)
+        def shortened(prompt: str) -> str:
+            words = prompt.split()
+            options = "\n".join(
+                f"{n}️⃣ {' '.join(words[: max(1, len(words) - n)])}" for n in range(1, 6)
+            )
+            return f"**Important tokens**\n{' '.join(words[:3])}\n\n{options}"
+
+        return await self._submit(request, make, final_prompt=shortened)
 
     async def swap_face(self, request: web.Request) -> web.Response:
-        def read(body: dict[str, Any]) -> tuple[str, _Task]:
+        def make(body: dict[str, Any]) -> tuple[str, str, Kind, str]:
             if not body.get("sourceBase64") or not body.get("targetBase64"):
-                raise _Invalid("sour_base64_and_target_base64_is_required", status=400)
+                raise _Rejected("sour_base64_and_target_base64_is_required")
             _data_url(body["sourceBase64"], "sourceBase64")
             _data_url(body["targetBase64"], "targetBase64")
-            task = self._new("SWAP_FACE", "image", "InsightFace", "/swap_face")
-            task.color = GRID_COLORS[0]
-            return "InsightFace", task
+            return "InsightFace", "SWAP_FACE", "image", "/swap_face"
 
-        return await self._submit(request, read)
+        return await self._submit(request, make, color=GRID_COLORS[0])
 
     async def action(self, request: web.Request) -> web.Response:
-        try:
-            _, state, hook, (parent_id, custom_id) = await _read(request, "taskId", "customId")
-        except _Invalid as exc:
-            return exc.response()
-        parent = self._state.tasks.get(parent_id)
+        _, state, hook, (parent_id, custom_id) = await _read(request, "taskId", "customId")
+        parent = self._task(parent_id)
         if parent is None:
-            return _refused(4, "task_no_found", status=400)
-        if self._view(parent)["status"] != "SUCCESS":
-            return _refused(4, "task_status_not_success", status=400)
-        if custom_id not in {b["customId"] for b in _buttons(parent)}:
-            return _refused(4, f"customId {custom_id!r} is not a button of task {parent_id}")
-        known = self._state.tasks.get(parent.children.get(custom_id, ""))
+            raise _Rejected("task_no_found", "taskId")
+        if self.view(parent)["status"] != "SUCCESS":
+            raise _Rejected("task_status_not_success", "taskId")
+        buttons = {b["customId"]: b["label"] or b["emoji"] for b in _buttons(parent)}
+        if custom_id not in buttons:
+            raise Invalid(f"customId {custom_id!r} is not a button of task {parent_id}")
+        known = self._task(parent.children.get(custom_id, ""))
         if known is not None and not known.modal:
             return _submitted(known.id)  # the proxy's 21 "already done", rewritten to 1
         child_of = _child_of(custom_id)
         if child_of is None:
-            return _refused(4, "unknown_action", status=400)
+            raise _Rejected("unknown_action", "customId")
         action, kind, modal = child_of
         refusal = self._refusal(parent.prompt)
         if refusal is not None:
             return refusal
-        label = next(
-            b["label"] or b["emoji"] for b in _buttons(parent) if b["customId"] == custom_id
-        )
-        child = self._new(action, kind, parent.prompt, f"/{action.lower()} {parent.id} {label}")
+        description = f"/{action.lower()} {parent.id} {buttons[custom_id]}"
+        child = self._create(parent.prompt, action, kind, description, state=state, hook=hook)
+        child.job.fails = parent.job.fails
         if kind == "upscale":
             child.index = int(custom_id.split("::")[3]) if action == "UPSCALE" else None
             if parent.kind == "grid" and child.index:
                 child.color = GRID_COLORS[child.index - 1]
             else:
                 child.color, child.index = parent.color, parent.index
-        child.fails = parent.fails
         if modal:
             child.form = "zoom" if "CustomZoom" in custom_id else "region"
         elif self._settings.remix and action in ("VARIATION", "REROLL", "PAN"):
@@ -516,34 +533,30 @@ class _Routes:
         child.modal = child.form is not None
         if child.modal:
             child.final_prompt = parent.prompt + (" --zoom 2" if child.form == "zoom" else "")
-        self._create(child, prompt=parent.prompt, state=state, hook=hook, request=request)
         parent.children[custom_id] = child.id
         if modal:  # new-api keeps code 21 for Custom Zoom and Vary (Region) only
             return _submitted(child.id, 21, finalPrompt=child.final_prompt, remix=True)
         return _submitted(child.id)
 
     async def modal(self, request: web.Request) -> web.Response:
-        try:
-            body, state, hook, (task_id,) = await _read(request, "taskId")
-            prompt = _string(body, "prompt")
-            mask = body.get("maskBase64")
-            task = self._state.tasks.get(task_id)
-            if task is None:
-                raise _Invalid("task_no_found", status=400)
-            if not task.modal:
-                raise _Invalid(f"task {task_id} is not waiting for a modal form")
-            if task.form == "zoom" and prompt is not None and "--zoom" not in prompt:
-                raise _Invalid("a Custom Zoom prompt needs --zoom 1..2")
-            if mask is not None:
-                _data_url(mask, "maskBase64")
-            elif task.form == "region":
-                raise _Invalid("maskBase64 is required for Vary (Region)")
-        except _Invalid as exc:
-            return exc.response()
+        body, state, hook, (task_id,) = await _read(request, "taskId")
+        prompt = string_param(body, "prompt")
+        mask = body.get("maskBase64")
+        task = self._task(task_id)
+        if task is None:
+            raise _Rejected("task_no_found", "taskId")
+        if not task.modal:
+            raise Invalid(f"task {task_id} is not waiting for a modal form", "taskId")
+        if task.form == "zoom" and prompt is not None and "--zoom" not in prompt:
+            raise Invalid("a Custom Zoom prompt needs --zoom 1..2", "prompt")
+        if mask is not None:
+            _data_url(mask, "maskBase64")
+        elif task.form == "region":
+            raise Invalid("maskBase64 is required for Vary (Region)", "maskBase64")
         task.modal, task.form = False, None
         task.prompt = prompt or task.final_prompt or task.prompt
-        task.fails = task.fails or _FAIL_WORD.search(task.prompt) is not None
-        task.started = self._emu.now
+        task.job.fails = task.job.fails or asks_to_fail(task.prompt)
+        task.job.created = self._emu.now
         task.state = state if state is not None else task.state
         task.notify_hook = (hook if self._settings.notify else None) or task.notify_hook
         task.final_prompt = None
@@ -553,27 +566,11 @@ class _Routes:
 
     # ------------------------------------------------------------------ queries
 
-    async def fetch(self, request: web.Request) -> web.Response:
-        task = self._state.tasks.get(request.match_info["id"])
-        if task is None:
-            return _refused(4, "task_no_found ", status=400)
-        return json_response(self._view(task))
-
-    async def list_by_condition(self, request: web.Request) -> web.Response:
-        body = await read_json_object(request)
-        ids = body.get("ids") if body is not None else None
-        if not isinstance(ids, list):
-            return _refused(4, "ids must be a list", status=400)
-        wanted = {str(i) for i in ids}
-        found = [t for t in self._state.tasks.values() if t.id in wanted]  # store order
-        limit = self._settings.batch_limit
-        return json_response([self._view(t) for t in found[:limit]])
-
     async def image_seed(self, request: web.Request) -> web.Response:
-        task = self._state.tasks.get(request.match_info["id"])
+        task = self._task(request.match_info["id"])
         if task is None:
             return json_response({"code": 3, "description": "关联任务不存在或已失效"}, status=404)
-        if self._view(task)["status"] != "SUCCESS":
+        if self.view(task)["status"] != "SUCCESS":
             return json_response({"code": 4, "description": "关联任务状态错误"}, status=400)
         seed = str(int(task.button_hash[:8], 16))
         return json_response({"code": 1, "description": "成功", "result": seed})
@@ -581,32 +578,31 @@ class _Routes:
     async def list(self, request: web.Request) -> web.Response:
         if self._settings.stock_gateway:
             return _spa()
-        newest = sorted(self._state.tasks.values(), key=lambda t: t.submit_ms, reverse=True)
-        return json_response([self._view(t) for t in newest[:100]])
+        newest = sorted(self._tasks(), key=lambda t: t.submit_ms, reverse=True)
+        return json_response([self.view(t) for t in newest[:100]])
 
     async def queue(self, request: web.Request) -> web.Response:
         if self._settings.stock_gateway:
             return _spa()
-        views = [self._view(t) for t in self._state.tasks.values()]
+        views = [self.view(t) for t in self._tasks()]
         waiting = [v for v in views if v["status"] in ("NOT_START", "SUBMITTED", "IN_PROGRESS")]
         return json_response(sorted(waiting, key=lambda v: v["submitTime"]))
 
     async def query(self, request: web.Request) -> web.Response:
         if self._settings.stock_gateway:
             return _spa()
-        body = await read_json_object(request) or {}
+        body = await request_object(request)
         page, size = body.get("pageNumber", 0), body.get("pageSize", 10)
         if not isinstance(page, int) or not isinstance(size, int) or page < 0 or size < 1:
-            return _refused(4, "pageNumber must be >= 0 and pageSize >= 1")
-        views = [self._view(t) for t in self._state.tasks.values()]
-        ids = set(map(str, body.get("ids") or [])) | (
+            raise Invalid("pageNumber must be >= 0 and pageSize >= 1")
+        ids = {str(i) for i in body.get("ids") or []} | (
             {str(body["id"])} if body.get("id") else set()
         )
         statuses = set(body.get("statusSet") or []) | (
             {body["status"]} if body.get("status") else set()
         )
         matching = [
-            v for v in views
+            v for v in map(self.view, self._tasks())
             if (not ids or v["id"] in ids)
             and (not statuses or v["status"] in statuses)
             and (not body.get("action") or v["action"] == body["action"])
@@ -632,15 +628,15 @@ class _Routes:
     async def cancel(self, request: web.Request) -> web.Response:
         if self._settings.stock_gateway:
             return _spa()
-        task = self._state.tasks.get(request.match_info["id"])
-        if task is not None and self._view(task)["status"] in _UNFINISHED:
+        task = self._task(request.match_info["id"])
+        if task is not None and self.view(task)["status"] in _UNFINISHED:
             task.cancelled_at = self._emu.now
             self._wake.set()
         return web.Response(status=200)  # trueai's Ok(): an empty body, whatever happened
 
     async def image(self, request: web.Request) -> web.Response:
-        task = self._state.tasks.get(request.match_info["id"])
-        if task is None or self._view(task)["status"] != "SUCCESS" or task.kind == "text":
+        task = self._task(request.match_info["id"])
+        if task is None or self.view(task)["status"] != "SUCCESS" or task.kind == "text":
             return web.Response(status=404, text="image not found")
         width, height = GRID_SIZE
         if task.kind == "grid":
@@ -651,18 +647,23 @@ class _Routes:
 
     # ------------------------------------------------------------------ views
 
-    def _view(self, task: _Task, at: float | None = None) -> dict[str, Any]:
+    def view_of(self, job: Job) -> dict[str, Any]:
+        """The view of a job of the store (for the kit's status routes)."""
+        return self.view(job.fields["task"])
+
+    def view(self, task: _Task, at: float | None = None) -> dict[str, Any]:
         """The task object (midjourney-proxy ``Task``, as new-api stores it) at clock ``at``."""
         now = self._emu.now if at is None else at
-        elapsed = now - task.started
-        status, progress = lifecycle(elapsed, task.duration)
+        started, duration = task.job.created, self._duration()
+        elapsed = now - started
+        status, progress = lifecycle(elapsed, duration)
         fail_reason = ""
-        finished = task.started + task.duration
+        finished = started + duration
         if task.modal:
             status, progress, finished = "MODAL", "0%", 0.0
         elif task.cancelled_at is not None and task.cancelled_at < finished:
             status, fail_reason, finished = "FAILURE", CANCEL_REASON, task.cancelled_at
-        elif status == "SUCCESS" and task.fails:
+        elif status == "SUCCESS" and task.job.fails:
             status, fail_reason = "FAILURE", FAILURE_REASON
         done = status in ("SUCCESS", "FAILURE")
         properties: dict[str, Any] = {"finalZhPrompt": ""}
@@ -679,7 +680,7 @@ class _Routes:
             "description": task.description,
             "state": task.state or "",
             "submitTime": task.submit_ms,
-            "startTime": _epoch_ms(task.started + RUNNING_AT) if elapsed >= RUNNING_AT else 0,
+            "startTime": _epoch_ms(started + RUNNING_AT) if elapsed >= RUNNING_AT else 0,
             "finishTime": _epoch_ms(finished) if done else 0,
             "imageUrl": (
                 f"{self._emu.base_url}/mj/image/{task.id}"
@@ -713,9 +714,7 @@ class _Routes:
         async with self._notifier_session() as session:
             while True:
                 self._wake.clear()
-                hooked = [
-                    t for t in self._state.tasks.values() if t.notify_hook and not t.notified_end
-                ]
+                hooked = [t for t in self._tasks() if t.notify_hook and not t.notified_end]
                 for task in hooked:
                     await self._notify(session, task)
                 pending = any(not t.notified_end for t in hooked)
@@ -726,11 +725,11 @@ class _Routes:
     async def _notify(self, session: aiohttp.ClientSession, task: _Task) -> None:
         """POST every change of ``task`` since the last one sent, in order."""
         now = self._emu.now
-        times = [task.started + t for t in change_times(task.duration)]
+        times = [task.job.created + t for t in change_times(self._duration())]
         if task.cancelled_at is not None:
             times = [t for t in times if t < task.cancelled_at] + [task.cancelled_at]
         for at in [*(t for t in times if t <= now), now]:
-            view = self._view(task, at)
+            view = self.view(task, at)
             key = (view["status"], view["progress"])
             if key == task.posted or view["status"] == "":
                 continue

@@ -9,7 +9,6 @@ import pytest
 from test_cli import SECRET, _api4gpt
 
 from api4gpt_async.testing import Emulator
-from api4gpt_async.testing._midjourney import settings
 
 pytestmark = pytest.mark.anyio
 
@@ -17,8 +16,7 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 async def instant() -> AsyncIterator[Emulator]:
     """Midjourney tasks that are finished as soon as they are submitted."""
-    async with Emulator(api_key=SECRET, time_scale=0) as emu:
-        settings(emu).duration = 0
+    async with Emulator(api_key=SECRET, time_scale=0, durations={"midjourney": 0}) as emu:
         yield emu
 
 

@@ -445,10 +445,18 @@ async def test_waiting_tasks_are_polled_in_batches(
 async def test_ids_the_batch_leaves_out_are_fetched_alone(
     client: AsyncAPI4GPT, emulator: Emulator
 ) -> None:
-    settings(emulator).batch_limit = 3
-    await _wait_for_many(client, emulator, 5)
+    handles = [await client.midjourney.imagine(f"fox {i}") for i in range(3)]
+    unknown = client.midjourney.task("1")  # list-by-condition drops ids it does not know
+    emulator.clear_requests()
+    emulator.advance(60)
+    outcomes = [o async for o in client.tasks.as_completed([*handles, unknown])]
+    assert sorted(o.ok for o in outcomes) == [False, True, True, True]
+    failed = next(o for o in outcomes if not o.ok)
+    assert failed.handle is unknown and isinstance(failed.error, BadRequestError)
     assert emulator.count("midjourney.list_by_condition") == 1
-    assert emulator.count("midjourney.fetch") == 2
+    assert [r.path for r in emulator.requests if r.route == "midjourney.fetch"] == [
+        "/mj/task/1/fetch"
+    ]
 
 
 async def test_a_refused_batch_query_falls_back_to_single_fetches(
