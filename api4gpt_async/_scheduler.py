@@ -101,6 +101,10 @@ class PollScheduler:
     coalesce_window = 0.05
     #: Status requests in flight at once, so polling never starves the caller's own requests.
     max_in_flight = 32
+    #: A batch request with room left takes jobs of its family due within this fraction of
+    #: their current delay: polled a little early, for free, instead of in a request of their
+    #: own later (jitter spreads jobs apart; this gathers them again).
+    batch_fill = 0.5
 
     def __init__(self) -> None:
         self._entries: dict[tuple[str, str], _Entry] = {}
@@ -227,13 +231,35 @@ class PollScheduler:
                 continue
             async with anyio.create_task_group() as tg:
                 for kind, group in _group_by_kind(due_entries):
-                    if kind.batch_size > 1 and len(group) > 1 and kind.name not in self._no_batch:
+                    batched = kind.batch_size > 1 and kind.name not in self._no_batch
+                    if batched:
+                        group.extend(self._fill(kind, -len(group) % kind.batch_size, now))
+                    if batched and len(group) > 1:
                         for start in range(0, len(group), kind.batch_size):
                             chunk = group[start : start + kind.batch_size]
                             tg.start_soon(self._poll_batch, kind, chunk, limiter)
                     else:
                         for entry in group:
                             tg.start_soon(self._poll_one, entry, limiter)
+
+    def _fill(self, kind: TaskKind[Any, Any], room: int, now: float) -> list[_Entry]:
+        """Up to ``room`` more jobs of ``kind`` due soon (see ``batch_fill``), soonest first.
+
+        Their heap records go stale (a poll reschedules them), as for any polled entry.
+        """
+        if room == 0:
+            return []
+        soon = [
+            entry
+            for entry in self._entries.values()
+            if entry.kind is kind
+            and not entry.in_flight
+            and entry.due - now <= (entry.delay or 0.0) * self.batch_fill
+        ]
+        taken = heapq.nsmallest(room, soon, key=lambda entry: entry.due)
+        for entry in taken:
+            entry.in_flight = True
+        return taken
 
     def _pop_due(self, horizon: float) -> list[_Entry]:
         due: list[_Entry] = []
