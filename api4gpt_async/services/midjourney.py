@@ -328,9 +328,11 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
 
     async def image_seed(self, task: TaskRef, *, timeout: float | None = None) -> str:
         """The seed of a finished task's image (needs the proxy's DM channel set up)."""
-        reply = await self._transport.request(
-            "GET", self._path("image_seed", _id_of(task)), envelope="midjourney", timeout=timeout
-        )
+        with _served("image seeds"):
+            reply = await self._transport.request(
+                "GET", self._path("image_seed", _id_of(task)), envelope="midjourney",
+                timeout=timeout,
+            )  # fmt: skip
         return str(structure(reply.data, MidjourneySubmitResult).result)
 
     async def list(self, *, timeout: float | None = None) -> TaskList:

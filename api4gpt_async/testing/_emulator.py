@@ -416,6 +416,12 @@ class Emulator:
         self.durations["luma"] = value
 
     @property
+    def midjourney(self) -> _midjourney.MidjourneySettings:
+        """The Midjourney switches: banned words, queue full, remix, a stock gateway's HTML
+        answers, notify hooks (see :class:`~._midjourney.MidjourneySettings`)."""
+        return _midjourney.settings(self)
+
+    @property
     def now(self) -> float:
         """The task clock in seconds: manual advances + real elapsed time × ``time_scale``."""
         return self._clock_offset + (time.monotonic() - self._clock_origin) * self._time_scale

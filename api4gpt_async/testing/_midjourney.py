@@ -112,7 +112,7 @@ Kind = Literal["grid", "upscale", "image", "text"]
 
 @attrs.define(kw_only=True)
 class MidjourneySettings:
-    """Switches for the Midjourney routes of one emulator (``settings(emu)``); change any time.
+    """Switches for the Midjourney routes of one emulator (``emu.midjourney``); change any time.
 
     How long a task takes is ``emu.durations["midjourney"]``, as for every task family.
 

@@ -27,7 +27,6 @@ from api4gpt_async import (
 from api4gpt_async.models.midjourney import MidjourneyTask
 from api4gpt_async.testing import Emulator
 from api4gpt_async.testing._media import GRID_COLORS, png_bytes
-from api4gpt_async.testing._midjourney import settings
 
 pytestmark = pytest.mark.anyio
 
@@ -153,7 +152,7 @@ async def test_a_banned_prompt_is_a_content_policy_error(
 
 
 async def test_queue_full_is_retried_like_a_429(client: AsyncAPI4GPT, emulator: Emulator) -> None:
-    settings(emulator).queue_full = 2
+    emulator.midjourney.queue_full = 2
     handle = await client.midjourney.imagine("fox")
     assert handle.id
     assert emulator.count("midjourney.imagine") == 3
@@ -162,7 +161,7 @@ async def test_queue_full_is_retried_like_a_429(client: AsyncAPI4GPT, emulator: 
 async def test_queue_full_ends_as_a_rate_limit_error(
     client: AsyncAPI4GPT, emulator: Emulator
 ) -> None:
-    settings(emulator).queue_full = 10
+    emulator.midjourney.queue_full = 10
     with pytest.raises(RateLimitError) as info:
         await client.midjourney.imagine("fox")
     assert (info.value.code, info.value.status) == (23, 429)
@@ -322,7 +321,7 @@ async def test_modal_is_told_by_status_when_the_gateway_said_code_1(
 ) -> None:
     """new-api rewrites the proxy's 21 to 1 for remix: only the task's status tells."""
     grid = await _grid(client, emulator)
-    settings(emulator).remix = True
+    emulator.midjourney.remix = True
     handle = await client.midjourney.variation(grid, 1)
     assert handle.last is None
     emulator.advance(3600)
@@ -407,7 +406,7 @@ async def test_cancel(client: AsyncAPI4GPT, emulator: Emulator) -> None:
 async def test_a_stock_gateway_does_not_serve_four_endpoints(
     client: AsyncAPI4GPT, emulator: Emulator, call: Any
 ) -> None:
-    settings(emulator).stock_gateway = True
+    emulator.midjourney.stock_gateway = True
     with pytest.raises(UnsupportedOperation, match="does not serve"):
         await call(client.midjourney)
 
@@ -416,6 +415,11 @@ async def test_a_plain_404_also_means_not_served(client: AsyncAPI4GPT, emulator:
     emulator.fail("midjourney.list", status=404, body="404 page not found")
     with pytest.raises(UnsupportedOperation, match="does not serve the task list"):
         await client.midjourney.list()
+    page = "<!doctype html><html><title>New API</title></html>"
+    emulator.fail("midjourney.image_seed", status=200, body=page,
+                  headers={"Content-Type": "text/html"})  # fmt: skip
+    with pytest.raises(UnsupportedOperation, match="does not serve image seeds"):
+        await client.midjourney.image_seed("1730000000000001")
 
 
 # -- polling folded into list-by-condition -------------------------------------------------------

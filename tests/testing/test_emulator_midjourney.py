@@ -16,7 +16,7 @@ from aiohttp import web
 
 from api4gpt_async.testing import Emulator
 from api4gpt_async.testing._media import GRID_COLORS, png_bytes
-from api4gpt_async.testing._midjourney import PROGRESS_STEPS, lifecycle, settings
+from api4gpt_async.testing._midjourney import PROGRESS_STEPS, lifecycle
 
 pytestmark = pytest.mark.anyio
 
@@ -185,14 +185,14 @@ async def test_banned_words_answer_code_24(emu: Emulator, http: aiohttp.ClientSe
         status, answer = await _post(http, "/mj/submit/imagine", {"prompt": prompt})
         assert (status, answer["code"], answer["result"]) == (200, 24, None)
         assert answer["properties"] == {"promptEn": prompt, "bannedWord": word}
-    settings(emu).banned_words = ("kitten",)
+    emu.midjourney.banned_words = ("kitten",)
     assert (await _post(http, "/mj/submit/shorten", {"prompt": "a kitten"}))[1]["code"] == 24
 
 
 async def test_queue_full_answers_code_23_then_accepts(
     emu: Emulator, http: aiohttp.ClientSession
 ) -> None:
-    settings(emu).queue_full = 2
+    emu.midjourney.queue_full = 2
     for _ in range(2):
         status, answer = await _post(http, "/mj/submit/imagine", {"prompt": "fox"})
         assert (status, answer["code"]) == (200, 23)
@@ -315,7 +315,7 @@ async def test_remix_puts_variations_in_modal_behind_code_1(
     emu: Emulator, http: aiohttp.ClientSession
 ) -> None:
     grid = await _finished(emu, http)
-    settings(emu).remix = True
+    emu.midjourney.remix = True
     status, answer = await _click(http, grid, "V1")
     assert (status, answer["code"]) == (200, 1)  # new-api rewrote the proxy's 21
     emu.advance(60)
@@ -387,7 +387,7 @@ async def test_cancel_answers_an_empty_200(emu: Emulator, http: aiohttp.ClientSe
 async def test_a_stock_gateway_answers_html_for_unrouted_endpoints(
     emu: Emulator, http: aiohttp.ClientSession
 ) -> None:
-    settings(emu).stock_gateway = True
+    emu.midjourney.stock_gateway = True
     for method, path in [
         ("GET", "/mj/task/list"),
         ("GET", "/mj/task/queue"),
@@ -453,9 +453,9 @@ async def test_no_notify_when_the_gateway_drops_hooks(
     emu: Emulator, http: aiohttp.ClientSession, hook: Hook
 ) -> None:
     url, received, ended = hook
-    settings(emu).notify = False
+    emu.midjourney.notify = False
     dropped = await _imagine(http, "fox", notifyHook=url)
-    settings(emu).notify = True
+    emu.midjourney.notify = True
     kept = await _imagine(http, "fox", notifyHook=url)  # sent after the dropped one would be
     emu.advance(60)
     with anyio.fail_after(5):
