@@ -28,7 +28,8 @@ async def main() -> int:
         failures = 0
         async for outcome in client.tasks.as_completed(upscales):
             if outcome.ok:
-                path = await outcome.handle.download(out / f"{grid.id}-U{outcome.index + 1}.png")
+                name = f"{grid.id}-U{outcome.index + 1}.png"
+                path = await outcome.handle.download(out / name, overwrite=True)  # runs twice
                 print(f"saved {path} ({path.stat().st_size} bytes)")
             else:
                 failures += 1

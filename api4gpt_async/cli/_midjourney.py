@@ -10,7 +10,17 @@ import typer
 
 from .. import AsyncAPI4GPT, TaskHandle
 from ..models.midjourney import MidjourneyTask
-from ._app import ApiKey, BaseUrl, _client, _print_json, _run, app, console, err_console
+from ._app import (
+    ApiKey,
+    BaseUrl,
+    Overwrite,
+    _client,
+    _print_json,
+    _run,
+    app,
+    console,
+    err_console,
+)
 
 mj_app = typer.Typer(
     help="Midjourney tasks: imagine, click buttons, look up.", no_args_is_help=True
@@ -29,7 +39,12 @@ def _submitted(handle: TaskHandle[MidjourneyTask]) -> None:
 
 
 async def _follow(
-    client: AsyncAPI4GPT, handle: TaskHandle[MidjourneyTask], out: Path | None, split: bool
+    client: AsyncAPI4GPT,
+    handle: TaskHandle[MidjourneyTask],
+    out: Path | None,
+    *,
+    split: bool = False,
+    overwrite: bool = False,
 ) -> None:
     """Wait with a live status line, then print the result and save what was asked."""
     _submitted(handle)
@@ -47,10 +62,10 @@ async def _follow(
     folder = out or Path(".")
     if out is not None and task.image_url:
         folder.mkdir(parents=True, exist_ok=True)
-        path = await handle.download(folder / f"{task.id}.png")
+        path = await handle.download(folder / f"{task.id}.png", overwrite=overwrite)
         console.print(f"saved {path} ({path.stat().st_size} bytes)")
     if split:
-        for path in await client.midjourney.split_grid(task, folder):
+        for path in await client.midjourney.split_grid(task, folder, overwrite=overwrite):
             console.print(f"saved {path}")
 
 
@@ -71,6 +86,7 @@ def imagine(
         bool, typer.Option("--split", help="Cut the grid into four images (needs Pillow).")
     ] = False,
     out: Out = None,
+    overwrite: Overwrite = False,
     speed: Annotated[str | None, typer.Option(help="fast, relax or turbo (best effort).")] = None,
     niji: Annotated[bool, typer.Option("--niji", help="Use the Niji bot.")] = False,
     base_url: BaseUrl = None,
@@ -87,7 +103,7 @@ def imagine(
             bot: Any = "NIJI_JOURNEY" if niji else None
             handle = await client.midjourney.imagine(prompt, speed=chosen, bot_type=bot)
             if wait or split or out is not None:
-                await _follow(client, handle, out, split)
+                await _follow(client, handle, out, split=split, overwrite=overwrite)
             else:
                 _submitted(handle)
 
@@ -100,6 +116,7 @@ def action(
     label: Annotated[str, typer.Argument(help="The button: U1, V2, 🔄, 'Zoom Out 2x'…")],
     wait: Wait = False,
     out: Out = None,
+    overwrite: Overwrite = False,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
 ) -> None:
@@ -113,7 +130,7 @@ def action(
                 err_console.print(f"[red]error:[/red] {exc}", markup=False)
                 raise typer.Exit(2) from None
             if wait or out is not None:
-                await _follow(client, handle, out, split=False)
+                await _follow(client, handle, out, overwrite=overwrite)
             else:
                 _submitted(handle)
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import os
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +27,7 @@ from urllib.parse import quote
 import anyio.to_thread
 
 from .._convert import structure
-from .._files import download, write_bytes
+from .._files import check_writable, download, save_bytes
 from .._grid import require_pillow, split_grid_file
 from .._task_handle import TaskHandle
 from .._task_kind import MediaFile, TaskSnapshot, TaskState, state_from_text
@@ -398,26 +400,35 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
     # -- the grid ------------------------------------------------------------------------------
 
     async def split_grid(
-        self, task: TaskRef, folder: str | os.PathLike[str], *, timeout: float | None = None
+        self,
+        task: TaskRef,
+        folder: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        timeout: float | None = None,
     ) -> builtins.list[Path]:
-        """Cut a finished grid into its four images, saved as ``<id>-1.png`` … ``<id>-4.png``.
+        """Cut a finished grid into its four images, saved in ``folder`` (created if needed) as
+        ``<id>-1.png`` … ``<id>-4.png`` (top left, top right, bottom left, bottom right).
 
         On v5 and later models these are the images U1–U4 would give, without four more jobs.
-        The grid itself is saved in ``folder`` too. Needs the ``images`` extra (Pillow):
-        ``pip install 'api4gpt-async[images]'``; without it an ``ImportError`` says so.
+        An existing file is only replaced with ``overwrite=True`` (else ``FileExistsError``,
+        before anything is downloaded). Needs the ``images`` extra (Pillow): ``pip install
+        'api4gpt-async[images]'``; without it an ``ImportError`` says so, before any request.
         """
-        require_pillow()  # before any download
+        require_pillow()
         status = await self._finished(task)
         if not status.image_url:
             raise ValueError(f"task {status.id} has no image ({status.status or 'no status'})")
-        target = Path(folder)
-        target.mkdir(parents=True, exist_ok=True)
-        grid = await download(self._transport, status.image_url, target / f"{status.id}-grid",
-                              timeout=timeout)  # fmt: skip
-        parts = await anyio.to_thread.run_sync(split_grid_file, grid)
+        targets = [Path(folder) / f"{status.id}-{n}.png" for n in range(1, 5)]
+        for target in targets:
+            check_writable(target, overwrite=overwrite)
+        with tempfile.TemporaryDirectory(prefix="api4gpt-grid-") as scratch:
+            grid = await download(self._transport, status.image_url, Path(scratch) / "grid",
+                                  timeout=timeout)  # fmt: skip
+            parts = await anyio.to_thread.run_sync(split_grid_file, grid)
         return [
-            await write_bytes(data, target / f"{status.id}-{n}.png")
-            for n, data in enumerate(parts, start=1)
+            await save_bytes(data, target, functools.partial(str, target.name), overwrite=overwrite)
+            for data, target in zip(parts, targets, strict=True)
         ]
 
     # -- helpers -------------------------------------------------------------------------------

@@ -512,6 +512,20 @@ async def test_split_grid_without_pillow_names_the_extra(
     assert emulator.requests == []  # nothing downloaded first
 
 
+async def test_split_grid_never_replaces_a_file_unless_asked(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    grid = await _grid(client, emulator)
+    (tmp_path / f"{grid.id}-3.png").write_bytes(b"mine")
+    emulator.clear_requests()
+    with pytest.raises(FileExistsError):
+        await client.midjourney.split_grid(grid, tmp_path)
+    assert emulator.requests == []  # refused before downloading
+    assert (tmp_path / f"{grid.id}-3.png").read_bytes() == b"mine"
+    paths = await client.midjourney.split_grid(grid, tmp_path, overwrite=True)
+    assert paths[2].read_bytes().startswith(b"\x89PNG")
+
+
 async def test_split_grid_of_an_unfinished_task(client: AsyncAPI4GPT, tmp_path: Path) -> None:
     running = await client.midjourney.imagine("fox")
     with pytest.raises(ValueError, match="has not finished"):
