@@ -65,6 +65,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import aiohttp
+import anyio
 import attrs
 from aiohttp import web
 
@@ -719,8 +720,8 @@ class _Routes:
                     await self._notify(session, task)
                 pending = any(not t.notified_end for t in hooked)
                 # The clock moves without telling anyone (advance, time_scale): look again soon.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), 0.01 if pending else 1.0)
+                with anyio.move_on_after(0.01 if pending else 1.0):
+                    await self._wake.wait()
 
     async def _notify(self, session: aiohttp.ClientSession, task: _Task) -> None:
         """POST every change of ``task`` since the last one sent, in order."""
@@ -736,7 +737,7 @@ class _Routes:
             task.posted = key
             task.notified_end = view["status"] in ("SUCCESS", "FAILURE")
             assert task.notify_hook is not None
-            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+            with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
                 async with session.post(task.notify_hook, json=view) as resp:
                     await resp.read()
             if task.notified_end:
