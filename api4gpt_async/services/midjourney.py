@@ -65,8 +65,13 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
     bytes, a binary file object or a data URL, and sent as the data URLs the API wants.
     ``speed`` ("fast", "relax", "turbo") sends a submit through ``/mj-<speed>/mj/...``: best
     effort, as stock new-api strips that prefix (the proxy behind it may honour it; so may
-    ``--fast`` / ``--relax`` / ``--turbo`` in the prompt). Waiting tasks are polled
+    ``--fast`` / ``--relax`` / ``--turbo`` in the prompt). Waiting tasks are polled in
     ``list-by-condition`` batches of 50 ids.
+
+    Submits raise ``ContentPolicyError`` (code 24, ``banned_word``), ``RateLimitError`` once
+    a full queue (code 23) outlasts the retries, ``BadRequestError`` (code 4 or new-api's own
+    checks), ``NotFoundError`` (code 3) and ``ServerError`` (codes 5, 9) — never re-sent, as
+    they may have been billed; ``ValueError`` for arguments refused before sending.
     """
 
     name = "midjourney"
@@ -139,8 +144,9 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
         ``images`` are reference images (``base64Array``).
         """
         fields = {"prompt": prompt, "botType": bot_type, "base64Array": await _data_urls(images)}
-        return await self._send("imagine", fields, state, notify_hook, account_filter,
-                                  extra_body, timeout, speed=speed)  # fmt: skip
+        return await self._send(
+            "imagine", fields, state, notify_hook, account_filter, extra_body, timeout, speed=speed
+        )
 
     async def blend(
         self,
@@ -160,8 +166,9 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
             raise ValueError(f"blend takes 2 to 5 images, got {len(images)}")
         fields = {"base64Array": await _data_urls(images), "dimensions": dimensions,
                   "botType": bot_type}  # fmt: skip
-        return await self._send("blend", fields, state, notify_hook, account_filter,
-                                  extra_body, timeout, speed=speed)  # fmt: skip
+        return await self._send(
+            "blend", fields, state, notify_hook, account_filter, extra_body, timeout, speed=speed
+        )
 
     async def describe(
         self,
@@ -177,8 +184,9 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
     ) -> TaskHandle[MidjourneyTask]:
         """Four prompts for an image; read them from the result's ``final_prompt``."""
         fields = {"base64": await to_data_url(image), "botType": bot_type}
-        return await self._send("describe", fields, state, notify_hook, account_filter,
-                                  extra_body, timeout, speed=speed)  # fmt: skip
+        return await self._send(
+            "describe", fields, state, notify_hook, account_filter, extra_body, timeout, speed=speed
+        )
 
     async def shorten(
         self,
@@ -194,8 +202,9 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
     ) -> TaskHandle[MidjourneyTask]:
         """Shorter versions of a prompt; read them from the result's ``final_prompt``."""
         fields = {"prompt": prompt, "botType": bot_type}
-        return await self._send("shorten", fields, state, notify_hook, account_filter,
-                                  extra_body, timeout, speed=speed)  # fmt: skip
+        return await self._send(
+            "shorten", fields, state, notify_hook, account_filter, extra_body, timeout, speed=speed
+        )
 
     async def swap_face(
         self,
@@ -211,8 +220,9 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
         """Put the face of ``source`` onto ``target`` (InsightFace)."""
         fields = {"sourceBase64": await to_data_url(source),
                   "targetBase64": await to_data_url(target)}  # fmt: skip
-        return await self._send("swap_face", fields, state, notify_hook, account_filter,
-                                  extra_body, timeout)  # fmt: skip
+        return await self._send(
+            "swap_face", fields, state, notify_hook, account_filter, extra_body, timeout
+        )
 
     async def action(
         self,
@@ -234,8 +244,9 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
         """
         fields = {"taskId": _id_of(task), "customId": custom_id,
                   "chooseSameChannel": choose_same_channel}  # fmt: skip
-        return await self._send("action", fields, state, notify_hook, account_filter,
-                                  extra_body, timeout)  # fmt: skip
+        return await self._send(
+            "action", fields, state, notify_hook, account_filter, extra_body, timeout
+        )
 
     async def click(self, task: TaskRef, label: str, **kw: Any) -> TaskHandle[MidjourneyTask]:
         """Click a button of a finished task by its label, emoji or kind: ``"U2"``, ``"🔄"``,
