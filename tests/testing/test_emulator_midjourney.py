@@ -18,19 +18,21 @@ from api4gpt_async.testing import Emulator
 from api4gpt_async.testing._media import GRID_COLORS, png_bytes
 from api4gpt_async.testing._midjourney import PROGRESS_STEPS, lifecycle
 
+from ._wire import call
+
 pytestmark = pytest.mark.anyio
 
 IMAGE = "data:image/png;base64," + base64.b64encode(png_bytes(4, 4)).decode()
 
 
 async def _post(http: aiohttp.ClientSession, path: str, body: Any) -> tuple[int, Any]:
-    async with http.post(path, json=body) as resp:
-        return resp.status, await resp.json()
+    status, answer, _ = await call(http, "POST", path, json=body)
+    return status, answer
 
 
 async def _get(http: aiohttp.ClientSession, path: str) -> tuple[int, Any]:
-    async with http.get(path) as resp:
-        return resp.status, await resp.json()
+    status, answer, _ = await call(http, "GET", path)
+    return status, answer
 
 
 async def _imagine(http: aiohttp.ClientSession, prompt: str = "red fox in snow", **kw: Any) -> str:
