@@ -119,10 +119,14 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
         """The id in ``result``; a code 21 "Waiting for window confirm" means the new task
         already waits in MODAL, so its handle says so at once."""
         answer = structure(data, MidjourneySubmitResult, request_id=request_id)
+        try:
+            task_id = answer.task_id
+        except ValueError as exc:
+            raise ResponseDecodeError(str(exc), body=data, request_id=request_id) from None
         if answer.code == 21 and "window" in (answer.description or "").lower():
-            waiting = {"id": answer.task_id, "status": "MODAL", "properties": answer.properties}
-            return answer.task_id, structure(waiting, MidjourneyTask, request_id=request_id)
-        return answer.task_id, None
+            waiting = {"id": task_id, "status": "MODAL", "properties": answer.properties}
+            return task_id, structure(waiting, MidjourneyTask, request_id=request_id)
+        return task_id, None
 
     # -- submits -------------------------------------------------------------------------------
 

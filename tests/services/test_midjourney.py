@@ -17,6 +17,7 @@ from api4gpt_async import (
     ContentPolicyError,
     NotFoundError,
     RateLimitError,
+    ResponseDecodeError,
     ServerError,
     TaskCancelledError,
     TaskFailedError,
@@ -207,6 +208,14 @@ async def test_accepted_codes_and_numeric_ids(
     handle = await client.midjourney.imagine("fox")
     assert handle.id == "1730000000999999"
     assert handle.last is None  # nothing known yet: the first poll tells
+
+
+async def test_an_accepted_answer_without_an_id_is_a_decode_error(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    emulator.fail("midjourney.imagine", status=200, body={"code": 1, "description": "ok"})
+    with pytest.raises(ResponseDecodeError, match="no task id"):
+        await client.midjourney.imagine("fox")
 
 
 async def test_new_api_validation_errors(client: AsyncAPI4GPT, emulator: Emulator) -> None:
