@@ -23,7 +23,8 @@ POST /mj/task/{id}/cancel                   ``midjourney.cancel``
 GET  /mj/image/{id}                         ``midjourney.image`` (no key needed)
 ==========================================  =================================
 
-Submits answer midjourney-proxy's ``{"code", "description", "result", "properties"}``:
+Submits answer midjourney-proxy's ``{"code", "description", "result", "properties"}`` (the
+switches named below live in ``emu.midjourney``, a :class:`MidjourneySettings`):
 
 - 1 accepted (``result`` the new task id, a 16-digit string);
 - 21 "Waiting for window confirm" for the Custom Zoom and Vary (Region) buttons, whose new task
