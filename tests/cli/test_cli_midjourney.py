@@ -33,17 +33,10 @@ async def test_imagine_waits_saves_and_splits(instant: Emulator, tmp_path: Path)
     assert '"kind": "midjourney"' in output
 
 
-async def test_imagine_without_waiting_prints_the_id(instant: Emulator) -> None:
+async def test_imagine_action_and_task(instant: Emulator) -> None:
     code, output = await _api4gpt("mj", "imagine", "a fox", "--speed", "relax", emu=instant)
     assert code == 0, output
     assert [r.path for r in instant.requests] == ["/mj-relax/mj/submit/imagine"]
-    assert "submitted midjourney task" in output
-    code, output = await _api4gpt("mj", "imagine", "a fox", "--speed", "warp", emu=instant)
-    assert code == 2 and "--speed" in output
-
-
-async def test_action_and_task(instant: Emulator) -> None:
-    code, output = await _api4gpt("mj", "imagine", "a fox", emu=instant)
     task_id = output.split("task ")[1].split()[0]
     code, output = await _api4gpt("mj", "action", task_id, "U3", "--wait", emu=instant)
     assert code == 0, output
@@ -56,7 +49,10 @@ async def test_action_and_task(instant: Emulator) -> None:
     assert code == 2 and "no 'Zoom Out 2x' button" in output
 
 
-async def test_a_banned_prompt_is_one_line(instant: Emulator) -> None:
+async def test_refusals_are_one_line(instant: Emulator) -> None:
     code, output = await _api4gpt("mj", "imagine", "gore", emu=instant)
     assert code == 1
     assert "ContentPolicyError" in output and "Traceback" not in output
+    code, output = await _api4gpt("mj", "imagine", "a fox", "--speed", "warp", emu=instant)
+    assert code == 2 and "--speed" in output
+    assert instant.count("midjourney.imagine") == 1  # the bad --speed sent nothing
