@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from api4gpt_async import ResponseDecodeError
 from api4gpt_async._convert import structure
@@ -252,3 +254,14 @@ def test_malformed_answers_raise_decode_error(bad: object) -> None:
     with pytest.raises(ResponseDecodeError) as info:
         structure(bad, MidjourneyTask)
     assert info.value.body == bad
+
+
+@given(st.integers(min_value=0, max_value=100), st.sampled_from(["{}%", "{}", " {} % "]))
+def test_any_percentage_reads_as_a_fraction(percent: int, shape: str) -> None:
+    assert parse_progress(shape.format(percent)) == pytest.approx(percent / 100)
+    assert parse_progress(percent) == pytest.approx(percent / 100)
+
+
+@given(st.text(max_size=8).filter(lambda t: not any(c.isdigit() for c in t)))
+def test_text_without_a_number_is_no_progress(text: str) -> None:
+    assert parse_progress(text) is None
