@@ -399,18 +399,17 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
             )  # fmt: skip
         return structure(reply.data, MidjourneyPage, request_id=reply.request_id)
 
-    async def cancel(self, task: TaskRef) -> MidjourneyTask:
-        """Cancel a task that has not finished, then return it as it is now.
+    async def cancel(self, task_id: TaskRef) -> MidjourneyTask:
+        """Cancel a task that has not finished (by id, value or handle), then return it as it
+        is now.
 
         The proxy answers an empty 200 whether or not it cancelled anything; the task then
         reads ``CANCEL`` or ``FAILURE`` "取消任务" (``TaskState.CANCELLED`` either way).
         """
-        task_id = _id_of(task)
+        task = _id_of(task_id)
         with _served("cancelling tasks"):
-            await self._transport.request(
-                "POST", self._path("cancel", task_id), envelope="midjourney"
-            )
-        return await self.get(task_id)
+            await self._transport.request("POST", self._path("cancel", task), envelope="midjourney")
+        return await self.get(task)
 
     # -- the grid ------------------------------------------------------------------------------
 
