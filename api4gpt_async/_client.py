@@ -93,6 +93,11 @@ class AsyncAPI4GPT:
     def poll(self) -> PollPolicy:
         return self.tasks.poll
 
+    @property
+    def paths_in_use(self) -> Mapping[str, str]:
+        """Your ``paths=`` overrides, and the path each endpoint with candidates settled on."""
+        return self.paths.in_use
+
     def __repr__(self) -> str:
         return f"<AsyncAPI4GPT base_url={self.base_url!r}>"
 
