@@ -40,7 +40,16 @@ import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from . import _luma, _media, _multipart, _openai_media, _openai_text
+from . import (
+    _digital_human,
+    _luma,
+    _media,
+    _multipart,
+    _openai_media,
+    _openai_text,
+    _suno,
+    _zhipu,
+)
 from ._http import REQUEST_ID_HEADER, default_error_body, json_response, openai_error
 
 if TYPE_CHECKING:
@@ -60,6 +69,9 @@ FAMILIES: Final[tuple[Registrar, ...]] = (
     _luma.register,
     _openai_text.register,
     _openai_media.register,
+    _suno.register,
+    _zhipu.register,
+    _digital_human.register,
 )
 
 #: Routes that need no ``Authorization`` (the media files, like a CDN).
@@ -676,7 +688,7 @@ def _resolve(waiter: asyncio.Future[None]) -> None:
 _FILE_KINDS: Final[dict[str, tuple[str, Callable[[], bytes]]]] = {
     "mp4": ("video/mp4", _media.mp4_bytes),
     "jpg": ("image/png", lambda: _media.png_bytes(64, 36)),
-    "jpeg": ("image/png", lambda: _media.png_bytes(64, 36)),
+    "jpeg": ("image/jpeg", _media.jpeg_bytes),
     "png": ("image/png", lambda: _media.png_bytes(64, 36)),
     "mp3": ("audio/mpeg", _media.mp3_bytes),
     "wav": ("audio/wav", _media.wav_bytes),
