@@ -1,13 +1,14 @@
 """Every endpoint path, in one table a user can override, and the safe choice among candidates.
 
-Several task-family paths are inferred from peer services rather than read on API4GPT's own
-pages. Such an endpoint lists its *candidate* paths, most likely first. The first request to it
-tries them in order, and only moves on when the answer proves that no handler took the request
-(so nothing was billed): an HTML page (status 200 or 404; a new-api gateway serves its web UI for
-paths it has no route for) or a 404 whose body is not JSON. Any JSON answer — even an error such
-as 400 ``task_not_exist`` — comes from a handler, so it is the answer and never a reason to
-switch. The path that answered is remembered for the client's lifetime (``client.paths_in_use``)
-and logged once.
+Several task-family paths are inferred from peer services (new-api ``router/relay-router.go``,
+the GoAmz Luma API, reseller docs) rather than read on API4GPT's own pages. Such an endpoint
+lists its *candidate* paths, most likely first. The first request to it tries them in order, and
+only moves on when the answer proves that no handler took the request (so nothing was billed):
+an HTML page (status 200 or 404; a new-api gateway serves its web UI for paths it has no route
+for) or a 404 whose body is not JSON. Any JSON answer — even an error such as 400
+``task_not_exist`` — comes from a handler, so it is the answer and never a reason to switch. The
+path that answered is remembered for the client's lifetime (``client.paths_in_use``) and logged
+once.
 
 A user's override is used alone, with no probing: if the service answers differently, pass
 ``AsyncAPI4GPT(paths={"zhipu_video.generate": "/new/path"})`` instead of waiting for a release.

@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .. import FormFile
 from ._http import json_response, read_json_object, task_error
+from ._multipart import FormField, parse_form
 
 if TYPE_CHECKING:
     from aiohttp import web
+    from multidict import MultiDict
 
     from ._emulator import Emulator
 
@@ -24,6 +27,8 @@ __all__ = [
     "Invalid",
     "boolean_param",
     "choice_param",
+    "file_param",
+    "form_body",
     "integer_param",
     "invalid_response",
     "invalid_response_with_id",
@@ -33,6 +38,7 @@ __all__ = [
     "object_param",
     "request_object",
     "required_param",
+    "single_fields",
     "string_param",
     "task_invalid",
 ]
@@ -198,4 +204,33 @@ def choice_param(fields: Mapping[str, Any], name: str, allowed: tuple[str, ...])
             "invalid_value",
             plain=f"{name} must be one of {', '.join(allowed)}",
         )
+    return value
+
+
+# --------------------------------------------------------------------------- multipart forms
+
+
+def form_body(request_body: bytes, content_type: str) -> MultiDict[FormField]:
+    try:
+        return parse_form(request_body, content_type)
+    except ValueError as exc:
+        raise Invalid(
+            f"Invalid multipart/form-data body ({exc}); this endpoint takes multipart uploads.",
+            None,
+            "invalid_request",
+        ) from None
+
+
+def single_fields(form: MultiDict[FormField]) -> dict[str, FormField]:
+    """The first value of each name (repeated file names are read separately)."""
+    fields: dict[str, FormField] = {}
+    for name, value in form.items():
+        fields.setdefault(name, value)
+    return fields
+
+
+def file_param(form: Mapping[str, FormField], name: str) -> FormFile | None:
+    value = form.get(name)
+    if value is not None and not isinstance(value, FormFile):
+        raise Invalid(f"'{name}' must be a file upload, not a text field.", name, "invalid_type")
     return value
