@@ -14,9 +14,10 @@ language, text}`` (``language`` ``zh``, ``en`` or ``cn``); ``no_watermark`` is a
 
 The detail is a new-api task record (``action: "avatar-generate"``) whose ``data`` is the
 upstream work: ``SUBMITTED`` (first 2 s), ``QUEUED`` (until 4 s), ``IN_PROGRESS`` with
-``progress`` rising in steps of 10 %, then ``SUCCESS`` after :data:`DEFAULT_DURATION` emulator
-seconds with ``work_video_path`` (and its watermarked / unwatermarked variants) and a preview.
-An ``avatar_url`` containing "fail" ends ``FAILURE`` with a ``fail_reason``. With
+``progress`` rising in steps of 10 %, then ``SUCCESS`` after ``emu.duration("digital_human")``
+emulator seconds with ``work_video_path`` (and its watermarked / unwatermarked variants) and a
+preview. An ``avatar_url`` with a word starting with "fail" ends ``FAILURE`` with a
+``fail_reason``. With
 ``raw_detail(emu, True)`` the detail is the raw upstream answer instead, ``{"code": 0,
 "data": <work>}`` (``web_work_status`` 200 when done).
 """
@@ -31,7 +32,7 @@ import attrs
 from aiohttp import web
 
 from . import _notify
-from ._http import json_response, task_envelope, task_error
+from ._jobs import Job, JobStore, answer, asks_to_fail, task_not_exist, task_route
 from ._task_record import QUEUED_SECONDS, SUBMITTED_SECONDS, TERMINAL, task_record, unix_time
 from ._validate import (
     Invalid,
@@ -41,33 +42,20 @@ from ._validate import (
     request_object,
     required_param,
     string_param,
-    task_invalid,
 )
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
 
-__all__ = ["DEFAULT_DURATION", "raw_detail", "register"]
+__all__ = ["FAILURE_REASON", "raw_detail", "register"]
 
-#: Emulator seconds from a submit until the video is ready.
-DEFAULT_DURATION: Final = 30.0
 FAILURE_REASON: Final = "emulated failure: no face found in avatar_url"
 LANGUAGES: Final = ("zh", "en", "cn")
 _VOICES: Final = ("audio_url", "create_voice", "use_voice")
 
 
-@attrs.define(kw_only=True)
-class _Job:
-    id: str
-    created: float
-    fails: bool
-    no_watermark: bool
-    notify_hook: str | None
-
-
 @attrs.define
 class _AvatarState:
-    jobs: dict[str, _Job] = attrs.field(factory=dict)
     raw_detail: bool = False
 
 
@@ -79,9 +67,11 @@ def raw_detail(emu: Emulator, raw: bool = True) -> None:
 
 def register(emu: Emulator, app: web.Application) -> None:
     """Add the two digital-human routes."""
-    routes = _AvatarRoutes(emu, emu._family_state(_AvatarState))
+    routes = _AvatarRoutes(emu, JobStore(emu, "digital_human"), emu._family_state(_AvatarState))
     _notify.attach(emu, app)
-    app.router.add_post("/avatar/generation", routes.create, name="digital_human.create")
+    app.router.add_post(
+        "/avatar/generation", task_route(routes.create), name="digital_human.create"
+    )
     app.router.add_get("/avatar/task/{id}", routes.task, name="digital_human.task")
 
 
@@ -109,49 +99,44 @@ def _check(body: dict[str, Any]) -> None:
 
 
 class _AvatarRoutes:
-    def __init__(self, emu: Emulator, state: _AvatarState) -> None:
+    def __init__(self, emu: Emulator, store: JobStore, state: _AvatarState) -> None:
         self._emu = emu
+        self._store = store
         self._state = state
 
     async def create(self, request: web.Request) -> web.Response:
-        try:
-            body = await request_object(request)
-            _check(body)
-        except Invalid as exc:
-            return task_invalid(exc)
-        job = _Job(
-            id=secrets.token_hex(16),
-            created=self._emu.now,
-            fails="fail" in body["avatar_url"].lower(),
-            no_watermark=bool(body.get("no_watermark")),
-            notify_hook=body.get("notify_hook"),
-        )
-        self._state.jobs[job.id] = job
-        due = job.created + DEFAULT_DURATION
-        _notify.notify_when_done(self._emu, job.notify_hook, due, lambda: self._record(job))
-        return json_response(task_envelope(job.id))
+        body = await request_object(request)
+        _check(body)
+        job = self._store.create(job_id=secrets.token_hex(16), hook=body.get("notify_hook"))
+        job.fails = asks_to_fail(body["avatar_url"])
+        due = job.created + self._duration()
+        _notify.notify_when_done(self._emu, job.fields["hook"], due, lambda: self._record(job))
+        return answer(job.id, envelope=True)
 
     async def task(self, request: web.Request) -> web.Response:
-        job = self._state.jobs.get(request.match_info["id"])
+        job = self._store.get(request.match_info["id"])
         if job is None:
-            return task_error(400, "task_not_exist")
+            return task_not_exist()
         if self._state.raw_detail:
-            return json_response({"code": 0, "msg": "ok", "data": self._work(job)})
-        return json_response(task_envelope(self._record(job)))
+            return answer({"code": 0, "msg": "ok", "data": self._work(job)}, envelope=False)
+        return answer(self._record(job), envelope=True)
 
-    def _status(self, job: _Job) -> tuple[str, int]:
+    def _duration(self) -> float:
+        return self._emu.duration("digital_human")
+
+    def _status(self, job: Job) -> tuple[str, int]:
         """The record's status and progress (percent) now."""
-        elapsed = self._emu.now - job.created
-        if elapsed >= DEFAULT_DURATION:
+        elapsed, duration = self._emu.now - job.created, self._duration()
+        if elapsed >= duration:
             return ("FAILURE" if job.fails else "SUCCESS"), 100
         if elapsed < SUBMITTED_SECONDS:
             return "SUBMITTED", 0
         if elapsed < QUEUED_SECONDS:
             return "QUEUED", 0
-        running = (elapsed - QUEUED_SECONDS) / (DEFAULT_DURATION - QUEUED_SECONDS)
+        running = (elapsed - QUEUED_SECONDS) / max(duration - QUEUED_SECONDS, 1e-9)
         return "IN_PROGRESS", min(90, 10 + 10 * math.floor(running * 9))
 
-    def _work(self, job: _Job) -> dict[str, Any]:
+    def _work(self, job: Job) -> dict[str, Any]:
         """The upstream work object (empty paths until it is done)."""
         status, _ = self._status(job)
         done = status == "SUCCESS"
@@ -167,7 +152,7 @@ class _AvatarRoutes:
             "create_time": unix_time(job.created) * 1000,  # milliseconds, as upstream sends
         }
 
-    def _record(self, job: _Job) -> dict[str, Any]:
+    def _record(self, job: Job) -> dict[str, Any]:
         status, progress = self._status(job)
         return task_record(
             task_id=job.id,
@@ -175,9 +160,9 @@ class _AvatarRoutes:
             status=status,
             submitted=job.created,
             started=job.created + QUEUED_SECONDS if status != "SUBMITTED" else None,
-            finished=job.created + DEFAULT_DURATION if status in TERMINAL else None,
+            finished=job.created + self._duration() if status in TERMINAL else None,
             progress=progress,
             data=self._work(job) if status != "SUBMITTED" else None,
-            notify_hook=job.notify_hook,
+            notify_hook=job.fields["hook"],
             fail_reason=FAILURE_REASON if status == "FAILURE" else None,
         )

@@ -29,15 +29,16 @@ route names                paths
 =========================  ===============================================================
 
 Lifecycle of a music task (:func:`clip_status`), ``elapsed`` emulator seconds after its submit,
-for a job of ``duration`` seconds: each of its two clips is ``submitted`` (first 2 s), then
-``queued`` (until 4 s), then ``streaming`` (its ``audio_url`` a stream), then ``complete`` —
-the first clip at 80 % of the duration, the second at the end. The task's status follows the
-clip that is not complete yet (``SUBMITTED``, ``QUEUED``, ``IN_PROGRESS``), then ``SUCCESS``;
-``progress`` is ``"0%"`` until the end and ``"100%"`` after, as on new-api. A prompt,
-description or title with a word starting with "fail" ends with both clips in ``error`` and the
-task ``FAILURE`` (``fail_reason`` = the first clip's ``error_message``). Lyrics are written at
-once: their task is ``SUCCESS`` on the first fetch. v3.x tasks read ``pending`` →
-``processing`` → ``completed`` / ``failed`` with the same clips, keyed by clip id.
+for a job of ``duration`` seconds (``emu.duration("suno")``): each of its two clips is
+``submitted`` (first 2 s), then ``queued`` (until 4 s), then ``streaming`` (its ``audio_url`` a
+stream), then ``complete`` — the first clip at 80 % of the duration, the second at the end. The
+task's status follows the clip that is not complete yet (``SUBMITTED``, ``QUEUED``,
+``IN_PROGRESS``), then ``SUCCESS``; ``progress`` is ``"0%"`` until the end and ``"100%"``
+after, as on new-api. A prompt, description or title with a word starting with "fail" ends with
+both clips in ``error`` and the task ``FAILURE`` (``fail_reason`` = the first clip's
+``error_message``). Lyrics are written at once: their task is ``SUCCESS`` on the first fetch.
+v3.x tasks read ``pending`` → ``processing`` → ``completed`` / ``failed`` with the same clips,
+keyed by clip id.
 
 Continuations check ``task_id`` (required, as upstream Suno-API does) and its clip; v3.0
 ``concat`` takes the id of a completed extension clip and makes a one-clip ``concat`` task.
@@ -48,7 +49,6 @@ Continuations check ``task_id`` (required, as upstream Suno-API does) and its cl
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import uuid
 from collections.abc import Mapping
@@ -58,7 +58,8 @@ import attrs
 from aiohttp import web
 
 from . import _notify
-from ._http import json_response, read_json_object, task_envelope, task_error
+from ._http import json_response, task_error
+from ._jobs import Job, JobStore, answer, by_id, by_ids, path_id, task_not_exist, task_route
 from ._task_record import QUEUED_SECONDS, SUBMITTED_SECONDS, TERMINAL, task_record
 from ._validate import (
     Invalid,
@@ -68,21 +69,16 @@ from ._validate import (
     object_param,
     request_object,
     string_param,
-    task_invalid,
 )
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
 
-__all__ = ["DEFAULT_DURATION", "clip_status", "register"]
+__all__ = ["FAILURE_MESSAGE", "clip_status", "register"]
 
-#: Emulator seconds from a music submit until its last clip is complete.
-DEFAULT_DURATION: Final = 20.0
 CLIP_SECONDS: Final = 151.0  # the length of every emulated song
 FAILURE_MESSAGE: Final = "emulated failure: the prompt asked for it"
-
-_FAIL_WORD: Final = re.compile(r"\bfail", re.IGNORECASE)
-_MODELS: Final = (
+MODELS: Final = (
     "chirp-v3-0",
     "chirp-v3-5",
     "chirp-v4",
@@ -110,6 +106,12 @@ _V3_STATUS: Final[Mapping[str, str]] = {
     "FAILURE": "failed",
 }
 
+#: (version, default model, candidate prefixes) of the v3.x routes.
+_V3_FLAVOURS: Final = (
+    ("v3_0", "chirp-v3-0", ("/suno/v1/v3.0", "/suno/v1", "/api/suno/v1")),
+    ("v3_5", "chirp-v3-5", ("/suno/v1/v3.5", "/suno/v1/mv-3.5")),
+)
+
 
 def clip_status(elapsed: float, done_at: float, *, fails: bool) -> ClipStatus:
     """Where one clip is ``elapsed`` seconds after its submit, if it finishes at ``done_at``."""
@@ -130,133 +132,95 @@ class _Clip:
     prompt: str
     description: str
     model: str
-    done_at: float  # seconds after the task's submit
+    done_share: float  # the share of the family's duration after which it is done
     kind: str = "gen"  # "gen" or "concat"
     continued_from: str | None = None
 
 
-@attrs.define(kw_only=True)
-class _Task:
-    id: str
-    row: int
-    action: Literal["MUSIC", "LYRICS"]
-    created: float
-    fails: bool
-    notify_hook: str | None
-    clips: list[_Clip] = attrs.field(factory=list)
-    lyrics: dict[str, Any] | None = None
-    input: dict[str, Any] = attrs.field(factory=dict)
-    v3: bool = False
-
-
 @attrs.define
-class _SunoState:
-    """Every Suno task of one emulator (v4 and v3 alike), kept across restarts."""
-
-    tasks: dict[str, _Task] = attrs.field(factory=dict)
-    clips: dict[str, tuple[_Task, _Clip]] = attrs.field(factory=dict)
-    rows: int = 0
-
-
-#: (version, flavour name, default model, candidate prefixes) of the v3.x routes.
-_V3_FLAVOURS: Final = (
-    ("v3_0", "chirp-v3-0", ("/suno/v1/v3.0", "/suno/v1", "/api/suno/v1")),
-    ("v3_5", "chirp-v3-5", ("/suno/v1/v3.5", "/suno/v1/mv-3.5")),
-)
+class _Rows:
+    count: int = 0  # newer new-api numbers its task rows: the integer ``id`` of a record
 
 
 def register(emu: Emulator, app: web.Application) -> None:
     """Add the v4.0 routes and every v3.x candidate route to ``app``."""
-    routes = _SunoRoutes(emu, emu._family_state(_SunoState))
+    routes = _SunoRoutes(emu, JobStore(emu, "suno"), JobStore(emu, "suno.v3", duration="suno"))
     _notify.attach(emu, app)
-    app.router.add_post("/suno/submit/music", routes.generate, name="suno.generate")
-    app.router.add_post("/suno/submit/lyrics", routes.lyrics, name="suno.lyrics")
-    app.router.add_get("/suno/fetch/{id}", routes.fetch, name="suno.fetch")
-    app.router.add_post("/suno/fetch", routes.fetch_many, name="suno.fetch_many")
+    add = app.router
+    add.add_post("/suno/submit/music", task_route(routes.generate), name="suno.generate")
+    add.add_post("/suno/submit/lyrics", task_route(routes.lyrics), name="suno.lyrics")
+    fetch = by_id(routes.v4, routes.record, envelope=True, job_id=path_id())
+    add.add_get("/suno/fetch/{id}", fetch, name="suno.fetch")
+    add.add_post("/suno/fetch", task_route(routes.fetch_many), name="suno.fetch_many")
+    v3_fetch = by_id(
+        routes.v3,
+        lambda job: _v3_envelope(routes.v3_record(job)),
+        envelope=False,
+        job_id=path_id(),
+        not_found=lambda: _v3_error(404, "task not found"),
+    )
     for version, model, prefixes in _V3_FLAVOURS:
+        generate = routes.v3_generate(model)
         for n, prefix in enumerate(prefixes):
             suffix = f".alt{n}" if n else ""
-            generate = routes.v3_generate(model)
-            app.router.add_post(
-                f"{prefix}/music", generate, name=f"suno.{version}.generate{suffix}"
-            )
+            add.add_post(f"{prefix}/music", generate, name=f"suno.{version}.generate{suffix}")
             if version == "v3_0":
-                app.router.add_post(
-                    f"{prefix}/music/concat", routes.v3_concat, name=f"suno.v3_0.concat{suffix}"
-                )
-            app.router.add_get(
-                f"{prefix}/music/{{id}}", routes.v3_fetch, name=f"suno.{version}.fetch{suffix}"
-            )
+                name = f"suno.v3_0.concat{suffix}"
+                add.add_post(f"{prefix}/music/concat", routes.v3_concat, name=name)
+            add.add_get(f"{prefix}/music/{{id}}", v3_fetch, name=f"suno.{version}.fetch{suffix}")
 
 
-# --------------------------------------------------------------------------- validation
+def _v3_envelope(data: Any) -> dict[str, Any]:
+    return {"code": 200, "data": data, "message": "success"}
 
 
-def _model(body: Mapping[str, Any], default: str) -> str:
-    return choice_param(body, "mv", _MODELS) or default
-
-
-# --------------------------------------------------------------------------- routes
+def _v3_error(status: int, message: str) -> web.Response:
+    return json_response(
+        {"code": status, "data": None, "message": message, "error_message": message},
+        status=status,
+    )
 
 
 class _SunoRoutes:
-    def __init__(self, emu: Emulator, state: _SunoState) -> None:
+    def __init__(self, emu: Emulator, v4: JobStore, v3: JobStore) -> None:
         self._emu = emu
-        self._state = state
+        self.v4 = v4
+        self.v3 = v3
+        self._rows = emu._family_state(_Rows)
+        self._fetch_many = by_ids(v4, self.record, envelope=True)
 
     # ------------------------------------------------------------------ v4.0
 
     async def generate(self, request: web.Request) -> web.Response:
+        body = await request_object(request)
         try:
-            task = self._music(await request_object(request), default_model="chirp-v3-0", v3=False)
-        except Invalid as exc:
-            return task_invalid(exc)
+            job = self._music(body, default_model="chirp-v3-0", store=self.v4)
         except LookupError:
-            return task_error(400, "task_not_exist")
-        return json_response(task_envelope(task.id))
+            return task_not_exist()
+        return answer(job.id, envelope=True)
+
+    async def fetch_many(self, request: web.Request) -> web.StreamResponse:
+        if (await request_object(request)).get("ids") is None:
+            return answer([], envelope=True)  # new-api: no ids, an empty list
+        return await self._fetch_many(request)
 
     async def lyrics(self, request: web.Request) -> web.Response:
-        try:
-            body = await request_object(request)
-            prompt = string_param(body, "prompt")
-            notify_hook = string_param(body, "notify_hook")
-        except Invalid as exc:
-            return task_invalid(exc)
+        body = await request_object(request)
+        prompt = string_param(body, "prompt")
+        hook = string_param(body, "notify_hook")
         if not prompt or not prompt.strip():
             return task_error(400, "prompt_empty")
-        task = self._new_task("LYRICS", fails=bool(_FAIL_WORD.search(prompt)), hook=notify_hook)
-        if not task.fails:
+        job = self._new_job(self.v4, "LYRICS", text=prompt, hook=hook)
+        if not job.fails:
             title = prompt.strip().split("\n")[0][:40].title()
-            task.lyrics = {
-                "id": task.id,
+            job.fields["lyrics"] = {
+                "id": job.id,
                 "title": title,
                 "text": f"[Verse]\n{prompt.strip()}\n\n[Chorus]\n{title}, {title}",
                 "status": "complete",
             }
-        self._notify(task)
-        return json_response(task_envelope(task.id))
-
-    async def fetch(self, request: web.Request) -> web.Response:
-        task = self._state.tasks.get(request.match_info["id"])
-        if task is None or task.v3:
-            return task_error(400, "task_not_exist")
-        return json_response(task_envelope(self._record(task)))
-
-    async def fetch_many(self, request: web.Request) -> web.Response:
-        try:
-            body = await request_object(request)
-            choice_param(body, "action", ("MUSIC", "LYRICS"))
-        except Invalid as exc:
-            return task_invalid(exc)
-        ids = body.get("ids")
-        if ids is None:
-            ids = []
-        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            return task_error(400, "invalid_request", "ids must be a list of strings")
-        # new-api ignores ``action`` when filtering; unknown ids are simply left out.
-        found = [self._state.tasks.get(i) for i in dict.fromkeys(ids)]
-        records = [self._record(t) for t in found if t is not None and not t.v3]
-        return json_response(task_envelope(records))
+        self._notify(job)
+        return answer(job.id, envelope=True)
 
     # ------------------------------------------------------------------ v3.x
 
@@ -273,27 +237,23 @@ class _SunoRoutes:
                 # ``mv`` may be top-level or inside ``input`` (both are seen); top-level wins.
                 merged = {**inner, **({"mv": body["mv"]} if "mv" in body else {})}
                 merged["notify_hook"] = body.get("notify_hook")
-                task = self._music(merged, default_model=default_model, v3=True)
+                job = self._music(merged, default_model=default_model, store=self.v3)
             except Invalid as exc:
                 return _v3_error(400, exc.plain)
             except LookupError:
                 return _v3_error(400, "continue_clip_id is not a clip of yours")
-            return json_response(_v3_envelope({"task_id": task.id}))
+            return json_response(_v3_envelope({"task_id": job.id}))
 
         return generate
 
-    async def v3_fetch(self, request: web.Request) -> web.Response:
-        task = self._state.tasks.get(request.match_info["id"])
-        if task is None or not task.v3:
-            return _v3_error(404, "task not found")
-        return json_response(_v3_envelope(self._v3_record(task)))
-
     async def v3_concat(self, request: web.Request) -> web.Response:
-        body = await read_json_object(request)
-        clip_id = body.get("clip_id") if body is not None else None
-        if not isinstance(clip_id, str) or not clip_id:
+        try:
+            clip_id = string_param(await request_object(request), "clip_id")
+        except Invalid as exc:
+            return _v3_error(400, exc.plain)
+        if not clip_id:
             return _v3_error(400, "clip_id is required")
-        found = self._state.clips.get(clip_id)
+        found = self._find_clip(clip_id)
         if found is None:
             return _v3_error(404, "clip not found")
         parent, clip = found
@@ -301,42 +261,29 @@ class _SunoRoutes:
             return _v3_error(400, "only a clip made by an extension can be concatenated")
         if self._clip_status(parent, clip) != "complete":
             return _v3_error(400, "the clip is not complete yet")
-        task = self._new_task("MUSIC", fails=False, hook=None, v3=True)
-        self._add_clip(
-            task,
-            title=clip.title,
-            tags=clip.tags,
-            prompt=clip.prompt,
-            description="",
-            model=clip.model,
-            done_at=self._duration() / 2,
-            kind="concat",
-        )
-        return json_response(_v3_envelope({"task_id": task.id}))
+        job = self._new_job(self.v3, "MUSIC", text="", hook=None)
+        self._add_clip(job, clip=clip, done_share=0.5, kind="concat", continued_from=None)
+        return json_response(_v3_envelope({"task_id": job.id}))
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ jobs and clips
 
-    def _duration(self) -> float:
-        return DEFAULT_DURATION
-
-    def _new_task(
-        self, action: Literal["MUSIC", "LYRICS"], *, fails: bool, hook: str | None, v3: bool = False
-    ) -> _Task:
-        self._state.rows += 1
-        task_id = str(uuid.uuid4()) if v3 else "task_" + secrets.token_hex(16)
-        task = _Task(
-            id=task_id,
-            row=self._state.rows,
+    def _new_job(
+        self, store: JobStore, action: Literal["MUSIC", "LYRICS"], *, text: str, hook: str | None
+    ) -> Job:
+        self._rows.count += 1
+        job_id = str(uuid.uuid4()) if store is self.v3 else "task_" + secrets.token_hex(16)
+        return store.create(
+            prompt=text,
+            job_id=job_id,
             action=action,
-            created=self._emu.now,
-            fails=fails,
-            notify_hook=hook,
-            v3=v3,
+            row=self._rows.count,
+            hook=hook,
+            clips=[],
+            lyrics=None,
+            input={},
         )
-        self._state.tasks[task.id] = task
-        return task
 
-    def _music(self, body: dict[str, Any], *, default_model: str, v3: bool) -> _Task:
+    def _music(self, body: dict[str, Any], *, default_model: str, store: JobStore) -> Job:
         description = string_param(body, "gpt_description_prompt") or ""
         prompt = string_param(body, "prompt") or ""
         title = string_param(body, "title") or ""
@@ -344,82 +291,96 @@ class _SunoRoutes:
         string_param(body, "negative_tags")
         hook = string_param(body, "notify_hook")
         boolean_param(body, "make_instrumental")
-        model = _model(body, default_model)
+        model = choice_param(body, "mv", MODELS) or default_model
         continue_clip = string_param(body, "continue_clip_id")
         number_param(body, "continue_at", 0, CLIP_SECONDS)
         parent_task_id = string_param(body, "task_id")
         if continue_clip:
-            if not v3 and not parent_task_id:
+            if store is self.v4 and not parent_task_id:
                 raise Invalid("task id is empty")
-            found = self._state.clips.get(continue_clip)
+            found = self._find_clip(continue_clip)
             if found is None or (parent_task_id and found[0].id != parent_task_id):
                 raise LookupError(continue_clip)
         if description:  # inspiration mode: Suno writes title and lyrics itself
             title, prompt = description.strip()[:40].title(), ""
         elif not (prompt or title or tags):
             raise Invalid("gpt_description_prompt, or prompt / title / tags, is required")
-        fails = any(_FAIL_WORD.search(text) for text in (description, prompt, title))
-        task = self._new_task("MUSIC", fails=fails, hook=hook, v3=v3)
-        task.input = {k: v for k, v in body.items() if v is not None and k != "notify_hook"}
-        duration = self._duration()
-        for done_at in (duration * 0.8, duration):
-            self._add_clip(
-                task,
-                title=title or "Untitled",
-                tags=tags,
-                prompt=prompt,
-                description=description,
-                model=model,
-                done_at=done_at,
-                continued_from=continue_clip or None,
-            )
-        self._notify(task)
-        return task
+        job = self._new_job(store, "MUSIC", text=" ".join((description, prompt, title)), hook=hook)
+        job.fields["input"] = {
+            k: v for k, v in body.items() if v is not None and k != "notify_hook"
+        }
+        template = _Clip(
+            id="",
+            title=title or "Untitled",
+            tags=tags,
+            prompt=prompt,
+            description=description,
+            model=model,
+            done_share=1.0,
+            continued_from=continue_clip or None,
+        )
+        for share in (0.8, 1.0):
+            self._add_clip(job, clip=template, done_share=share)
+        self._notify(job)
+        return job
 
-    def _notify(self, task: _Task) -> None:
-        """Send the finished record to the task's ``notify_hook``, if it has one."""
-        done_at = max((c.done_at for c in task.clips), default=0.0)
-        render = self._v3_record if task.v3 else self._record
+    def _add_clip(self, job: Job, *, clip: _Clip, **changes: Any) -> None:
+        job.fields["clips"].append(attrs.evolve(clip, id=str(uuid.uuid4()), **changes))
+
+    def _find_clip(self, clip_id: str) -> tuple[Job, _Clip] | None:
+        for store in (self.v4, self.v3):
+            for job in store:
+                for clip in job.fields["clips"]:
+                    if clip.id == clip_id:
+                        return job, clip
+        return None
+
+    def _notify(self, job: Job) -> None:
+        """Send the finished record to the job's ``notify_hook``, if it has one."""
+        done = max((c.done_share for c in job.fields["clips"]), default=0.0) * self._duration()
+        render = self.v3_record if self.v3.get(job.id) is job else self.record
         _notify.notify_when_done(
-            self._emu, task.notify_hook, task.created + done_at, lambda: render(task)
+            self._emu, job.fields["hook"], job.created + done, lambda: render(job)
         )
 
-    def _add_clip(self, task: _Task, **fields: Any) -> None:
-        clip = _Clip(id=str(uuid.uuid4()), **fields)
-        task.clips.append(clip)
-        self._state.clips[clip.id] = (task, clip)
+    def _duration(self) -> float:
+        return self._emu.duration("suno")
 
-    def _clip_status(self, task: _Task, clip: _Clip) -> ClipStatus:
-        return clip_status(self._emu.now - task.created, clip.done_at, fails=task.fails)
+    def _clip_status(self, job: Job, clip: _Clip) -> ClipStatus:
+        done_at = clip.done_share * self._duration()
+        return clip_status(self._emu.now - job.created, done_at, fails=job.fails)
 
-    def _status(self, task: _Task) -> str:
-        if task.action == "LYRICS":
-            return "FAILURE" if task.fails else "SUCCESS"
-        words = [self._clip_status(task, clip) for clip in task.clips]
+    def _status(self, job: Job) -> str:
+        if job.fields["action"] == "LYRICS":
+            return "FAILURE" if job.fails else "SUCCESS"
+        words = [self._clip_status(job, clip) for clip in job.fields["clips"]]
         if "error" in words and all(w in ("error", "complete") for w in words):
             return "FAILURE"
         pending = next((w for w in words if w != "complete"), "complete")
         return _TASK_STATUS[pending]
 
-    def _clip_view(self, task: _Task, clip: _Clip) -> dict[str, Any]:
-        status = self._clip_status(task, clip)
+    # ------------------------------------------------------------------ views
+
+    def _clip_view(self, job: Job, clip: _Clip) -> dict[str, Any]:
+        status = self._clip_status(job, clip)
         done = status == "complete"
         file = self._emu.file_url
         audio = file(f"{clip.id}.mp3") if done else None
         if status == "streaming":
             audio = file(f"{clip.id}-stream.mp3")
+        shown = status != "submitted"
         return {
             "id": clip.id,
             "title": clip.title,
             "status": status,
             "audio_url": audio,
             "video_url": file(f"{clip.id}.mp4") if done else "",
-            "image_url": file(f"{clip.id}.jpeg") if status != "submitted" else None,
-            "image_large_url": file(f"{clip.id}-large.jpeg") if status != "submitted" else None,
+            "image_url": file(f"{clip.id}.jpeg") if shown else None,
+            "image_large_url": file(f"{clip.id}-large.jpeg") if shown else None,
             "is_video_pending": not done,
             "model_name": clip.model,
             "major_model_version": clip.model.removeprefix("chirp-"),
-            "created_at": self._emu.timestamp(task.created),
+            "created_at": job.created_at,
             "metadata": {
                 "tags": clip.tags,
                 "prompt": clip.prompt,
@@ -432,47 +393,35 @@ class _SunoRoutes:
             },
         }
 
-    def _record(self, task: _Task) -> dict[str, Any]:
+    def record(self, job: Job) -> dict[str, Any]:
         """The v4 task record (new-api ``TaskDto``) as it is now."""
-        status = self._status(task)
-        data: Any
-        if task.action == "LYRICS":
-            data, finish, start = task.lyrics, task.created, task.created
+        status = self._status(job)
+        clips = job.fields["clips"]
+        if job.fields["action"] == "LYRICS":
+            data, finish, start = job.fields["lyrics"], job.created, job.created
         else:
-            data = [self._clip_view(task, clip) for clip in task.clips]
-            finish = task.created + max(c.done_at for c in task.clips)
-            start = task.created + SUBMITTED_SECONDS
+            data = [self._clip_view(job, clip) for clip in clips]
+            finish = job.created + max(c.done_share for c in clips) * self._duration()
+            start = job.created + SUBMITTED_SECONDS
         return task_record(
-            row=task.row,
-            task_id=task.id,
-            action=task.action,
+            row=job.fields["row"],
+            task_id=job.id,
+            action=job.fields["action"],
             status=status,
-            submitted=task.created,
+            submitted=job.created,
             started=start if self._emu.now >= start else None,
             finished=finish if status in TERMINAL else None,
             progress=100 if status in TERMINAL else 0,
             data=data,
-            notify_hook=task.notify_hook,
+            notify_hook=job.fields["hook"],
             fail_reason=FAILURE_MESSAGE if status == "FAILURE" else None,
         )
 
-    def _v3_record(self, task: _Task) -> dict[str, Any]:
+    def v3_record(self, job: Job) -> dict[str, Any]:
         """The v3.x (GoAPI) task: status word, ``input`` as JSON text, clips keyed by id."""
-        status = _V3_STATUS[self._status(task)]
         return {
-            "task_id": task.id,
-            "status": status,
-            "input": json.dumps(task.input, ensure_ascii=False),
-            "clips": {clip.id: self._clip_view(task, clip) for clip in task.clips},
+            "task_id": job.id,
+            "status": _V3_STATUS[self._status(job)],
+            "input": json.dumps(job.fields["input"], ensure_ascii=False),
+            "clips": {clip.id: self._clip_view(job, clip) for clip in job.fields["clips"]},
         }
-
-
-def _v3_envelope(data: Any) -> dict[str, Any]:
-    return {"code": 200, "data": data, "message": "success"}
-
-
-def _v3_error(status: int, message: str) -> web.Response:
-    return json_response(
-        {"code": status, "data": None, "message": message, "error_message": message},
-        status=status,
-    )

@@ -1,12 +1,12 @@
 """Zhipu CogVideoX routes, at every path prefix relays are known to use, answering in Zhipu's
 own shape (no envelope; sources: docs.bigmodel.cn 生成视频异步, docs.z.ai).
 
-=====================================  ==========================================
-route names                            paths (one prefix each)
-=====================================  ==========================================
-``zhipu_video.generate`` (``.alt1``…)     POST ``<prefix>/videos/generations``
-``zhipu_video.result`` (``.alt1``…)       GET  ``<prefix>/async-result/{id}``
-=====================================  ==========================================
+=========================================  =========================================
+route names                                paths (one prefix each)
+=========================================  =========================================
+``zhipu_video.generate`` (``.alt1``…)      POST ``<prefix>/videos/generations``
+``zhipu_video.result`` (``.alt1``…)        GET  ``<prefix>/async-result/{id}``
+=========================================  =========================================
 
 with the prefixes ``/cogvideox/v4`` (no suffix), ``/zhipu/api/paas/v4`` (``.alt1``),
 ``/cogvideox/v1`` (``.alt2``) and ``/api/paas/v4`` (``.alt3``). Switch one off with
@@ -14,8 +14,8 @@ with the prefixes ``/cogvideox/v4`` (no suffix), ``/zhipu/api/paas/v4`` (``.alt1
 "text/html"}, times=None)`` to watch the SDK's path discovery.
 
 A submit answers ``{"model", "id": "<19 digits>", "request_id", "task_status":
-"PROCESSING"}``; the result is ``PROCESSING`` until :data:`DEFAULT_DURATION` emulator seconds
-have passed, then ``SUCCESS`` with ``video_result: [{"url": <mp4>, "cover_image_url":
+"PROCESSING"}``; the result is ``PROCESSING`` until ``emu.duration("zhipu_video")`` emulator
+seconds have passed, then ``SUCCESS`` with ``video_result: [{"url": <mp4>, "cover_image_url":
 <jpeg>}]`` — or, for a prompt with a word starting with "fail", ``FAIL`` with ``error:
 {"code": "1301", "message": …}`` (still HTTP 200: a failed job is not a failed request). Only
 the ``id`` finds a job: its ``request_id`` (the caller's own id) is unknown to the result route,
@@ -29,10 +29,10 @@ import secrets
 import uuid
 from typing import TYPE_CHECKING, Any, Final
 
-import attrs
 from aiohttp import web
 
-from ._http import json_response, task_error
+from ._http import json_response
+from ._jobs import Job, JobStore, by_id, path_id, task_route
 from ._validate import (
     Invalid,
     boolean_param,
@@ -40,48 +40,31 @@ from ._validate import (
     integer_param,
     request_object,
     string_param,
-    task_invalid,
 )
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
 
-__all__ = ["DEFAULT_DURATION", "PREFIXES", "register"]
+__all__ = ["FAILURE", "PREFIXES", "register"]
 
-#: Emulator seconds from a submit until the video is ready (or the job failed).
-DEFAULT_DURATION: Final = 15.0
 #: The path prefixes served, in the order relays most often use them.
 PREFIXES: Final = ("/cogvideox/v4", "/zhipu/api/paas/v4", "/cogvideox/v1", "/api/paas/v4")
 MODELS: Final = ("cogvideox", "cogvideox-flash", "cogvideox-2", "cogvideox-3")
 FAILURE: Final = {"code": "1301", "message": "emulated failure: the prompt asked for it"}
 
-_FAIL_WORD: Final = re.compile(r"\bfail", re.IGNORECASE)
-
-
-@attrs.define(kw_only=True)
-class _Job:
-    id: str
-    model: str
-    request_id: str
-    created: float
-    fails: bool
-
-
-@attrs.define
-class _ZhipuState:
-    jobs: dict[str, _Job] = attrs.field(factory=dict)
-
 
 def register(emu: Emulator, app: web.Application) -> None:
     """Add the generate and result routes at every prefix."""
-    routes = _ZhipuRoutes(emu, emu._family_state(_ZhipuState))
+    routes = _ZhipuRoutes(emu, JobStore(emu, "zhipu_video"))
+    generate = task_route(routes.generate)
+    result = by_id(routes.store, routes.view, envelope=False, job_id=path_id())
     for n, prefix in enumerate(PREFIXES):
         suffix = f".alt{n}" if n else ""
         app.router.add_post(
-            f"{prefix}/videos/generations", routes.generate, name=f"zhipu_video.generate{suffix}"
+            f"{prefix}/videos/generations", generate, name=f"zhipu_video.generate{suffix}"
         )
         app.router.add_get(
-            f"{prefix}/async-result/{{id}}", routes.result, name=f"zhipu_video.result{suffix}"
+            f"{prefix}/async-result/{{id}}", result, name=f"zhipu_video.result{suffix}"
         )
 
 
@@ -113,37 +96,28 @@ def _check(body: dict[str, Any]) -> tuple[str, str]:
 
 
 class _ZhipuRoutes:
-    def __init__(self, emu: Emulator, state: _ZhipuState) -> None:
+    def __init__(self, emu: Emulator, store: JobStore) -> None:
         self._emu = emu
-        self._state = state
+        self.store = store
 
     async def generate(self, request: web.Request) -> web.Response:
-        try:
-            body = await request_object(request)
-            model, prompt = _check(body)
-        except Invalid as exc:
-            return task_invalid(exc)
-        job = _Job(
-            id=str(8_000_000_000_000_000_000 + secrets.randbelow(10**18)),
+        body = await request_object(request)
+        model, prompt = _check(body)
+        job = self.store.create(
+            prompt=prompt,
+            job_id=str(8_000_000_000_000_000_000 + secrets.randbelow(10**18)),
             model=model,
             request_id=body.get("request_id") or str(uuid.uuid4()),
-            created=self._emu.now,
-            fails=_FAIL_WORD.search(prompt) is not None,
         )
-        self._state.jobs[job.id] = job
-        return json_response(self._view(job, with_id=True))
+        return json_response({"id": job.id, **self.view(job)})
 
-    async def result(self, request: web.Request) -> web.Response:
-        job = self._state.jobs.get(request.match_info["id"])
-        if job is None:
-            return task_error(400, "task_not_exist")
-        return json_response(self._view(job, with_id=False))
-
-    def _view(self, job: _Job, *, with_id: bool) -> dict[str, Any]:
-        view: dict[str, Any] = {"model": job.model, "request_id": job.request_id}
-        if with_id:
-            view["id"] = job.id
-        if self._emu.now - job.created < DEFAULT_DURATION:
+    def view(self, job: Job) -> dict[str, Any]:
+        """The job as the result route shows it (the submit answer adds ``id``)."""
+        view: dict[str, Any] = {
+            "model": job.fields["model"],
+            "request_id": job.fields["request_id"],
+        }
+        if self.store.phase(job)[0] != "done":
             view["task_status"] = "PROCESSING"
         elif job.fails:
             view["task_status"] = "FAIL"

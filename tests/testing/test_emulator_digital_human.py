@@ -9,10 +9,10 @@ import aiohttp
 import pytest
 
 from api4gpt_async.testing import Emulator
-from api4gpt_async.testing._digital_human import DEFAULT_DURATION, FAILURE_REASON, raw_detail
+from api4gpt_async.testing._digital_human import FAILURE_REASON, raw_detail
 from api4gpt_async.testing._task_record import unix_time
 
-from ._helpers import call, hook_server
+from ._wire import call, hook_server
 
 pytestmark = pytest.mark.anyio
 
@@ -21,7 +21,7 @@ USE_VOICE = {"voice_engine_id": "nina", "audio_id": "0" * 32, "language": "en", 
 
 
 async def create(http: aiohttp.ClientSession, **body: Any) -> str:
-    status, answer = await call(http, "POST", "/avatar/generation", json=body)
+    status, answer, _ = await call(http, "POST", "/avatar/generation", json=body)
     assert status == 200, answer
     assert answer["code"] == "success"
     return str(answer["data"])
@@ -30,7 +30,7 @@ async def create(http: aiohttp.ClientSession, **body: Any) -> str:
 async def test_job_runs_to_its_video(emu: Emulator, http: aiohttp.ClientSession) -> None:
     task_id = await create(http, avatar_url=AVATAR, audio_url="https://cdn.example/a.mp3")
     assert len(task_id) == 32 and int(task_id, 16) >= 0
-    _, answer = await call(http, "GET", f"/avatar/task/{task_id}")
+    _, answer, _ = await call(http, "GET", f"/avatar/task/{task_id}")
     record = answer["data"]
     assert (record["action"], record["status"], record["data"]) == (
         "avatar-generate",
@@ -39,14 +39,14 @@ async def test_job_runs_to_its_video(emu: Emulator, http: aiohttp.ClientSession)
     )
     seen = []
     for _ in range(8):
-        emu.advance(DEFAULT_DURATION / 8)
-        _, answer = await call(http, "GET", f"/avatar/task/{task_id}")
+        emu.advance(emu.duration("digital_human") / 8)
+        _, answer, _ = await call(http, "GET", f"/avatar/task/{task_id}")
         seen.append((answer["data"]["status"], answer["data"]["progress"]))
     assert seen[-1] == ("SUCCESS", "100%")
     running = [int(p[:-1]) for s, p in seen if s == "IN_PROGRESS"]
     assert running and running == sorted(running) and 0 < running[0] < 100
     record = answer["data"]
-    assert record["finish_time"] == unix_time(DEFAULT_DURATION)
+    assert record["finish_time"] == unix_time(emu.duration("digital_human"))
     work = record["data"]
     assert work["work_video_path"] == emu.file_url(f"{task_id}.mp4")
     assert work["no_wm_work_video_path"] and work["wm_work_video_path"]
@@ -58,20 +58,20 @@ async def test_raw_detail_is_the_upstream_answer(
 ) -> None:
     task_id = await create(http, avatar_url=AVATAR, use_voice=USE_VOICE)
     raw_detail(emu)
-    emu.advance(DEFAULT_DURATION)
-    _, answer = await call(http, "GET", f"/avatar/task/{task_id}")
+    emu.advance(emu.duration("digital_human"))
+    _, answer, _ = await call(http, "GET", f"/avatar/task/{task_id}")
     assert answer["code"] == 0 and answer["data"]["id"] == task_id
     assert answer["data"]["web_work_status"] == 200
     raw_detail(emu, False)
-    _, answer = await call(http, "GET", f"/avatar/task/{task_id}")
+    _, answer, _ = await call(http, "GET", f"/avatar/task/{task_id}")
     assert answer["code"] == "success"
 
 
 async def test_a_failing_avatar_ends_in_failure(emu: Emulator, http: aiohttp.ClientSession) -> None:
     voice = {"audio_url": "https://cdn.example/v.mp3", "language": "zh", "text": "你好"}
     task_id = await create(http, avatar_url="https://cdn.example/fail.png", create_voice=voice)
-    emu.advance(DEFAULT_DURATION)
-    _, answer = await call(http, "GET", f"/avatar/task/{task_id}")
+    emu.advance(emu.duration("digital_human"))
+    _, answer, _ = await call(http, "GET", f"/avatar/task/{task_id}")
     assert (answer["data"]["status"], answer["data"]["fail_reason"]) == ("FAILURE", FAILURE_REASON)
 
 
@@ -90,12 +90,12 @@ async def test_a_failing_avatar_ends_in_failure(emu: Emulator, http: aiohttp.Cli
     ],
 )
 async def test_create_validates(http: aiohttp.ClientSession, body: Any) -> None:
-    status, answer = await call(http, "POST", "/avatar/generation", json=body)
+    status, answer, _ = await call(http, "POST", "/avatar/generation", json=body)
     assert (status, answer["code"]) == (400, "invalid_request")
 
 
 async def test_unknown_id_is_task_not_exist(http: aiohttp.ClientSession) -> None:
-    status, answer = await call(http, "GET", "/avatar/task/" + "f" * 32)
+    status, answer, _ = await call(http, "GET", "/avatar/task/" + "f" * 32)
     assert (status, answer["code"]) == (400, "task_not_exist")
 
 
@@ -106,6 +106,6 @@ async def test_notify_hook_gets_the_finished_record(
         task_id = await create(
             http, avatar_url=AVATAR, audio_url="https://a/b.mp3", notify_hook=url
         )
-        emu.advance(DEFAULT_DURATION)
+        emu.advance(emu.duration("digital_human"))
         record = await asyncio.wait_for(received.get(), 5)
         assert (record["task_id"], record["status"]) == (task_id, "SUCCESS")

@@ -10,16 +10,18 @@ import aiohttp
 import pytest
 
 from api4gpt_async.testing import Emulator
-from api4gpt_async.testing._suno import DEFAULT_DURATION, clip_status
+from api4gpt_async.testing._suno import clip_status
 from api4gpt_async.testing._task_record import unix_time
 
-from ._helpers import call, hook_server
+from ._wire import call, hook_server
 
 pytestmark = pytest.mark.anyio
 
+DURATION = 12.0  # the emulator's default job duration (``emu.duration("suno")``)
+
 
 async def submit_music(http: aiohttp.ClientSession, **body: Any) -> str:
-    status, answer = await call(http, "POST", "/suno/submit/music", json=body)
+    status, answer, _ = await call(http, "POST", "/suno/submit/music", json=body)
     assert status == 200, answer
     assert answer["code"] == "success" and answer["message"] == ""
     assert isinstance(answer["data"], str)
@@ -27,7 +29,7 @@ async def submit_music(http: aiohttp.ClientSession, **body: Any) -> str:
 
 
 async def fetch(http: aiohttp.ClientSession, task_id: str) -> dict[str, Any]:
-    status, answer = await call(http, "GET", f"/suno/fetch/{task_id}")
+    status, answer, _ = await call(http, "GET", f"/suno/fetch/{task_id}")
     assert status == 200, answer
     assert answer["code"] == "success"
     record: dict[str, Any] = answer["data"]
@@ -76,15 +78,15 @@ async def test_music_task_streams_then_completes_clip_by_clip(
     assert first["status"] == "streaming" and first["audio_url"].endswith("-stream.mp3")
     assert first["metadata"]["duration"] is None and first["video_url"] == ""
 
-    emu.advance(DEFAULT_DURATION * 0.8 - 5)
+    emu.advance(DURATION * 0.8 - 5)
     record = await fetch(http, task_id)
     assert [c["status"] for c in record["data"]] == ["complete", "streaming"]
     assert record["status"] == "IN_PROGRESS"  # follows the clip that is not done yet
 
-    emu.advance(DEFAULT_DURATION)
+    emu.advance(DURATION)
     record = await fetch(http, task_id)
     assert (record["status"], record["progress"], record["fail_reason"]) == ("SUCCESS", "100%", "")
-    assert record["finish_time"] == unix_time(DEFAULT_DURATION)
+    assert record["finish_time"] == unix_time(DURATION)
     for clip in record["data"]:
         assert clip["status"] == "complete" and clip["model_name"] == "chirp-v4"
         assert clip["audio_url"] == emu.file_url(f"{clip['id']}.mp3")
@@ -98,7 +100,7 @@ async def test_a_fail_prompt_ends_in_failure_with_the_clip_reason(
     emu: Emulator, http: aiohttp.ClientSession
 ) -> None:
     task_id = await submit_music(http, prompt="[Verse] fail", title="Doomed", tags="pop")
-    emu.advance(DEFAULT_DURATION)
+    emu.advance(DURATION)
     record = await fetch(http, task_id)
     assert record["status"] == "FAILURE" and record["progress"] == "100%"
     reasons = {c["metadata"]["error_message"] for c in record["data"]}
@@ -107,7 +109,7 @@ async def test_a_fail_prompt_ends_in_failure_with_the_clip_reason(
 
 
 async def test_lyrics_are_finished_at_once(http: aiohttp.ClientSession) -> None:
-    status, answer = await call(http, "POST", "/suno/submit/lyrics", json={"prompt": "tides"})
+    status, answer, _ = await call(http, "POST", "/suno/submit/lyrics", json={"prompt": "tides"})
     assert status == 200
     record = await fetch(http, answer["data"])
     assert (record["action"], record["status"], record["progress"]) == ("LYRICS", "SUCCESS", "100%")
@@ -116,7 +118,7 @@ async def test_lyrics_are_finished_at_once(http: aiohttp.ClientSession) -> None:
 
 @pytest.mark.parametrize("prompt", ["", "   ", None])
 async def test_lyrics_need_a_prompt(http: aiohttp.ClientSession, prompt: str | None) -> None:
-    status, answer = await call(http, "POST", "/suno/submit/lyrics", json={"prompt": prompt})
+    status, answer, _ = await call(http, "POST", "/suno/submit/lyrics", json={"prompt": prompt})
     assert (status, answer["code"], answer["data"]) == (400, "prompt_empty", None)
 
 
@@ -129,24 +131,22 @@ async def test_batch_fetch_answers_the_known_ids(
     first = await submit_music(http, gpt_description_prompt="one")
     second = await submit_music(http, gpt_description_prompt="two")
     body = {"ids": [second, "task_unknown", first], "action": "MUSIC"}
-    status, answer = await call(http, "POST", "/suno/fetch", json=body)
+    status, answer, _ = await call(http, "POST", "/suno/fetch", json=body)
     assert status == 200 and answer["code"] == "success"
     assert [r["task_id"] for r in answer["data"]] == [second, first]
-    _, empty = await call(http, "POST", "/suno/fetch", json={})
+    _, empty, _ = await call(http, "POST", "/suno/fetch", json={})
     assert empty["data"] == []
     assert emu.count("suno.fetch_many") == 2
 
 
-@pytest.mark.parametrize(
-    "body", [{"ids": "task_1"}, {"ids": [1, 2]}, {"ids": [], "action": "VIDEO"}]
-)
+@pytest.mark.parametrize("body", [{"ids": "task_1"}, {"ids": [1, 2]}])
 async def test_batch_fetch_validates(http: aiohttp.ClientSession, body: Any) -> None:
-    status, answer = await call(http, "POST", "/suno/fetch", json=body)
+    status, answer, _ = await call(http, "POST", "/suno/fetch", json=body)
     assert (status, answer["code"]) == (400, "invalid_request")
 
 
 async def test_unknown_id_is_task_not_exist(http: aiohttp.ClientSession) -> None:
-    status, answer = await call(http, "GET", "/suno/fetch/task_nope")
+    status, answer, _ = await call(http, "GET", "/suno/fetch/task_nope")
     assert (status, answer) == (
         400,
         {"code": "task_not_exist", "message": "task_not_exist", "data": None},
@@ -164,23 +164,23 @@ async def test_unknown_id_is_task_not_exist(http: aiohttp.ClientSession) -> None
     ],
 )
 async def test_music_validates_its_body(http: aiohttp.ClientSession, body: Any) -> None:
-    status, answer = await call(http, "POST", "/suno/submit/music", json=body)
+    status, answer, _ = await call(http, "POST", "/suno/submit/music", json=body)
     assert (status, answer["code"]) == (400, "invalid_request")
 
 
 async def test_continuation_needs_its_task_id(emu: Emulator, http: aiohttp.ClientSession) -> None:
     parent = await submit_music(http, prompt="[Verse] a", title="A", tags="pop")
-    emu.advance(DEFAULT_DURATION)
+    emu.advance(DURATION)
     clip_id = (await fetch(http, parent))["data"][0]["id"]
     extend = {"prompt": "[Verse] b", "continue_clip_id": clip_id, "continue_at": 30}
-    status, answer = await call(http, "POST", "/suno/submit/music", json=extend)
+    status, answer, _ = await call(http, "POST", "/suno/submit/music", json=extend)
     assert (status, answer["code"], answer["message"]) == (
         400,
         "invalid_request",
         "task id is empty",
     )
     wrong = {**extend, "task_id": "task_other"}
-    status, answer = await call(http, "POST", "/suno/submit/music", json=wrong)
+    status, answer, _ = await call(http, "POST", "/suno/submit/music", json=wrong)
     assert (status, answer["code"]) == (400, "task_not_exist")
     assert await submit_music(http, **extend, task_id=parent)
 
@@ -202,16 +202,16 @@ async def test_v3_every_candidate_path_serves_the_goapi_shape(
     emu: Emulator, http: aiohttp.ClientSession, prefix: str, model: str
 ) -> None:
     body = {"custom_mode": False, "input": {"gpt_description_prompt": "rainy city"}}
-    status, answer = await call(http, "POST", f"{prefix}/music", json=body)
+    status, answer, _ = await call(http, "POST", f"{prefix}/music", json=body)
     assert status == 200 and answer["code"] == 200 and answer["message"] == "success"
     task_id = answer["data"]["task_id"]
-    status, answer = await call(http, "GET", f"{prefix}/music/{task_id}")
+    status, answer, _ = await call(http, "GET", f"{prefix}/music/{task_id}")
     assert answer["data"]["status"] == "pending"
     emu.advance(5)
-    _, answer = await call(http, "GET", f"{prefix}/music/{task_id}")
+    _, answer, _ = await call(http, "GET", f"{prefix}/music/{task_id}")
     assert answer["data"]["status"] == "processing"
-    emu.advance(DEFAULT_DURATION)
-    _, answer = await call(http, "GET", f"{prefix}/music/{task_id}")
+    emu.advance(DURATION)
+    _, answer, _ = await call(http, "GET", f"{prefix}/music/{task_id}")
     task = answer["data"]
     assert task["status"] == "completed"
     assert json.loads(task["input"])["gpt_description_prompt"] == "rainy city"
@@ -222,8 +222,8 @@ async def test_v3_every_candidate_path_serves_the_goapi_shape(
 
 async def test_v3_mv_is_read_inside_input_too(http: aiohttp.ClientSession) -> None:
     body = {"custom_mode": True, "input": {"prompt": "[Verse] x", "title": "X", "mv": "chirp-v3-5"}}
-    _, answer = await call(http, "POST", "/suno/v1/v3.0/music", json=body)
-    _, answer = await call(http, "GET", f"/suno/v1/v3.0/music/{answer['data']['task_id']}")
+    _, answer, _ = await call(http, "POST", "/suno/v1/v3.0/music", json=body)
+    _, answer, _ = await call(http, "GET", f"/suno/v1/v3.0/music/{answer['data']['task_id']}")
     assert {c["model_name"] for c in answer["data"]["clips"].values()} == {"chirp-v3-5"}
 
 
@@ -232,23 +232,23 @@ async def test_v3_mv_is_read_inside_input_too(http: aiohttp.ClientSession) -> No
     [{}, {"input": "x"}, {"custom_mode": False, "input": {}}, {"custom_mode": 1, "input": {}}],
 )
 async def test_v3_validates(http: aiohttp.ClientSession, body: Any) -> None:
-    status, answer = await call(http, "POST", "/suno/v1/v3.0/music", json=body)
+    status, answer, _ = await call(http, "POST", "/suno/v1/v3.0/music", json=body)
     assert status == 400 and answer["code"] == 400 and answer["error_message"]
 
 
 async def test_v3_unknown_task_is_404(http: aiohttp.ClientSession) -> None:
-    status, answer = await call(http, "GET", "/suno/v1/v3.0/music/nope")
+    status, answer, _ = await call(http, "GET", "/suno/v1/v3.0/music/nope")
     assert status == 404 and answer["code"] == 404
 
 
 async def test_v3_concat_joins_an_extension(emu: Emulator, http: aiohttp.ClientSession) -> None:
     generate = {"custom_mode": True, "input": {"prompt": "[Verse] a", "title": "A", "tags": "x"}}
-    _, answer = await call(http, "POST", "/suno/v1/v3.0/music", json=generate)
+    _, answer, _ = await call(http, "POST", "/suno/v1/v3.0/music", json=generate)
     parent = answer["data"]["task_id"]
-    emu.advance(DEFAULT_DURATION)
-    _, answer = await call(http, "GET", f"/suno/v1/v3.0/music/{parent}")
+    emu.advance(DURATION)
+    _, answer, _ = await call(http, "GET", f"/suno/v1/v3.0/music/{parent}")
     clip_id = next(iter(answer["data"]["clips"]))
-    status, answer = await call(
+    status, answer, _ = await call(
         http, "POST", "/suno/v1/v3.0/music/concat", json={"clip_id": clip_id}
     )
     assert status == 400  # not an extension
@@ -256,24 +256,28 @@ async def test_v3_concat_joins_an_extension(emu: Emulator, http: aiohttp.ClientS
         "custom_mode": True,
         "input": {"prompt": "[Verse] b", "continue_clip_id": clip_id, "continue_at": 20},
     }
-    _, answer = await call(http, "POST", "/suno/v1/v3.0/music", json=extend)
+    _, answer, _ = await call(http, "POST", "/suno/v1/v3.0/music", json=extend)
     child = answer["data"]["task_id"]
-    _, answer = await call(http, "GET", f"/suno/v1/v3.0/music/{child}")
+    _, answer, _ = await call(http, "GET", f"/suno/v1/v3.0/music/{child}")
     extension = next(iter(answer["data"]["clips"]))
-    status, _ = await call(http, "POST", "/suno/v1/v3.0/music/concat", json={"clip_id": extension})
+    status, _, _ = await call(
+        http, "POST", "/suno/v1/v3.0/music/concat", json={"clip_id": extension}
+    )
     assert status == 400  # not complete yet
-    emu.advance(DEFAULT_DURATION)
-    status, answer = await call(http, "POST", "/suno/v1/music/concat", json={"clip_id": extension})
+    emu.advance(DURATION)
+    status, answer, _ = await call(
+        http, "POST", "/suno/v1/music/concat", json={"clip_id": extension}
+    )
     assert status == 200
-    emu.advance(DEFAULT_DURATION)
-    _, answer = await call(http, "GET", f"/suno/v1/music/{answer['data']['task_id']}")
+    emu.advance(DURATION)
+    _, answer, _ = await call(http, "GET", f"/suno/v1/music/{answer['data']['task_id']}")
     (clip,) = answer["data"]["clips"].values()
     assert clip["metadata"]["type"] == "concat" and answer["data"]["status"] == "completed"
 
 
 async def test_v4_and_v3_ids_are_separate(http: aiohttp.ClientSession) -> None:
     v4 = await submit_music(http, gpt_description_prompt="x")
-    status, _ = await call(http, "GET", f"/suno/v1/music/{v4}")
+    status, _, _ = await call(http, "GET", f"/suno/v1/music/{v4}")
     assert status == 404
 
 
@@ -286,11 +290,11 @@ async def test_notify_hook_receives_the_finished_record(
     async with hook_server() as (url, received):
         task_id = await submit_music(http, gpt_description_prompt="x", notify_hook=url)
         assert received.empty()
-        emu.advance(DEFAULT_DURATION)
+        emu.advance(DURATION)
         record = await asyncio.wait_for(received.get(), 5)
         assert (record["task_id"], record["status"]) == (task_id, "SUCCESS")
         assert record["notify_hook"] == url
         lyrics = {"prompt": "y", "notify_hook": url}
-        _, answer = await call(http, "POST", "/suno/submit/lyrics", json=lyrics)
+        _, answer, _ = await call(http, "POST", "/suno/submit/lyrics", json=lyrics)
         record = await asyncio.wait_for(received.get(), 5)  # lyrics: at once
         assert record["task_id"] == answer["data"] and record["action"] == "LYRICS"

@@ -8,9 +8,9 @@ import aiohttp
 import pytest
 
 from api4gpt_async.testing import Emulator
-from api4gpt_async.testing._zhipu import DEFAULT_DURATION, FAILURE, PREFIXES
+from api4gpt_async.testing._zhipu import FAILURE, PREFIXES
 
-from ._helpers import call
+from ._wire import call
 
 pytestmark = pytest.mark.anyio
 
@@ -20,16 +20,16 @@ async def test_every_prefix_runs_a_job_to_its_video(
     emu: Emulator, http: aiohttp.ClientSession, prefix: str
 ) -> None:
     body = {"model": "cogvideox", "prompt": "a lighthouse at dusk", "request_id": "mine-1"}
-    status, submitted = await call(http, "POST", f"{prefix}/videos/generations", json=body)
+    status, submitted, _ = await call(http, "POST", f"{prefix}/videos/generations", json=body)
     assert status == 200
     assert submitted["task_status"] == "PROCESSING" and submitted["request_id"] == "mine-1"
     assert submitted["id"].isdigit() and len(submitted["id"]) == 19
     assert "code" not in submitted  # Zhipu's own shape, no envelope
     result_path = f"{prefix}/async-result/{submitted['id']}"
-    _, result = await call(http, "GET", result_path)
+    _, result, _ = await call(http, "GET", result_path)
     assert result["task_status"] == "PROCESSING" and "video_result" not in result
-    emu.advance(DEFAULT_DURATION)
-    _, result = await call(http, "GET", result_path)
+    emu.advance(emu.duration("zhipu_video"))
+    _, result, _ = await call(http, "GET", result_path)
     assert result["task_status"] == "SUCCESS" and result["model"] == "cogvideox"
     (video,) = result["video_result"]
     assert video["url"] == emu.file_url(f"{submitted['id']}.mp4")
@@ -40,9 +40,9 @@ async def test_a_failed_job_is_a_200_with_an_error_object(
     emu: Emulator, http: aiohttp.ClientSession
 ) -> None:
     body = {"model": "cogvideox-2", "prompt": "this should fail"}
-    _, submitted = await call(http, "POST", "/cogvideox/v4/videos/generations", json=body)
-    emu.advance(DEFAULT_DURATION)
-    status, result = await call(http, "GET", f"/cogvideox/v4/async-result/{submitted['id']}")
+    _, submitted, _ = await call(http, "POST", "/cogvideox/v4/videos/generations", json=body)
+    emu.advance(emu.duration("zhipu_video"))
+    status, result, _ = await call(http, "GET", f"/cogvideox/v4/async-result/{submitted['id']}")
     assert status == 200
     assert result["task_status"] == "FAIL" and result["error"] == FAILURE
 
@@ -50,14 +50,14 @@ async def test_a_failed_job_is_a_200_with_an_error_object(
 async def test_only_the_id_finds_a_job(http: aiohttp.ClientSession) -> None:
     body = {"model": "cogvideox", "prompt": "x", "request_id": "my-request"}
     await call(http, "POST", "/cogvideox/v4/videos/generations", json=body)
-    status, answer = await call(http, "GET", "/cogvideox/v4/async-result/my-request")
+    status, answer, _ = await call(http, "GET", "/cogvideox/v4/async-result/my-request")
     assert (status, answer["code"]) == (400, "task_not_exist")
 
 
 async def test_image_to_video_accepts_url_and_base64(http: aiohttp.ClientSession) -> None:
     for image in ("https://cdn.example/first.png", "data:image/png;base64,iVBORw0KGgo=", "A" * 40):
         body = {"model": "cogvideox", "image_url": image}
-        status, _ = await call(http, "POST", "/cogvideox/v4/videos/generations", json=body)
+        status, _, _ = await call(http, "POST", "/cogvideox/v4/videos/generations", json=body)
         assert status == 200
 
 
@@ -73,7 +73,7 @@ async def test_every_documented_field_is_accepted(http: aiohttp.ClientSession) -
         "request_id": "r",
         "user_id": "u",
     }
-    status, _ = await call(http, "POST", "/cogvideox/v4/videos/generations", json=body)
+    status, _, _ = await call(http, "POST", "/cogvideox/v4/videos/generations", json=body)
     assert status == 200
 
 
@@ -92,7 +92,7 @@ async def test_every_documented_field_is_accepted(http: aiohttp.ClientSession) -
     ],
 )
 async def test_generate_validates(http: aiohttp.ClientSession, body: Any) -> None:
-    status, answer = await call(http, "POST", "/cogvideox/v4/videos/generations", json=body)
+    status, answer, _ = await call(http, "POST", "/cogvideox/v4/videos/generations", json=body)
     assert (status, answer["code"]) == (400, "invalid_request")
 
 
