@@ -22,10 +22,13 @@ from .services._common import ServiceContext
 from .services.audio import AudioService
 from .services.chat import ChatService
 from .services.completions import CompletionsService
+from .services.digital_human import DigitalHumanService
 from .services.embeddings import EmbeddingsService
 from .services.images import ImagesService
 from .services.luma import LumaService
 from .services.models import ModelsService
+from .services.suno import SunoService
+from .services.zhipu_video import ZhipuVideoService
 
 __all__ = ["AsyncAPI4GPT"]
 
@@ -77,6 +80,9 @@ class AsyncAPI4GPT:
         context = ServiceContext(transport=self._transport, tasks=self.tasks, paths=self.paths)
         self.luma = LumaService(context, "luma")
         self.lumvip = LumaService(context, "lumvip")
+        self.suno = SunoService(context)
+        self.zhipu_video = ZhipuVideoService(context)
+        self.digital_human = DigitalHumanService(context)
         self.images = ImagesService(context)
         self.audio = AudioService(context)
         self.chat = ChatService(context)

@@ -18,6 +18,7 @@ extension and answer "Unrecognized file format" without one. So when the caller 
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import mimetypes
@@ -33,6 +34,7 @@ from ._transport import FormFile
 __all__ = [
     "FileContent",
     "FileInput",
+    "file_base64",
     "form_text",
     "guess_content_type",
     "is_file_input",
@@ -229,3 +231,10 @@ def form_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return json.dumps(value, ensure_ascii=False)
+
+
+async def file_base64(file: FileInput) -> str:
+    """The content of any accepted file input as plain base64 text (for JSON APIs that take
+    images inline, such as Zhipu's ``image_url``)."""
+    part = await to_form_file(file, default_stem="image")
+    return base64.b64encode(part.content).decode("ascii")

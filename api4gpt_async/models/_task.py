@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from .._convert import fraction_from_percent
 from ._base import Model
 
 __all__ = ["RelayTask", "without_unset_times"]
@@ -44,3 +45,10 @@ class RelayTask(Model):
     start_time: dt.datetime | None = None
     finish_time: dt.datetime | None = None
     notify_hook: str | None = None
+
+    @property
+    def running_progress(self) -> float | None:
+        """``progress`` as 0.0–1.0 while the task runs; None when unknown or at "100%" (which
+        a record that has not succeeded yet does not mean)."""
+        fraction = fraction_from_percent(self.progress)
+        return fraction if fraction is not None and fraction < 1.0 else None

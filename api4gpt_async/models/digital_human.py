@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import attrs
 
@@ -23,7 +23,25 @@ from .._convert import read_with
 from ._base import Model
 from ._task import RelayTask, without_unset_times
 
-__all__ = ["DigitalHumanTask", "DigitalHumanVideo"]
+__all__ = ["CreateVoice", "DigitalHumanTask", "DigitalHumanVideo", "UseVoice"]
+
+
+class CreateVoice(TypedDict):
+    """Clone the voice in ``audio_url`` (a sample of at least 20 s), then say ``text``."""
+
+    audio_url: str
+    language: str  # "zh" or "en"
+    text: str
+
+
+class UseVoice(TypedDict):
+    """Say ``text`` with a voice cloned before (``voice_engine_id`` such as ``"nina"``)."""
+
+    voice_engine_id: str
+    audio_id: str
+    language: str  # "zh" or "en"
+    text: str
+
 
 _VIDEO_FIELDS = ("work_video_path", "no_wm_work_video_path", "wm_work_video_path")
 
