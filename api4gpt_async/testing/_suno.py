@@ -170,6 +170,12 @@ def register(emu: Emulator, app: web.Application) -> None:
             add.add_get(f"{prefix}/music/{{id}}", v3_fetch, name=f"suno.{version}.fetch{suffix}")
 
 
+def _title(text: str) -> str:
+    """A song title made from the first line of a prompt."""
+    line = text.strip().split("\n")[0][:40].strip()
+    return line[:1].upper() + line[1:]
+
+
 def _v3_envelope(data: Any) -> dict[str, Any]:
     return {"code": 200, "data": data, "message": "success"}
 
@@ -212,7 +218,7 @@ class _SunoRoutes:
             return task_error(400, "prompt_empty")
         job = self._new_job(self.v4, "LYRICS", text=prompt, hook=hook)
         if not job.fails:
-            title = prompt.strip().split("\n")[0][:40].title()
+            title = _title(prompt)
             job.fields["lyrics"] = {
                 "id": job.id,
                 "title": title,
@@ -302,7 +308,7 @@ class _SunoRoutes:
             if found is None or (parent_task_id and found[0].id != parent_task_id):
                 raise LookupError(continue_clip)
         if description:  # inspiration mode: Suno writes title and lyrics itself
-            title, prompt = description.strip()[:40].title(), ""
+            title, prompt = _title(description), ""
         elif not (prompt or title or tags):
             raise Invalid("gpt_description_prompt, or prompt / title / tags, is required")
         job = self._new_job(store, "MUSIC", text=" ".join((description, prompt, title)), hook=hook)
