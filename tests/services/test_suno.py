@@ -11,8 +11,11 @@ import pytest
 from api4gpt_async import (
     APIStatusError,
     AsyncAPI4GPT,
+    AuthenticationError,
+    BadRequestError,
     Hooks,
     NotFoundError,
+    PermissionDeniedError,
     RequestEvent,
     TaskFailedError,
     TaskState,
@@ -263,3 +266,57 @@ async def test_v3_0_custom_mode_extend_and_concat(client: AsyncAPI4GPT, emulator
     (whole,) = (await joined.wait()).clips
     assert whole.type == "concat"
     assert not hasattr(client.suno.v3_5, "concat")
+
+
+# --------------------------------------------------------------------------- task-relay errors
+
+
+def task_error(code: str, message: str | None = None) -> dict[str, object]:
+    return {"code": code, "message": message or code, "data": None}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (403, task_error("quota_not_enough"), PermissionDeniedError),
+        (400, task_error("invalid_request", "invalid_action"), BadRequestError),
+        (400, task_error("task_channel_disable"), BadRequestError),
+        (401, None, AuthenticationError),
+    ],
+)
+async def test_submit_refusals_are_typed_and_sent_once(
+    client: AsyncAPI4GPT,
+    emulator: Emulator,
+    status: int,
+    body: dict[str, object] | None,
+    error: type[Exception],
+) -> None:
+    emulator.fail("suno.generate", status=status, body=body)
+    with pytest.raises(error) as caught:
+        await client.suno.generate(gpt_description_prompt="x")
+    if body is not None:
+        assert caught.value.code == body["code"]  # type: ignore[attr-defined]
+    assert emulator.count("suno.generate") == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [task_error("fail_to_fetch_task"), task_error("do_request_failed", "请求上游地址失败"), None],
+)
+async def test_a_failing_status_query_only_delays_the_wait(
+    client: AsyncAPI4GPT, emulator: Emulator, body: dict[str, object] | None
+) -> None:
+    handle = await client.suno.generate(gpt_description_prompt="x")
+    emulator.advance(DONE)
+    emulator.fail("suno.fetch", status=500, body=body, times=2)
+    assert (await handle.wait()).status == "SUCCESS"
+    assert emulator.count("suno.fetch") == 3  # two failures absorbed, then the answer
+
+
+async def test_a_quota_error_while_polling_ends_the_wait(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    handle = await client.suno.generate(gpt_description_prompt="x")
+    emulator.fail("suno.fetch", status=403, body=task_error("quota_not_enough"))
+    with pytest.raises(PermissionDeniedError):
+        await handle.wait()
