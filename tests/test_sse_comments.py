@@ -1,0 +1,43 @@
+"""Comments inside an event: skipped, and nothing of the event around them is lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from api4gpt_async._sse import ServerSentEvent, SSEDecoder
+
+
+def decode(stream: bytes, *, step: int | None = None) -> list[ServerSentEvent]:
+    decoder = SSEDecoder()
+    step = step or len(stream)
+    events: list[ServerSentEvent] = []
+    for start in range(0, len(stream), step):
+        events.extend(decoder.feed(stream[start : start + step]))
+    return events
+
+
+@pytest.mark.parametrize("step", [None, 1, 3])
+@pytest.mark.parametrize(
+    ("stream", "expected"),
+    [
+        # the gateway's keep-alive between two data lines of one event
+        (b"data: a\n: PING\ndata: b\n\n", [("message", "a\nb", None)]),
+        # before any data: the event name and id set earlier are kept too
+        (b"event: delta\nid: 4\n: PING\ndata: x\n\n", [("delta", "x", "4")]),
+        # after the last data line, right before the blank line
+        (b'data: {"n": 1}\n:\n\ndata: next\n\n', [("message", '{"n": 1}', None),
+                                                   ("message", "next", None)]),
+        # several comments, \r\n endings, a retry field in between
+        (b"data: 1\r\n: a\r\nretry: 10\r\n: b\r\ndata: 2\r\n\r\n", [("message", "1\n2", None)]),
+    ],
+)  # fmt: skip
+def test_a_comment_inside_an_event_keeps_its_fields(
+    stream: bytes, expected: list[tuple[str, str, str | None]], step: int | None
+) -> None:
+    events = decode(stream, step=step)
+    assert [(e.event or "message", e.data, e.id) for e in events] == expected
+
+
+def test_a_comment_inside_an_event_keeps_its_retry() -> None:
+    (event,) = decode(b"retry: 300\n: PING\ndata: x\n\n")
+    assert event.retry == 300
