@@ -41,3 +41,19 @@ def test_a_comment_inside_an_event_keeps_its_fields(
 def test_a_comment_inside_an_event_keeps_its_retry() -> None:
     (event,) = decode(b"retry: 300\n: PING\ndata: x\n\n")
     assert event.retry == 300
+
+
+def test_flush_starts_a_new_stream() -> None:
+    bom = "\ufeff".encode()
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\n\n") == [
+        ServerSentEvent(event=None, data="a", id=None, retry=None)
+    ]
+    decoder.flush()
+    # a new stream: its BOM is stripped again
+    assert [e.data for e in decoder.feed(bom + b"data: b\n\n")] == ["b"]
+    decoder.flush()
+    # a blank first line: a BOM after it is not at the start, so that line is an unknown field
+    assert decoder.feed(b"\n" + bom + b"data: c\n\ndata: d\n\n") == [
+        ServerSentEvent(event=None, data="d", id=None, retry=None)
+    ]

@@ -116,7 +116,7 @@ async def test_as_completed_timeout_is_a_hard_limit(
         started = loop.time()
         with anyio.fail_after(3):  # the client's own poll timeout (5 s) must not be what ends it
             outcomes = [o async for o in client.tasks.as_completed(handles, timeout=0.1)]
-        assert loop.time() - started < 1.0
+        assert loop.time() - started < 2.0
     assert sorted(o.index for o in outcomes) == [0, 1, 2]
     assert all(isinstance(o.error, TaskTimeoutError) for o in outcomes)
 
@@ -127,7 +127,7 @@ async def test_as_completed_timeout_covers_the_queued_jobs(client: AsyncAPI4GPT)
     started = loop.time()
     with anyio.fail_after(3):
         outcomes = [o async for o in client.tasks.as_completed(handles, concurrency=1, timeout=0.1)]
-    assert loop.time() - started < 1.0
+    assert loop.time() - started < 2.0
     assert [o.index for o in outcomes] == [0, 1, 2, 3]  # the unstarted ones too, in order
     assert all(isinstance(o.error, TaskTimeoutError) for o in outcomes)
     assert client.tasks.scheduler.waiting == 0
