@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -140,3 +141,51 @@ def test_an_error_event_of_any_shape_is_an_api_error(payload: Any) -> None:
     assert err.message  # never empty
     assert "XXXX" not in err.message
     assert err.body == payload
+
+
+def test_errors_keep_their_arguments() -> None:
+    err = errors.APIConnectionError("cut", request_sent=True, request_id="r", code="c", body="b")
+    assert err.args == ("cut",)
+    assert (err.request_sent, err.request_id, err.code, err.body) == (True, "r", "c", "b")
+    assert errors.APIError("boom").args == ("boom",)
+
+
+# -- every body shape the gateway family sends: message, code, type ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "message", "code", "type_"),
+    [
+        ({"error": "plain string", "code": "c", "type": "t"}, "plain string", "c", "t"),
+        ({"error": "", "message": "the real one", "code": 7}, "the real one", 7, None),
+        ({"description": "d", "type": "upstream_error", "code": 4}, "d", 4, "upstream_error"),
+        ({"msg": "from msg", "code": 7}, "from msg", 7, None),
+        ({"message": "", "msg": "from msg"}, "from msg", None, None),
+        ({"detail": "not found"}, "not found", None, None),
+        ({"error": {"message": 42, "type": "", "code": "c"}}, "42", "c", None),
+        ({"error": {"message": "m", "type": 3}}, "m", None, "3"),
+    ],
+)
+def test_body_shapes(body: Any, message: str, code: Any, type_: str | None) -> None:
+    err = error_from_response(400, {}, json.dumps(body).encode())
+    assert (err.message, err.code, err.type) == (message, code, type_)
+
+
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        (b"<!DOCTYPE html><html><head><TITLE>502 Bad Gateway</TITLE></head></html>",
+         "502 Bad Gateway"),
+        (b"  <html><title>\n  504 Gateway\nTime-out\n</title></html>", "504 Gateway\nTime-out"),
+        (b"<html><body>nginx</body></html>", "HTML error page"),
+        (b"<!doctype html><p>no title</p>", "HTML error page"),
+    ],
+)  # fmt: skip
+def test_html_pages_read_as_their_title(page: bytes, message: str) -> None:
+    err = error_from_response(502, {"Content-Type": "text/html"}, page)
+    assert err.message == message
+
+
+def test_a_plain_text_body_is_the_message_cut_at_500_characters() -> None:
+    assert error_from_response(502, {}, b"  upstream timeout \n").message == "upstream timeout"
+    assert error_from_response(502, {}, b"x" * 600).message == "x" * 500

@@ -84,8 +84,10 @@ async def test_a_job_reported_cancelled_by_any_word_ends_the_wait(
 ) -> None:
     handle = client.lumvip.task("gen-x")
     emulator.fail("lumvip.task", status=200, times=None, body=_generation("gen-x", word))
-    with anyio.fail_after(3), pytest.raises(TaskCancelledError):
+    with anyio.fail_after(3), pytest.raises(TaskCancelledError) as info:
         await handle.wait()
+    assert info.value.snapshot is not None
+    assert info.value.snapshot.state is TaskState.CANCELLED
 
 
 # -- item 9: a poll refused more often than one call retries -----------------------------------

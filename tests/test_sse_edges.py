@@ -1,4 +1,4 @@
-"""Comments inside an event: skipped, and nothing of the event around them is lost."""
+"""Decoder edges: comments inside an event, a new stream after ``flush``, invalid UTF-8."""
 
 from __future__ import annotations
 
@@ -57,3 +57,28 @@ def test_flush_starts_a_new_stream() -> None:
     assert decoder.feed(b"\n" + bom + b"data: c\n\ndata: d\n\n") == [
         ServerSentEvent(event=None, data="d", id=None, retry=None)
     ]
+
+
+@pytest.mark.parametrize(
+    ("chunks", "data"),
+    [
+        ([b"data: \xff\n\n"], "\ufffd"),  # the first line of a chunk
+        ([b"data: x\ndata: \xfe!\n\n"], "x\n\ufffd!"),  # a later line
+        ([b"data: a\xe2\x82", b"b\n\n"], "a\ufffdb"),  # a line continued from the last chunk
+    ],
+)
+def test_invalid_utf8_is_replaced_not_raised(chunks: list[bytes], data: str) -> None:
+    decoder = SSEDecoder()
+    events = [event for chunk in chunks for event in decoder.feed(chunk)]
+    assert [e.data for e in events] == [data]
+
+
+def test_a_new_decoder_has_no_connection_state() -> None:
+    decoder = SSEDecoder()
+    assert (decoder.retry, decoder.last_event_id) == (None, None)
+
+
+def test_a_blank_first_line_is_a_line_ending_not_half_of_one() -> None:
+    bom = "\ufeff".encode()
+    # A stream that opens with a blank line: the BOM after it is not at the start.
+    assert [e.data for e in SSEDecoder().feed(b"\n" + bom + b"data: c\n\ndata: d\n\n")] == ["d"]
