@@ -15,7 +15,7 @@ from ._config import check_api_key, check_base_url
 from ._files import DEFAULT_MAX_BYTES, DEFAULT_READ_TIMEOUT, download
 from ._hooks import Hooks
 from ._logging import setup_logging_from_env
-from ._paths import resolve_paths
+from ._paths import PathTable, resolve_paths
 from ._raw_response import WithRawResponse
 from ._retry import RetryPolicy
 from ._task_handle import Tasks
@@ -26,10 +26,14 @@ from .services._common import ServiceContext
 from .services.audio import AudioService
 from .services.chat import ChatService
 from .services.completions import CompletionsService
+from .services.digital_human import DigitalHumanService
 from .services.embeddings import EmbeddingsService
 from .services.images import ImagesService
 from .services.luma import LumaService
+from .services.midjourney import MidjourneyService
 from .services.models import ModelsService
+from .services.suno import SunoService
+from .services.zhipu_video import ZhipuVideoService
 
 __all__ = ["AsyncAPI4GPT"]
 
@@ -76,7 +80,7 @@ class AsyncAPI4GPT(WithRawResponse):
         self.base_url: str = check_base_url(
             base_url or os.environ.get("API4GPT_BASE_URL") or DEFAULT_BASE_URL
         )
-        self.paths: Mapping[str, str] = resolve_paths(paths)
+        self.paths: PathTable = resolve_paths(paths)
         retry = retry or RetryPolicy()
         if max_retries is not None:
             retry = attrs.evolve(retry, max_retries=max_retries)
@@ -107,6 +111,10 @@ class AsyncAPI4GPT(WithRawResponse):
         context = ServiceContext(transport=self._transport, tasks=self.tasks, paths=self.paths)
         self.luma: LumaService = LumaService(context, "luma")
         self.lumvip: LumaService = LumaService(context, "lumvip")
+        self.midjourney: MidjourneyService = MidjourneyService(context)
+        self.suno: SunoService = SunoService(context)
+        self.zhipu_video: ZhipuVideoService = ZhipuVideoService(context)
+        self.digital_human: DigitalHumanService = DigitalHumanService(context)
         self.images: ImagesService = ImagesService(context)
         self.audio: AudioService = AudioService(context)
         self.chat: ChatService = ChatService(context)
@@ -129,6 +137,11 @@ class AsyncAPI4GPT(WithRawResponse):
     @property
     def poll(self) -> PollPolicy:
         return self.tasks.poll
+
+    @property
+    def paths_in_use(self) -> Mapping[str, str]:
+        """Your ``paths=`` overrides, and the path each endpoint with candidates settled on."""
+        return self.paths.in_use
 
     def __repr__(self) -> str:
         return f"<AsyncAPI4GPT base_url={self.base_url!r}>"

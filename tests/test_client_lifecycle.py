@@ -94,7 +94,7 @@ def test_a_client_never_closed_ends_quietly(body: str) -> None:
     port = _free_port()
     script = _FORGOTTEN.format(port=port, body=body.format(messages=_MESSAGES))
     result = subprocess.run(
-        [sys.executable, "-X", "dev", "-W", "default", "-c", textwrap.dedent(script)],
+        [sys.executable, "-W", "default", "-c", textwrap.dedent(script)],
         capture_output=True,
         text=True,
         timeout=60,
