@@ -19,12 +19,11 @@ import anyio
 import attrs
 
 from ._hooks import Hooks, RequestEvent, RetryEvent, call_hook
-from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+from ._retry import RetryPolicy, is_retryable_status, parse_retry_after
 from ._version import __version__
 from .errors import (
     APIConnectionError,
     APIError,
-    APIStatusError,
     APITimeoutError,
     RateLimitError,
     ResponseDecodeError,
@@ -332,11 +331,7 @@ class Transport:
             if error.request_sent is False or not billable:
                 return self.retry.backoff(retries + 1)
             return None
-        if (
-            isinstance(error, APIStatusError)
-            and not billable
-            and error.status in RETRYABLE_STATUSES
-        ):
+        if not billable and is_retryable_status(error):
             return self.retry.backoff(retries + 1)
         return None
 

@@ -25,11 +25,10 @@ import attrs
 
 from ._files import download
 from ._hooks import call_hook
-from ._retry import RETRYABLE_STATUSES
+from ._retry import is_transient
 from .errors import (
     API4GPTError,
     APIConnectionError,
-    APIStatusError,
     TaskBatchError,
     TaskCancelledError,
     TaskError,
@@ -361,12 +360,6 @@ class _Entry:
         return (1.0 - progress) / rate
 
 
-def _is_transient(error: BaseException) -> bool:
-    if isinstance(error, APIConnectionError):
-        return True
-    return isinstance(error, APIStatusError) and error.status in RETRYABLE_STATUSES
-
-
 class PollScheduler:
     """Polls every waiting handle of one client from a single driver task.
 
@@ -573,7 +566,7 @@ class PollScheduler:
 
     def _after_error(self, entry: _Entry, error: Exception) -> None:
         entry.in_flight = False
-        if not _is_transient(error):
+        if not is_transient(error):
             self._fail(entry, error)
             return
         entry.delay = entry.policy.next_delay(entry.delay)
