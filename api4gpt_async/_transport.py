@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import platform
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Literal, NamedTuple, TypeVar
@@ -83,11 +84,18 @@ class ByteStream:
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """Body chunks as they arrive (any size); network failures become our errors."""
-        try:
-            async for chunk in self._response.content.iter_any():
+        content = self._response.content
+        while True:
+            try:
+                chunk = await content.readany()
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                failure = map_client_error(exc, billable=False, what=f"reading {self._what}")
+            else:
+                if not chunk:
+                    return
                 yield chunk
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise map_client_error(exc, billable=False, what=f"reading {self._what}") from exc
+                continue
+            raise failure  # outside the handler, so aiohttp's error is not chained
 
     async def aclose(self) -> None:
         await self._exit_stack.aclose()
@@ -188,6 +196,7 @@ class Transport:
             else:
                 attempt_timeout = aiohttp.ClientTimeout(total=remaining)
             data, send_headers = self._body(json_body, form, headers)
+            failure: APIConnectionError | None = None
             try:
                 async with self._get_session().request(
                     method,
@@ -201,15 +210,25 @@ class Transport:
                     status = resp.status
                     resp_headers = resp.headers
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                raise map_client_error(exc, billable=billable, what=f"{method} {url}") from exc
+                failure = map_client_error(exc, billable=billable, what=f"{method} {url}")
+            if failure is not None:
+                raise failure  # outside the handler, so aiohttp's error is not chained
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s %s -> %d (%d bytes)", method, url, status, len(raw))
             if status >= 300:
-                raise error_from_response(
-                    status, resp_headers, raw, retry_after=parse_retry_after(resp_headers)
-                )
+                raise _status_error(status, resp_headers, raw, billable, f"{method} {url}")
             request_id = request_id_from(resp_headers)
-            decoded = _decode(raw, expect, envelope, resp_headers, request_id)
+            try:
+                decoded = _decode(raw, expect, envelope, resp_headers, request_id)
+            except ResponseDecodeError as error:
+                if billable and not _is_html(resp_headers, raw):
+                    raise SubmissionUncertainError(
+                        f"{method} {url} was answered {status} but the answer could not be "
+                        f"read ({error.message}); the request was probably accepted and "
+                        "billed, so it was not re-sent",
+                        status=status, request_id=request_id, body=error.body,
+                    ) from error  # fmt: skip
+                raise
             return Reply(decoded, request_id, resp_headers, status)
 
         return await self._retrying(method, url, billable, timeout, attempt, _describe_reply)
@@ -400,6 +419,7 @@ class Transport:
                 send_headers = {
                     k: v for k, v in send_headers.items() if k.lower() != "authorization"
                 }
+            failure: APIConnectionError | None = None
             try:
                 resp = await self._get_session().request(
                     method,
@@ -412,7 +432,9 @@ class Transport:
                     ),
                 )
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                raise map_client_error(exc, billable=billable, what=f"{method} {url}") from exc
+                failure = map_client_error(exc, billable=billable, what=f"{method} {url}")
+            if failure is not None:
+                raise failure  # outside the handler, so aiohttp's error is not chained
             if resp.status >= 300:
                 try:
                     raw = await resp.read()
@@ -420,18 +442,19 @@ class Transport:
                     raw = b""
                 finally:
                     resp.release()
-                raise error_from_response(
-                    resp.status, resp.headers, raw, retry_after=parse_retry_after(resp.headers)
-                )
+                raise _status_error(resp.status, resp.headers, raw, billable, f"{method} {url}")
             return resp
 
         resp = await self._retrying(method, url, billable, timeout, attempt, _describe_response)
+        failure: APIConnectionError | None = None
         try:
             yield resp
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise map_client_error(exc, billable=False, what=f"reading {url}") from exc
+            failure = map_client_error(exc, billable=False, what=f"reading {url}")
         finally:
             resp.release()
+        if failure is not None:
+            raise failure  # outside the handler, so aiohttp's error is not chained
 
 
 def _describe_reply(reply: Reply) -> tuple[int, str | None]:
@@ -456,36 +479,96 @@ def _decode(
     try:
         body = json.loads(raw)
     except ValueError:
-        content_type = headers.get("Content-Type", "")
-        hint = " (an HTML page: is the base URL right?)" if "html" in content_type else ""
-        raise ResponseDecodeError(
-            f"expected JSON, got {content_type or 'an unreadable body'}{hint}",
-            request_id=request_id,
-            body=raw[:2000].decode("utf-8", "replace"),
-        ) from None
+        raise _not_json(raw, headers, request_id) from None
     if type(body) is dict and body.get("error") and "choices" not in body:
         # Some upstreams answer an OpenAI error object with status 200.
         raise error_from_event(body, request_id or request_id_from(headers))
     return unwrap_envelope(body, headers) if envelope else body
 
 
+def _is_html(headers: Mapping[str, str], raw: bytes) -> bool:
+    if "html" in headers.get("Content-Type", ""):
+        return True
+    return raw.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))
+
+
+def _not_json(raw: bytes, headers: Mapping[str, str], request_id: str | None) -> APIError:
+    """A 2xx body that is not JSON: a decode error that says what arrived instead."""
+    content_type = headers.get("Content-Type", "")
+    if _is_html(headers, raw):
+        what = "an HTML page (check the base URL: it should be the API's, not a website's)"
+    elif not raw.strip():
+        what = "an empty body"
+    else:
+        sent_as = f" sent as {content_type}" if content_type else ""
+        what = f"a body that is not valid JSON{sent_as}: {raw[:80].decode('utf-8', 'replace')!r}"
+    return ResponseDecodeError(
+        f"expected a JSON answer, got {what}",
+        request_id=request_id,
+        body=raw[:2000].decode("utf-8", "replace"),
+    )
+
+
+def _status_error(
+    status: int, headers: Mapping[str, str], raw: bytes, billable: bool, what: str
+) -> APIError:
+    """The error for a non-2xx answer, with the billing rule applied.
+
+    A 5xx whose body is not the gateway's JSON error (an HTML or empty page) came from a proxy
+    in front of the gateway, which may have passed the request on: for a billable request it
+    is ``SubmissionUncertainError``. A 5xx carrying a JSON error body is the gateway's refusal.
+    """
+    error = error_from_response(status, headers, raw, retry_after=parse_retry_after(headers))
+    if billable and status >= 500 and not isinstance(error.body, Mapping):
+        return SubmissionUncertainError(
+            f"{what} got HTTP {status} ({error.message}) from a proxy in front of the "
+            "gateway; the request may have been accepted and billed, so it was not re-sent",
+            status=status, request_id=error.request_id, body=error.body,
+        )  # fmt: skip
+    return error
+
+
+_SECRET = re.compile(r"(?i)(bearer\s+|sk-|api[-_]key[=:]\s*)[^\s'\",)>]+")
+
+
+def _summary(exc: BaseException) -> str:
+    """``Type: message`` of a library exception with anything that looks like a key masked.
+
+    Never its repr: aiohttp's ``ClientResponseError`` repr shows the request headers.
+    """
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return _SECRET.sub(r"\1***", text)
+
+
 def map_client_error(exc: BaseException, *, billable: bool, what: str) -> APIConnectionError:
     """The one place aiohttp's exceptions become ours.
 
     Whether a billable request may have reached the server decides between a plain connection
-    error (safe to retry) and ``SubmissionUncertainError`` (never retried blindly).
+    error (safe to retry) and ``SubmissionUncertainError`` (never retried blindly): only a
+    failure to connect proves it was not sent; a timeout or a drop after that may hide an
+    accepted job. The result carries ``cause_summary`` (secrets masked); callers raise it
+    outside their ``except`` block so that aiohttp's exception, whose repr shows the request
+    headers and so the key, is neither its ``__cause__`` nor its ``__context__``.
     """
+    summary = _summary(exc)
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return APIConnectionError(f"could not connect for {what}: {exc}", request_sent=False)
+        return APIConnectionError(
+            f"could not connect for {what}: {summary}", request_sent=False, cause_summary=summary
+        )
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return APITimeoutError(f"timed out connecting for {what}", request_sent=False)
-    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-        # Only raised when the call's deadline is spent, so it is never retried either way.
-        return APITimeoutError(f"{what} timed out")
+        return APITimeoutError(
+            f"timed out connecting for {what}", request_sent=False, cause_summary=summary
+        )
+    timed_out = isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError))
     if billable:
+        failed = "timed out" if timed_out else f"failed ({summary})"
         return SubmissionUncertainError(
-            f"the connection failed after {what} was sent ({type(exc).__name__}: {exc}); "
+            f"the exchange {failed} after {what} was sent; "
             "the request may have been accepted and billed, so it was not re-sent",
             request_sent=True,
+            cause_summary=summary,
         )
-    return APIConnectionError(f"connection failed during {what}: {type(exc).__name__}: {exc}")
+    if timed_out:
+        # Only raised when the call's deadline is spent, so it is never retried either way.
+        return APITimeoutError(f"{what} timed out", cause_summary=summary)
+    return APIConnectionError(f"connection failed during {what}: {summary}", cause_summary=summary)

@@ -145,9 +145,19 @@ class APIConnectionError(APIError):
     failure), True or None (unknown) otherwise.
     """
 
-    def __init__(self, message: str, *, request_sent: bool | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        request_sent: bool | None = None,
+        cause_summary: str | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(message, **kw)
         self.request_sent = request_sent
+        #: What the network library raised (type and message, secrets masked). The library's
+        #: exception itself is not chained: its repr shows the request headers, key included.
+        self.cause_summary = cause_summary
 
 
 class APITimeoutError(APIConnectionError):
@@ -157,8 +167,17 @@ class APITimeoutError(APIConnectionError):
 class SubmissionUncertainError(APIConnectionError):
     """A billable request may have reached the server, so it was not re-sent.
 
-    Look the job up (or retry knowingly): sending it again may bill twice.
+    Raised once the request may have been sent and no proper answer was read: a timeout, a
+    dropped connection, an unreadable 2xx body, or a 5xx whose body is an HTML or empty page
+    (a proxy in front of the gateway; the job may have been accepted behind it). ``status``
+    is the HTTP status when one arrived. Look the job up (or retry knowingly): sending it
+    again may bill twice.
     """
+
+    def __init__(self, message: str, *, status: int | None = None, **kw: Any) -> None:
+        kw.setdefault("request_sent", True)
+        super().__init__(message, **kw)
+        self.status = status
 
 
 class ResponseDecodeError(APIError):
