@@ -11,7 +11,7 @@ import json
 import logging
 import platform
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Literal, NamedTuple, TypeVar
 
@@ -74,15 +74,21 @@ class ByteStream:
     """An open streamed answer: its raw body chunks, and ``aclose`` to release it."""
 
     def __init__(
-        self, response: aiohttp.ClientResponse, exit_stack: AsyncExitStack, what: str
+        self,
+        response: aiohttp.ClientResponse,
+        exit_stack: AsyncExitStack,
+        what: str,
+        timeout: float = 600.0,
     ) -> None:
         self._response = response
         self._exit_stack = exit_stack
         self._what = what
+        #: Seconds a reader may wait for the next piece of content (for SSE: the next event).
+        self.timeout = timeout
         self.headers: Mapping[str, str] = response.headers
         self.request_id = request_id_from(response.headers)
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
         """Body chunks as they arrive (any size); network failures become our errors."""
         content = self._response.content
         while True:
@@ -387,7 +393,8 @@ class Transport:
         except BaseException:
             await exit_stack.aclose()
             raise
-        return ByteStream(response, exit_stack, f"{method} {path}")
+        per_call = self.timeout if timeout is None else timeout
+        return ByteStream(response, exit_stack, f"{method} {path}", per_call)
 
     @asynccontextmanager
     async def stream(

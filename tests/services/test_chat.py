@@ -574,6 +574,7 @@ class RecordedBody:
         self._pieces = pieces
         self.request_id = "rid-recorded"
         self.headers: dict[str, str] = {}
+        self.timeout = 60.0
         self.closed = 0
 
     async def chunks(self) -> AsyncIterator[bytes]:
