@@ -14,6 +14,7 @@ import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Literal, NamedTuple, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 import anyio
@@ -219,8 +220,6 @@ class Transport:
                 failure = map_client_error(exc, billable=billable, what=f"{method} {url}")
             if failure is not None:
                 raise failure  # outside the handler, so aiohttp's error is not chained
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug("%s %s -> %d (%d bytes)", method, url, status, len(raw))
             if status >= 300:
                 raise _status_error(status, resp_headers, raw, billable, f"{method} {url}")
             request_id = request_id_from(resp_headers)
@@ -284,11 +283,13 @@ class Transport:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self.timeout if timeout is None else timeout)
         retries = 0
+        # Timing costs a clock read per attempt: only when a hook or the debug log wants it.
+        timed = self.hooks.on_request is not None or logger.isEnabledFor(logging.DEBUG)
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise APITimeoutError(f"{method} {url} timed out")
-            started = loop.time() if self.hooks.on_request is not None else 0.0
+            started = loop.time() if timed else 0.0
             try:
                 result = await attempt(remaining, retries)
             except APIError as error:
@@ -300,7 +301,7 @@ class Transport:
                 retries += 1
                 await self._wait_to_retry(method, url, retries, delay, error)
             else:
-                if self.hooks.on_request is not None:
+                if timed:
                     status, request_id = describe(result)
                     self._report(method, url, retries, started, status=status, rid=request_id)
                 return result
@@ -316,17 +317,28 @@ class Transport:
         status: int | None = None,
         rid: str | None = None,
     ) -> None:
-        """Tell the ``on_request`` hook how one attempt ended."""
+        """Tell the ``on_request`` hook, and the debug log (one line per attempt: method, path,
+        status, request id, elapsed ms; never a header, so never the key), how one attempt
+        ended."""
         hook = self.hooks.on_request
-        if hook is None:
+        debug = logger.isEnabledFor(logging.DEBUG)
+        if hook is None and not debug:
             return
         if error is not None:
             status, rid = getattr(error, "status", None), error.request_id
-        event = RequestEvent(
-            method=method, url=url, attempt=retries + 1, status=status, request_id=rid,
-            elapsed=asyncio.get_running_loop().time() - started, error=error,
-        )  # fmt: skip
-        call_hook(hook, event)
+        elapsed = asyncio.get_running_loop().time() - started
+        if debug:
+            logger.debug(
+                "%s %s -> %s request_id=%s %.0f ms (attempt %d)%s",
+                method, urlsplit(url).path, status if status is not None else "-", rid or "-",
+                elapsed * 1000, retries + 1, f" {type(error).__name__}" if error else "",
+            )  # fmt: skip
+        if hook is not None:
+            event = RequestEvent(
+                method=method, url=url, attempt=retries + 1, status=status, request_id=rid,
+                elapsed=elapsed, error=error,
+            )  # fmt: skip
+            call_hook(hook, event)
 
     async def _wait_to_retry(
         self, method: str, url: str, retry: int, delay: float, error: APIError

@@ -252,8 +252,8 @@ async def test_steady_events_keep_a_long_stream_alive(raw_server: Any) -> None:
         await request.read()
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
-        for _ in range(6):  # 6 × 0.2 s: longer than the 0.5 s timeout, never 0.5 s idle
-            await asyncio.sleep(0.2)
+        for _ in range(6):  # 6 × 0.1 s: longer than the 0.5 s timeout, never 0.5 s idle
+            await asyncio.sleep(0.1)
             await response.write(_chunk("x"))
         await response.write(_chunk(finish="stop") + b"data: [DONE]\n\n")
         return response
