@@ -7,10 +7,12 @@ Services describe a request; this module sends it. Nothing else in the package i
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import platform
 import re
+import warnings
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Literal, NamedTuple, TypeVar
@@ -27,6 +29,7 @@ from .errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    InsecureBaseURLWarning,
     RateLimitError,
     ResponseDecodeError,
     SubmissionUncertainError,
@@ -118,6 +121,26 @@ def normalize_base_url(url: str) -> str:
     return url
 
 
+def warn_if_insecure(base_url: str) -> None:
+    """``InsecureBaseURLWarning`` for plain ``http://`` to anything but this machine."""
+    if not base_url.startswith("http://"):
+        return
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    warnings.warn(
+        f"base_url {base_url!r} is plain http:// to another machine: the API key and all "
+        "content travel unencrypted; use https://",
+        InsecureBaseURLWarning,
+        stacklevel=4,
+    )
+
+
 def unwrap_envelope(body: Any, headers: Mapping[str, str] | None = None) -> Any:
     """``{"code": "success", "data": X}`` gives X; a failure code raises; other bodies pass."""
     if isinstance(body, dict) and "code" in body and "data" in body:
@@ -142,6 +165,7 @@ class Transport:
         hooks: Hooks | None = None,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
+        warn_if_insecure(self.base_url)
         self.hooks = hooks or Hooks()
         self.timeout = timeout
         self.retry = retry

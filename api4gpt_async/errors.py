@@ -21,6 +21,8 @@ The tree (catch the level you care about)::
     │   ├── TaskCancelledError
     │   └── TaskBatchError            outcomes of a gather, nothing lost
     └── UnsupportedOperation
+
+    InsecureBaseURLWarning (a UserWarning): plain http:// to another machine
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "InsecureBaseURLWarning",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -227,6 +230,11 @@ class TaskBatchError(TaskError):
 
 class UnsupportedOperation(API4GPTError):
     """The service offers no way to do this (e.g. cancelling a Luma job)."""
+
+
+class InsecureBaseURLWarning(UserWarning):
+    """The base URL is plain ``http://`` to another machine: the key and every prompt and
+    answer cross the network unencrypted. Warned once per client; loopback is exempt."""
 
 
 # --------------------------------------------------------------------------------------------

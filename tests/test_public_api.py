@@ -17,6 +17,7 @@ EXPECTED_TOP_LEVEL = {
     "BadRequestError",
     "FormFile",
     "Hooks",
+    "InsecureBaseURLWarning",
     "NotFoundError",
     "PermissionDeniedError",
     "PollPolicy",

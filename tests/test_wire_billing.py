@@ -278,3 +278,38 @@ async def test_connection_refused_never_shows_the_key(unused_port_url: str) -> N
             await client.luma.generate("a fox")
     assert info.value.request_sent is False
     assert SECRET.removeprefix("sk-") not in _everything_said_by(info.value)
+
+
+# -- plain http:// to another machine warns ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["http://one.api4gpt.com", "http://10.0.0.7:3000/v1", "http://[2001:db8::1]:80"]
+)
+def test_plain_http_to_another_machine_warns_once_per_client(url: str) -> None:
+    from api4gpt_async import InsecureBaseURLWarning
+
+    with pytest.warns(InsecureBaseURLWarning, match="unencrypted") as record:
+        AsyncAPI4GPT(api_key=SECRET, base_url=url)
+    assert len(record) == 1
+    assert record[0].filename == __file__  # points at the caller's line
+    assert SECRET not in str(record[0].message)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://one.api4gpt.com",
+        "http://127.0.0.1:3000",
+        "http://127.8.9.10",
+        "http://localhost:8080/v1",
+        "http://[::1]:3000",
+        "http://api.localhost",
+    ],
+)
+def test_https_and_loopback_do_not_warn(url: str) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        AsyncAPI4GPT(api_key=SECRET, base_url=url)
