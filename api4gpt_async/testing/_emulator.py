@@ -21,8 +21,11 @@ Every request goes through one middleware, in this order:
    authentication, like a proxy or load balancer in front of the gateway would;
 3. unknown paths (and known paths with a wrong method) get the gateway's 404;
 4. **authentication** (every route but ``files``) answers 401 on a missing or wrong key;
-5. the route handler answers;
-6. the request is appended to :attr:`Emulator.requests` — always, whatever the outcome.
+5. a request naming a **model** the emulator does not serve gets the gateway's 503
+   ``model_not_found`` (see :mod:`._model_names`; extend the list with ``models=`` or
+   :meth:`Emulator.accept_models`);
+6. the route handler answers;
+7. the request is appended to :attr:`Emulator.requests` — always, whatever the outcome.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
@@ -42,6 +45,7 @@ from aiohttp.typedefs import Handler
 
 from . import _luma, _media, _multipart, _openai_media, _openai_text
 from ._http import REQUEST_ID_HEADER, default_error_body, json_response, openai_error
+from ._model_names import MODEL_ROUTES, ModelNames
 
 if TYPE_CHECKING:
     from .. import AsyncAPI4GPT
@@ -236,6 +240,9 @@ class Emulator:
         host: interface to listen on.
         port: TCP port; 0 picks a free one.
         luma_duration: emulator seconds from a Luma submit until it completes (or fails).
+        models: model names served besides :data:`~._model_names.DEFAULT_MODELS` (a trailing
+            ``*`` accepts any suffix); any other name gets the gateway's 503
+            ``model_not_found``.
     """
 
     def __init__(
@@ -246,6 +253,7 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         luma_duration: float = 12.0,
+        models: Iterable[str] = (),
     ) -> None:
         if not api_key.removeprefix("sk-"):
             raise ValueError("api_key must not be empty")
@@ -259,6 +267,8 @@ class Emulator:
         self._port = port
         #: Emulator seconds from a Luma submit until it completes; may be changed at any time.
         self.luma_duration: float = luma_duration
+        self._models = ModelNames()
+        self._models.add(models)
         #: Every request received, oldest first.
         self.requests: list[RecordedRequest] = []
 
@@ -385,6 +395,10 @@ class Emulator:
     def file_url(self, name: str) -> str:
         """The URL at which the emulator serves the media file ``name`` (e.g. ``"x.mp4"``)."""
         return f"{self.base_url}/files/{name}"
+
+    def accept_models(self, *names: str) -> None:
+        """Serve these model names too (a trailing ``*`` accepts any suffix)."""
+        self._models.add(names)
 
     # ------------------------------------------------------------------ clock
 
@@ -628,6 +642,10 @@ class Emulator:
             denied = self._check_auth(request, rid)
             if denied is not None:
                 return denied
+        if route in MODEL_ROUTES:
+            refused = self._models.refusal(request, await request.read(), rid)
+            if refused is not None:
+                return refused
         try:
             return await handler(request)
         except web.HTTPException as exc:
