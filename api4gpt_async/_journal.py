@@ -20,6 +20,7 @@ workers on several machines. :func:`open_journal` picks one from a path or a ``r
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Mapping
@@ -139,7 +140,7 @@ class SQLiteJournal:
     one at a time. Usable from one process at a time per file; for several, use Redis.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._db: sqlite3.Connection | None = None
         self._lock = anyio.Lock()
@@ -278,7 +279,7 @@ class RedisJournal:
         await self.aclose()
 
 
-def open_journal(location: str | Path) -> Journal:
+def open_journal(location: str | os.PathLike[str]) -> Journal:
     """A journal for ``location``: a ``redis://`` / ``rediss://`` / ``unix://`` URL gives a
     :class:`RedisJournal`, anything else is the path of a :class:`SQLiteJournal` file."""
     text = str(location)

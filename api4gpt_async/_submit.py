@@ -30,7 +30,9 @@ Submit = Callable[[], Awaitable["TaskHandle[Any]"]]
 #: what it returns (JSON-safe) is kept as the entry's ``outcome``. If it raises, the job stays
 #: ``accepted`` (a rerun resumes it and calls this again) and the outcome carries the error.
 OnResult = Callable[["TaskHandle[Any]", Any], Awaitable[Mapping[str, Any] | None]]
-#: Called on every step of a job: ``(key, status, handle or None)``.
+#: Called on every step of a job: ``(key, step, handle or None)``; the steps are the journal
+#: statuses, ``"resumed"`` (accepted in an earlier run) and ``"unfinished"`` (the wait or
+#: ``on_result`` stopped with an error while the job may still run; it stays ``accepted``).
 OnUpdate = Callable[[str, str, "TaskHandle[Any] | None"], None]
 
 
@@ -243,12 +245,14 @@ class _Run:
             self._tell(entry.key, "cancelled", handle)
             return _ended(index, entry, handle=handle, error=exc)
         except Exception as exc:  # timed out, or the wait stopped: the job may still finish
+            self._tell(entry.key, "unfinished", handle)
             return _ended(index, entry, handle=handle, error=exc)
         outcome: Mapping[str, Any] | None = None
         if self.on_result is not None:
             try:
                 outcome = await self.on_result(handle, result)
             except Exception as exc:
+                self._tell(entry.key, "unfinished", handle)
                 return _ended(index, entry, handle=handle, result=result, error=exc)
         entry = await self._record(
             entry, status="succeeded", error=None, outcome=dict(outcome or {}) or None

@@ -40,7 +40,7 @@ import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from . import _luma, _media, _multipart, _openai_media, _openai_text
+from . import _admin, _luma, _media, _multipart, _openai_media, _openai_text
 from ._http import REQUEST_ID_HEADER, default_error_body, json_response, openai_error
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ FAMILIES: Final[tuple[Registrar, ...]] = (
     _luma.register,
     _openai_text.register,
     _openai_media.register,
+    _admin.register,
 )
 
 #: Routes that need no ``Authorization`` (the media files, like a CDN).
