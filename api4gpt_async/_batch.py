@@ -15,6 +15,7 @@ end that file is rewritten with exactly one line per job, in input order.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import inspect
@@ -38,7 +39,7 @@ from .tasks import PollPolicy, TaskHandle
 if TYPE_CHECKING:
     from ._client import AsyncAPI4GPT
 
-__all__ = ["BatchJob", "BatchReport", "read_jobs", "run_batch", "submit_ops"]
+__all__ = ["BatchJob", "BatchReport", "read_jobs", "run_batch", "run_job", "submit_ops"]
 
 RESULTS_NAME: Final = "results.jsonl"
 JOURNAL_NAME: Final = "journal.sqlite3"
@@ -331,6 +332,55 @@ async def run_batch(
     finally:
         if owned:
             await store.aclose()
+
+
+async def run_job(
+    client: AsyncAPI4GPT,
+    job: BatchJob | Mapping[str, Any],
+    *,
+    journal: Journal,
+    media: str | os.PathLike[str] | None = None,
+    resubmit_uncertain: bool = False,
+    timeout: float | None = None,
+    poll: PollPolicy | None = None,
+) -> dict[str, Any]:
+    """Run one job (a :class:`BatchJob` or its JSON object) to its end, submit-once through
+    ``journal``, and return its result row (see :class:`BatchReport`). For workers that get
+    jobs one at a time from a queue (``api4gpt_async.integrations.taskiq``): a job delivered
+    again is resumed, or answered from the journal, never submitted again.
+
+    ``media``: a folder to save each finished job's media in (``files`` are relative to it).
+
+    Raises:
+        ValueError: for an invalid job (nothing is sent).
+    """
+    if not isinstance(job, BatchJob):
+        job = _job_of(job, 0)
+    (runnable,) = bind_jobs(client, [job])
+    entry = await journal.get(job.key)
+    if entry is not None and entry.status in FINISHED:
+        return _row(job, entry.status, entry.ref, entry.outcome, entry.error)
+    save = None
+    if media is not None:
+        folder = Path(media)
+        folder.mkdir(parents=True, exist_ok=True)
+
+        async def save(handle: TaskHandle[Any], result: Any) -> dict[str, Any]:
+            return {"files": await _save_media(handle, folder, folder)}
+
+    outcomes = submit_many(
+        client.tasks,
+        [runnable],
+        journal=journal,
+        resubmit_uncertain=resubmit_uncertain,
+        timeout=timeout,
+        poll=poll,
+        on_result=save,
+    )
+    async with contextlib.aclosing(outcomes):
+        async for outcome in outcomes:
+            return _outcome_row(job, outcome)
+    raise AssertionError("submit_many gave no outcome")  # pragma: no cover
 
 
 async def _save_media(handle: TaskHandle[Any], folder: Path, root: Path) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
@@ -102,7 +102,7 @@ async def submit_many(
     poll: PollPolicy | None = None,
     on_result: OnResult | None = None,
     on_update: OnUpdate | None = None,
-) -> AsyncIterator[SubmitOutcome[Any]]:
+) -> AsyncGenerator[SubmitOutcome[Any], None]:
     """Submit ``jobs``, at most ``max_running`` on the service at once, and yield each one's
     :class:`SubmitOutcome` as it ends (the next job is submitted when one ends).
 
