@@ -4,6 +4,7 @@ Everything a user needs is importable from here; submodules starting with ``_`` 
 """
 
 from ._client import AsyncAPI4GPT
+from ._exports import publish
 from ._hooks import Hooks, RequestEvent, RetryEvent
 from ._retry import RetryPolicy
 from ._streaming import Stream
@@ -66,3 +67,5 @@ __all__ = [
     "UnsupportedOperation",
     "__version__",
 ]
+
+publish(__name__, globals(), __all__)

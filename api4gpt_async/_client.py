@@ -14,8 +14,11 @@ from ._hooks import Hooks
 from ._logging import setup_logging_from_env
 from ._paths import resolve_paths
 from ._retry import RetryPolicy
+from ._task_handle import Tasks
+from ._task_kind import PollPolicy
 from ._transport import DEFAULT_BASE_URL, Transport
 from .errors import AuthenticationError
+from .services._common import ServiceContext
 from .services.audio import AudioService
 from .services.chat import ChatService
 from .services.completions import CompletionsService
@@ -23,7 +26,6 @@ from .services.embeddings import EmbeddingsService
 from .services.images import ImagesService
 from .services.luma import LumaService
 from .services.models import ModelsService
-from .tasks import PollPolicy, Tasks
 
 __all__ = ["AsyncAPI4GPT"]
 
@@ -72,14 +74,15 @@ class AsyncAPI4GPT:
         )
         self.base_url = self._transport.base_url
         self.tasks = Tasks(self._transport, poll or PollPolicy())
-        self.luma = LumaService(self._transport, self.tasks, self.paths, "luma")
-        self.lumvip = LumaService(self._transport, self.tasks, self.paths, "lumvip")
-        self.images = ImagesService(self._transport, self.paths)
-        self.audio = AudioService(self._transport, self.paths)
-        self.chat = ChatService(self._transport, self.paths)
-        self.completions = CompletionsService(self._transport, self.paths)
-        self.embeddings = EmbeddingsService(self._transport, self.paths)
-        self.models = ModelsService(self._transport, self.paths)
+        context = ServiceContext(transport=self._transport, tasks=self.tasks, paths=self.paths)
+        self.luma = LumaService(context, "luma")
+        self.lumvip = LumaService(context, "lumvip")
+        self.images = ImagesService(context)
+        self.audio = AudioService(context)
+        self.chat = ChatService(context)
+        self.completions = CompletionsService(context)
+        self.embeddings = EmbeddingsService(context)
+        self.models = ModelsService(context)
 
     @property
     def timeout(self) -> float:

@@ -1,8 +1,9 @@
 """Every endpoint path, in one table a user can override.
 
-Several task-family paths are inferred from peer services rather than read on API4GPT's own
-pages (see the notes in ``shared/api``). If the service answers differently, pass
-``AsyncAPI4GPT(paths={"luma.generate": "/new/path"})`` instead of waiting for a release.
+Several task-family paths are inferred from peer services (new-api ``router/relay-router.go``,
+the GoAmz Luma API) rather than read on API4GPT's own pages. If the service answers
+differently, pass ``AsyncAPI4GPT(paths={"luma.generate": "/new/path"})`` instead of waiting
+for a release.
 """
 
 from __future__ import annotations

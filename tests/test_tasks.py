@@ -307,7 +307,7 @@ async def test_gather_of_nothing_is_empty(client: AsyncAPI4GPT) -> None:
 
 
 def test_time_left_is_estimated_from_the_rate_of_progress() -> None:
-    from api4gpt_async.tasks import _Entry
+    from api4gpt_async._scheduler import _Entry
 
     entry = _Entry(kind=None, task_id="x", policy=PollPolicy())  # type: ignore[arg-type]
     assert entry.eta_from_progress(0.2, now=100.0) is None  # one point: no rate yet

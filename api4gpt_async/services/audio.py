@@ -34,6 +34,7 @@ from ._common import body_of
 
 if TYPE_CHECKING:
     from .._transport import FormValue, Reply, Transport
+    from ._common import ServiceContext
 
 __all__ = ["AudioService", "SpeechService", "TranscriptionsService", "TranslationsService"]
 
@@ -55,7 +56,8 @@ _SPEECH_ACCEPT = {"Accept": "audio/*, application/octet-stream;q=0.9, */*;q=0.5"
 class AudioService:
     """``client.audio``: ``transcriptions``, ``translations`` and ``speech``."""
 
-    def __init__(self, transport: Transport, paths: Mapping[str, str]) -> None:
+    def __init__(self, context: ServiceContext) -> None:
+        transport, paths = context.transport, context.paths
         self.transcriptions = TranscriptionsService(transport, paths["audio.transcriptions"])
         self.translations = TranslationsService(transport, paths["audio.translations"])
         self.speech = SpeechService(transport, paths["audio.speech"])

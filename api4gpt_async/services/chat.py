@@ -17,7 +17,7 @@ from ..models.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMes
 from ._openai_text import Headers, Query, create_maybe_streamed, jsonable, listed
 
 if TYPE_CHECKING:
-    from .._transport import Transport
+    from ._common import ServiceContext
 
 __all__ = ["ChatCompletionsService", "ChatService", "MessageParam"]
 
@@ -30,16 +30,16 @@ MessageParam = Mapping[str, Any] | ChatCompletionMessage
 class ChatService:
     """``client.chat``."""
 
-    def __init__(self, transport: Transport, paths: Mapping[str, str]) -> None:
-        self.completions = ChatCompletionsService(transport, paths)
+    def __init__(self, context: ServiceContext) -> None:
+        self.completions = ChatCompletionsService(context)
 
 
 class ChatCompletionsService:
     """``client.chat.completions``."""
 
-    def __init__(self, transport: Transport, paths: Mapping[str, str]) -> None:
-        self._transport = transport
-        self._path = paths["chat.completions"]
+    def __init__(self, context: ServiceContext) -> None:
+        self._transport = context.transport
+        self._path = context.paths["chat.completions"]
 
     @overload
     async def create(

@@ -10,7 +10,7 @@ from ..models.completions import Completion
 from ._openai_text import Headers, Query, create_maybe_streamed, listed
 
 if TYPE_CHECKING:
-    from .._transport import Transport
+    from ._common import ServiceContext
 
 __all__ = ["CompletionsService", "Prompt"]
 
@@ -21,9 +21,9 @@ Prompt = str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]]
 class CompletionsService:
     """``client.completions``."""
 
-    def __init__(self, transport: Transport, paths: Mapping[str, str]) -> None:
-        self._transport = transport
-        self._path = paths["completions"]
+    def __init__(self, context: ServiceContext) -> None:
+        self._transport = context.transport
+        self._path = context.paths["completions"]
 
     @overload
     async def create(

@@ -10,7 +10,7 @@ from ._common import body_of
 from ._openai_text import Headers, Query, jsonable, listed, send_json
 
 if TYPE_CHECKING:
-    from .._transport import Transport
+    from ._common import ServiceContext
 
 __all__ = ["EmbeddingInput", "EmbeddingsService"]
 
@@ -21,9 +21,9 @@ EmbeddingInput = str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]]
 class EmbeddingsService:
     """``client.embeddings``."""
 
-    def __init__(self, transport: Transport, paths: Mapping[str, str]) -> None:
-        self._transport = transport
-        self._path = paths["embeddings"]
+    def __init__(self, context: ServiceContext) -> None:
+        self._transport = context.transport
+        self._path = context.paths["embeddings"]
 
     async def create(
         self,

@@ -26,6 +26,7 @@ from ._common import body_of
 
 if TYPE_CHECKING:
     from .._transport import FormValue, Reply, Transport
+    from ._common import ServiceContext
 
 __all__ = ["ImagesService"]
 
@@ -35,10 +36,10 @@ ResponseFormat = Literal["url", "b64_json"]
 class ImagesService:
     """``client.images``: generate and edit images."""
 
-    def __init__(self, transport: Transport, paths: Mapping[str, str]) -> None:
-        self._transport = transport
-        self._generate_path = paths["images.generate"]
-        self._edit_path = paths["images.edit"]
+    def __init__(self, context: ServiceContext) -> None:
+        self._transport = context.transport
+        self._generate_path = context.paths["images.generate"]
+        self._edit_path = context.paths["images.edit"]
 
     async def generate(
         self,

@@ -1,7 +1,10 @@
 """Luma video: ``client.luma`` (shared pool) and ``client.lumvip`` (VIP accounts).
 
-Both flavours take the same requests; ``lumvip`` wraps its answers in the task envelope and
-``luma`` answers with the bare generation object. The transport's unwrapping reads both.
+Both flavours take the same requests (source: new-api ``relay/channel/task/luma`` and the GoAmz
+Luma API format it forwards): ``POST <prefix>/generations``, ``POST <prefix>/extend`` and
+``GET <prefix>/task?id=<id>``. ``lumvip`` wraps its answers in the task envelope and ``luma``
+answers with the bare generation object; the transport's unwrapping reads both. Luma has no
+batch query and no cancel.
 """
 
 from __future__ import annotations
@@ -9,65 +12,49 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._convert import structure
+from .._task_kind import MediaFile, TaskSnapshot, TaskState, state_from_text
 from ..models.luma import LumaGeneration
-from ..tasks import TaskHandle, TaskKind, TaskSnapshot, TaskState, state_from_text
-from ._common import body_of
+from ._common import ServiceContext, body_of
+from ._task_family import TaskFamily
 
 if TYPE_CHECKING:
-    from .._transport import Transport
-    from ..tasks import Tasks
+    from .._task_handle import TaskHandle
 
-__all__ = ["LumaKind", "LumaService"]
+__all__ = ["LumaService"]
 
 Flavour = Literal["luma", "lumvip"]
 
 
-class LumaKind(TaskKind[LumaGeneration, LumaGeneration]):
-    """How the poller reads a Luma generation. Luma has no batch query and no cancel."""
+class LumaService(TaskFamily[LumaGeneration, LumaGeneration]):
+    """Submit, extend and look up Luma generations; every submit returns a ``TaskHandle``."""
 
-    def __init__(self, transport: Transport, *, name: Flavour, task_path: str) -> None:
-        super().__init__(transport)
-        self.name = name
-        self._task_path = task_path
+    name = "luma"
+    status_model = LumaGeneration
 
-    async def fetch(self, task_id: str, *, timeout: float | None = None) -> LumaGeneration:
-        reply = await self.transport.request(
-            "GET", self._task_path, params={"id": task_id}, envelope=True, timeout=timeout
-        )
-        return structure(reply.data, LumaGeneration, request_id=reply.request_id)
+    def __init__(self, context: ServiceContext, flavour: Flavour = "luma") -> None:
+        super().__init__(context, flavour)
 
-    def snapshot(self, task_id: str, status: LumaGeneration) -> TaskSnapshot[LumaGeneration]:
-        state = state_from_text(status.state, kind=self.name)
-        return TaskSnapshot(
-            id=task_id,
-            kind=self.name,
-            state=state,
-            raw=status,
+    def read(self, status: LumaGeneration) -> TaskSnapshot[LumaGeneration]:
+        state = state_from_text(status.state, kind=self.flavour)
+        return self.snapshot(
+            status,
+            state,
             progress=1.0 if state is TaskState.SUCCEEDED else None,
             eta_seconds=status.estimate_wait_seconds,
             failure_reason=status.failure_reason or _text(status.raw.get("fail_reason")),
         )
 
-    def result(self, status: LumaGeneration) -> LumaGeneration:
-        return status
-
     def media_url(self, result: LumaGeneration) -> str | None:
         return result.video_url
 
-
-class LumaService:
-    """Submit, extend and look up Luma generations; every submit returns a ``TaskHandle``."""
-
-    def __init__(
-        self, transport: Transport, tasks: Tasks, paths: Mapping[str, str], flavour: Flavour
-    ) -> None:
-        self._transport = transport
-        self._tasks = tasks
-        self._generate_path = paths[f"{flavour}.generate"]
-        self._extend_path = paths[f"{flavour}.extend"]
-        self._kind = LumaKind(transport, name=flavour, task_path=paths[f"{flavour}.task"])
-        tasks.register(self._kind)
+    def media_urls(self, result: LumaGeneration) -> list[MediaFile]:
+        """The video, then its thumbnail where the flavour sends one."""
+        video = result.video_url
+        files = [MediaFile(url=video, role="video", suffix=".mp4")] if video else []
+        thumbnail = result.thumbnail or (result.video.thumbnail if result.video else None)
+        if thumbnail is not None and thumbnail.url:
+            files.append(MediaFile(url=thumbnail.url, role="thumbnail"))
+        return files
 
     async def generate(
         self,
@@ -105,7 +92,7 @@ class LumaService:
             },
             extra_body,
         )
-        return await self._submit(self._generate_path, body, timeout)
+        return await self._submit("generate", body, timeout)
 
     async def extend(
         self,
@@ -139,25 +126,7 @@ class LumaService:
             },
             extra_body,
         )
-        return await self._submit(self._extend_path, body, timeout)
-
-    async def get(self, generation_id: str, *, timeout: float | None = None) -> LumaGeneration:
-        """The generation as it is now (one status query, no waiting)."""
-        return await self._kind.fetch(generation_id, timeout=timeout)
-
-    def task(self, generation_id: str) -> TaskHandle[LumaGeneration]:
-        """Re-attach to a generation by id (no request is made)."""
-        return self._tasks.handle(self._kind, generation_id)
-
-    async def _submit(
-        self, path: str, body: dict[str, Any], timeout: float | None
-    ) -> TaskHandle[LumaGeneration]:
-        reply = await self._transport.request(
-            "POST", path, json_body=body, billable=True, envelope=True, timeout=timeout
-        )
-        generation = structure(reply.data, LumaGeneration, request_id=reply.request_id)
-        snapshot = self._kind.snapshot(generation.id, generation)
-        return self._tasks.handle(self._kind, generation.id, snapshot)
+        return await self._submit("extend", body, timeout)
 
 
 def _text(value: Any) -> str | None:

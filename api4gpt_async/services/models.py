@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from ..models.model_list import ModelInfo, ModelList
 from ._openai_text import Headers, Query, send_json
 
 if TYPE_CHECKING:
-    from .._transport import Transport
+    from ._common import ServiceContext
 
 __all__ = ["ModelListRequest", "ModelsService"]
 
@@ -17,9 +17,9 @@ __all__ = ["ModelListRequest", "ModelsService"]
 class ModelsService:
     """``client.models``."""
 
-    def __init__(self, transport: Transport, paths: Mapping[str, str]) -> None:
-        self._transport = transport
-        self._path = paths["models"]
+    def __init__(self, context: ServiceContext) -> None:
+        self._transport = context.transport
+        self._path = context.paths["models"]
 
     def list(
         self,

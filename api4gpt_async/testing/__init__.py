@@ -17,3 +17,7 @@ See :class:`Emulator` for the clock, authentication, fault injection (:meth:`Emu
 from ._emulator import Emulator, Fault, RecordedRequest
 
 __all__ = ["Emulator", "Fault", "RecordedRequest"]
+
+for _public in (Emulator, Fault, RecordedRequest):
+    _public.__module__ = __name__  # as re-exported
+del _public

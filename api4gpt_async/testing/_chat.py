@@ -31,8 +31,8 @@ events, a last chunk per choice carrying ``finish_reason``, the usage-only chunk
 calls stream as fragments by ``index`` (id and name first, then the arguments in pieces of 8
 characters).
 
-**Magic words** in the last user message: those of :mod:`._openai_common` (``[stream-error]``,
-``[stream-cut]``, ``[huge]``), and
+**Magic words** in the last user message: those of :mod:`._events` and :mod:`._words`
+(``[stream-error]``, ``[stream-cut]``, ``[huge]``), and
 
 - ``[refuse]`` — the model refuses: ``refusal`` is set and ``content`` is null.
 """
@@ -48,28 +48,27 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 from aiohttp import web
 
+from ._events import sse_response
 from ._http import json_response
-from ._openai_common import (
+from ._sampling import model_param, sampling_params, stop_param, stream_options_param
+from ._validate import (
+    Invalid,
+    boolean_param,
+    integer_param,
+    invalid_response,
+    object_param,
+    request_object,
+    string_param,
+)
+from ._words import (
     HUGE_SIZE,
     MAGIC_HUGE,
-    Invalid,
     TextState,
-    boolean_param,
     count_tokens,
     created,
     cut_text,
     huge_text,
-    integer_param,
-    invalid_response,
     logprob_entries,
-    model_param,
-    object_param,
-    request_object,
-    sampling_params,
-    sse_response,
-    stop_param,
-    stream_options_param,
-    string_param,
     word_pieces,
 )
 

@@ -1,12 +1,12 @@
 """The ``completions`` route: POST /v1/completions, OpenAI's legacy text completion.
 
-It answers a ``text_completion`` (or its SSE stream, see :mod:`._openai_common`).
+It answers a ``text_completion`` (or its SSE stream, see :mod:`._events`).
 
 Completions answer ``" You said: <prompt>"`` per prompt (and per ``n``; choice index
 ``prompt * n + i``), cut at ``max_tokens`` words (OpenAI's default 16 applies); ``echo`` puts
 the prompt in front.
 
-The magic words of :mod:`._openai_common` are looked for in the first prompt.
+The magic words of :mod:`._events` and :mod:`._words` are looked for in the first prompt.
 """
 
 from __future__ import annotations
@@ -18,28 +18,27 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from aiohttp import web
 
+from ._events import sse_response
 from ._http import json_response
-from ._openai_common import (
+from ._sampling import model_param, sampling_params, stop_param, stream_options_param
+from ._validate import (
+    Invalid,
+    boolean_param,
+    integer_param,
+    invalid_response,
+    is_int,
+    request_object,
+    string_param,
+)
+from ._words import (
     HUGE_SIZE,
     MAGIC_HUGE,
-    Invalid,
     TextState,
-    boolean_param,
     count_tokens,
     created,
     cut_text,
     huge_text,
-    integer_param,
-    invalid_response,
-    is_int,
     logprob_entries,
-    model_param,
-    request_object,
-    sampling_params,
-    sse_response,
-    stop_param,
-    stream_options_param,
-    string_param,
     word_pieces,
 )
 

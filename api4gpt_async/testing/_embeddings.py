@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ._http import json_response
-from ._openai_common import (
+from ._sampling import model_param
+from ._validate import (
     Invalid,
-    count_tokens,
     integer_param,
     invalid_response,
     is_int,
-    model_param,
     request_object,
     string_param,
 )
+from ._words import count_tokens
 
 if TYPE_CHECKING:
     from ._emulator import Emulator

@@ -219,6 +219,9 @@ def _format_retry_after(seconds: float) -> str:
 
 # --------------------------------------------------------------------------- the emulator
 
+#: Emulator seconds from a submit until a job ends, for a family without its own duration.
+DEFAULT_DURATION: Final = 12.0
+
 #: ``created_at`` timestamps are this instant plus the emulator clock.
 CLOCK_EPOCH: Final = _dt.datetime(2024, 7, 5, 14, 28, 26, tzinfo=_dt.timezone.utc)
 
@@ -236,7 +239,10 @@ class Emulator:
         time_scale: emulator seconds per real second (0 freezes the clock).
         host: interface to listen on.
         port: TCP port; 0 picks a free one.
-        luma_duration: emulator seconds from a Luma submit until it completes (or fails).
+        durations: emulator seconds from a submit until the job ends, per task family
+            (``{"luma": 30}``; both Luma flavours read ``"luma"``); a family not listed takes
+            :data:`DEFAULT_DURATION`.
+        luma_duration: the same as ``durations={"luma": …}`` (kept as an alias).
     """
 
     def __init__(
@@ -246,20 +252,27 @@ class Emulator:
         time_scale: float = 1.0,
         host: str = "127.0.0.1",
         port: int = 0,
-        luma_duration: float = 12.0,
+        durations: Mapping[str, float] | None = None,
+        luma_duration: float | None = None,
     ) -> None:
         if not api_key.removeprefix("sk-"):
             raise ValueError("api_key must not be empty")
         if time_scale < 0:
             raise ValueError("time_scale must not be negative")
-        if luma_duration < 0:
+        if luma_duration is not None and luma_duration < 0:
             raise ValueError("luma_duration must not be negative")
+        for family, seconds in (durations or {}).items():
+            if seconds < 0:
+                raise ValueError(f"durations[{family!r}] must not be negative")
         self._api_key = api_key
         self._bare_key = api_key.removeprefix("sk-")
         self._host = host
         self._port = port
-        #: Emulator seconds from a Luma submit until it completes; may be changed at any time.
-        self.luma_duration: float = luma_duration
+        #: Emulator seconds from a submit until the job ends, per family; may be changed at
+        #: any time (read by :meth:`duration`).
+        self.durations: dict[str, float] = {"luma": DEFAULT_DURATION, **(durations or {})}
+        if luma_duration is not None:
+            self.durations["luma"] = luma_duration
         #: Every request received, oldest first.
         self.requests: list[RecordedRequest] = []
 
@@ -388,6 +401,19 @@ class Emulator:
         return f"{self.base_url}/files/{name}"
 
     # ------------------------------------------------------------------ clock
+
+    def duration(self, family: str) -> float:
+        """Emulator seconds from a ``family`` submit until the job ends."""
+        return self.durations.get(family, DEFAULT_DURATION)
+
+    @property
+    def luma_duration(self) -> float:
+        """Emulator seconds from a Luma submit until it ends (``durations["luma"]``)."""
+        return self.duration("luma")
+
+    @luma_duration.setter
+    def luma_duration(self, value: float) -> None:
+        self.durations["luma"] = value
 
     @property
     def now(self) -> float:

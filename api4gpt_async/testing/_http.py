@@ -1,6 +1,6 @@
 """Response helpers shared by the emulator core and its route families.
 
-The gateway answers with two error shapes (see ``shared/api/tasks-media.md`` §1.5):
+The gateway answers with two error shapes (new-api ``types/error.go`` and ``dto/task.go``):
 
 - OpenAI style, from its auth/quota/rate-limit middleware and the ``/v1`` relays:
   ``{"error": {"message": "…", "type": "new_api_error", "code": "…"}}``;

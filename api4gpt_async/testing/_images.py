@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from .._transport import FormFile
+from .. import FormFile
 from . import _media
 from ._http import json_response, read_json_object
-from ._openai_common import (
+from ._validate import (
     Invalid,
     choice_param,
     file_param,

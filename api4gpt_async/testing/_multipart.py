@@ -14,7 +14,7 @@ from typing import TypeAlias
 
 from multidict import MultiDict
 
-from .._transport import FormFile
+from .. import FormFile
 
 __all__ = ["Form", "FormField", "content_type_of", "parse_form"]
 

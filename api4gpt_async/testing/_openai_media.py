@@ -1,7 +1,8 @@
-"""OpenAI-style image and audio routes (``shared/api/openai-compatible.md`` §5 and §7).
+"""OpenAI-style image and audio routes (OpenAI API reference "Images" and "Audio", as relayed
+by new-api ``relay/channel/openai``).
 
 The emulator's registrar for them; the image routes live in :mod:`._images`, the audio routes
-in :mod:`._audio`, what they share in :mod:`._openai_common`.
+in :mod:`._audio`, their request checks in :mod:`._validate`.
 
 =======================  ==============================  ===============================
 route name               endpoint                        body

@@ -1,8 +1,8 @@
 """OpenAI-compatible text routes: chat, completions, embeddings, models.
 
 The emulator's registrar for them; each route lives in its own module (:mod:`._chat`,
-:mod:`._completions`, :mod:`._embeddings`, :mod:`._models`), what they share in
-:mod:`._openai_common`.
+:mod:`._completions`, :mod:`._embeddings`, :mod:`._models`); what they
+share is in :mod:`._validate`, :mod:`._sampling`, :mod:`._words` and :mod:`._events`.
 
 =======================  ===========================  ==========================================
 route name               path                         answer
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from . import _chat, _completions, _embeddings, _models
 from ._models import MODELS
-from ._openai_common import HUGE_SIZE
+from ._words import HUGE_SIZE
 
 if TYPE_CHECKING:
     from aiohttp import web

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from api4gpt_async import AsyncAPI4GPT, BadRequestError, TaskState
+from api4gpt_async import AsyncAPI4GPT, BadRequestError, TaskFailedError, TaskState
 from api4gpt_async.testing import Emulator
+from api4gpt_async.testing._media import mp4_bytes
 
 pytestmark = pytest.mark.anyio
 
@@ -99,3 +102,32 @@ async def test_flavours_keep_their_own_ids(client: AsyncAPI4GPT) -> None:
     with pytest.raises(BadRequestError) as info:
         await client.luma.get(handle.id)
     assert info.value.code == "task_not_exist"
+
+
+@pytest.mark.parametrize(
+    ("flavour", "roles"),
+    [("luma", ["video.mp4", "thumbnail.jpg"]), ("lumvip", ["video.mp4"])],
+)
+async def test_download_all_saves_every_file_named_by_job_and_role(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path, flavour: str, roles: list[str]
+) -> None:
+    service = getattr(client, flavour)
+    first, second = await service.generate("a paper boat"), await service.generate("a kite")
+    emulator.advance(60)
+    folder = tmp_path / "out"  # created on demand
+    saved = [await job.download_all(folder) for job in (first, second)]
+    for job, paths in zip((first, second), saved, strict=True):
+        assert [p.name for p in paths] == [f"{job.id}-{role}" for role in roles]
+        assert paths[0].read_bytes() == mp4_bytes()
+        assert all(p.parent == folder for p in paths)
+    assert len(list(folder.iterdir())) == 2 * len(roles)  # two jobs never collide
+
+
+async def test_download_all_of_a_failed_job_raises_its_failure(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    job = await client.luma.generate("please fail")
+    emulator.advance(60)
+    with pytest.raises(TaskFailedError):
+        await job.download_all(tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,314 @@
+"""The client's poller: every waiting handle polled from one driver task.
+
+Handles hand the scheduler a :class:`JobRecord` (their kind, id and latest observation), never
+themselves: the scheduler reads and updates only that record. Entries of one job are shared;
+due entries of a family with a batch query are folded into ``fetch_many`` requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import attrs
+
+from ._hooks import call_hook
+from ._retry import RETRYABLE_STATUSES
+from ._task_kind import PollPolicy, TaskKind, TaskSnapshot, TaskState
+from .errors import APIConnectionError, APIStatusError
+
+if TYPE_CHECKING:
+    from ._hooks import Hooks
+
+__all__ = ["JobRecord", "PollScheduler"]
+
+logger = logging.getLogger("api4gpt_async")
+
+
+@attrs.define(eq=False)
+class JobRecord:
+    """What a handle shares with the scheduler: which job, and what was last seen of it.
+
+    ``observe`` records a snapshot (and calls ``Hooks.on_task_update`` when state, progress or
+    ``needs_action`` changed); ``polled_at`` is the loop time of the last observation.
+    """
+
+    kind: TaskKind[Any, Any]
+    task_id: str
+    hooks: Hooks
+    last: TaskSnapshot[Any] | None = None
+    polled_at: float | None = None
+
+    def observe(self, snap: TaskSnapshot[Any]) -> TaskSnapshot[Any]:
+        hook = self.hooks.on_task_update
+        if hook is not None and (self.last is None or self.last._change_key != snap._change_key):
+            call_hook(hook, snap)
+        self.last = snap
+        self.polled_at = asyncio.get_running_loop().time()
+        return snap
+
+
+@attrs.define(eq=False)
+class _Waiter:
+    future: asyncio.Future[TaskSnapshot[Any]]
+    record: JobRecord
+    terminal_only: bool
+    after: tuple[TaskState, float | None, bool] | None
+
+
+@attrs.define(eq=False)
+class _Entry:
+    kind: TaskKind[Any, Any]
+    task_id: str
+    policy: PollPolicy
+    waiters: list[_Waiter] = attrs.field(factory=list)
+    due: float = 0.0
+    delay: float | None = None
+    in_flight: bool = False
+    #: The last progress seen and when (loop time), to estimate the time left from its rate.
+    progress_mark: tuple[float, float] | None = None
+
+    def eta_from_progress(self, progress: float | None, now: float) -> float | None:
+        """Seconds left at the rate progress rose since the last poll; None without a rise."""
+        if progress is None:
+            return None
+        mark, self.progress_mark = self.progress_mark, (progress, now)
+        if mark is None or progress <= mark[0] or now <= mark[1]:
+            return None
+        rate = (progress - mark[0]) / (now - mark[1])
+        return (1.0 - progress) / rate
+
+
+def _is_transient(error: BaseException) -> bool:
+    if isinstance(error, APIConnectionError):
+        return True
+    return isinstance(error, APIStatusError) and error.status in RETRYABLE_STATUSES
+
+
+class PollScheduler:
+    """Polls every waiting handle of one client from a single driver task.
+
+    Handles of the same job share one entry; due entries of a family with a batch query are
+    fetched ``batch_size`` ids per request. A transient poll error only delays the next poll;
+    other errors fail that job's waiters. The driver exits as soon as nobody waits.
+    """
+
+    #: Entries due within this many seconds of each other are polled in the same tick.
+    coalesce_window = 0.05
+    #: Status requests in flight at once, so polling never starves the caller's own requests.
+    max_in_flight = 32
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], _Entry] = {}
+        self._heap: list[tuple[float, int, _Entry]] = []
+        self._seq = itertools.count()
+        self._driver: asyncio.Task[None] | None = None
+        self._wakeup: asyncio.Event | None = None
+        self._closed = False
+
+    @property
+    def waiting(self) -> int:
+        """How many jobs are being polled."""
+        return len(self._entries)
+
+    def next_snapshot(
+        self,
+        record: JobRecord,
+        *,
+        terminal_only: bool,
+        policy: PollPolicy,
+        after: TaskSnapshot[Any] | None = None,
+    ) -> asyncio.Future[TaskSnapshot[Any]]:
+        """A future for the job's next terminal (or, with ``after``, changed) snapshot."""
+        if self._closed:
+            raise RuntimeError("this client is closed")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[TaskSnapshot[Any]] = loop.create_future()
+        key = (record.kind.name, record.task_id)
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _Entry(record.kind, record.task_id, policy)
+            last = record.last
+            if record.polled_at is None:
+                self._schedule(entry, loop.time())
+            else:
+                eta = last.eta_seconds if last else None
+                entry.delay = policy.next_delay(None, eta)
+                self._schedule(entry, max(loop.time(), record.polled_at + entry.delay))
+        else:
+            entry.policy = policy
+        waiter = _Waiter(future, record, terminal_only, after._change_key if after else None)
+        entry.waiters.append(waiter)
+        future.add_done_callback(lambda _f: self._forget(key, waiter))
+        self._ensure_driver()
+        return future
+
+    def discard(self, future: asyncio.Future[TaskSnapshot[Any]], record: JobRecord) -> None:
+        """Stop waiting on ``future`` now (cancelling it alone takes effect a loop turn later)."""
+        future.cancel()
+        key = (record.kind.name, record.task_id)
+        entry = self._entries.get(key)
+        if entry is not None:
+            for waiter in [w for w in entry.waiters if w.future is future]:
+                self._forget(key, waiter)
+
+    async def aclose(self) -> None:
+        """Stop polling; anyone still waiting gets an error instead of hanging."""
+        self._closed = True
+        driver, self._driver = self._driver, None
+        if driver is not None:
+            driver.cancel()
+            await asyncio.wait(
+                {driver}
+            )  # returns once it has stopped; its cancellation stays there
+        for entry in list(self._entries.values()):
+            self._fail(entry, APIConnectionError("the client was closed while a task was waited"))
+        self._entries.clear()
+        self._heap.clear()
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+
+    def _schedule(self, entry: _Entry, due: float) -> None:
+        entry.due = due
+        heapq.heappush(self._heap, (due, next(self._seq), entry))
+        if self._wakeup is not None and self._heap[0][2] is entry:
+            self._wakeup.set()
+
+    def _forget(self, key: tuple[str, str], waiter: _Waiter) -> None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return
+        if waiter in entry.waiters:
+            entry.waiters.remove(waiter)
+        if not entry.waiters:
+            del self._entries[key]
+        if not self._entries and self._driver is not None:
+            # Nobody waits any more: stop at once, in-flight requests included.
+            self._driver.cancel()
+            self._driver = None
+
+    def _ensure_driver(self) -> None:
+        if self._driver is None or self._driver.done():
+            self._wakeup = asyncio.Event()
+            self._driver = asyncio.get_running_loop().create_task(
+                self._drive(), name="api4gpt_async poll scheduler"
+            )
+
+    def _fail(self, entry: _Entry, error: BaseException) -> None:
+        for waiter in list(entry.waiters):
+            if not waiter.future.done():
+                waiter.future.set_exception(error)
+
+    # -- the driver ---------------------------------------------------------------------------
+
+    async def _drive(self) -> None:
+        loop = asyncio.get_running_loop()
+        limiter = anyio.CapacityLimiter(self.max_in_flight)
+        assert self._wakeup is not None
+        wakeup = self._wakeup
+        while self._entries:
+            now = loop.time()
+            if not self._heap or self._heap[0][0] > now:
+                # Sleep until the earliest entry is due (or an earlier one is scheduled).
+                wait = self._heap[0][0] - now if self._heap else None
+                wakeup.clear()
+                with anyio.move_on_after(wait):
+                    await wakeup.wait()
+                continue
+            # Once one is due, those due shortly after join it: fewer, fuller ticks.
+            due_entries = self._pop_due(now + self.coalesce_window)
+            if not due_entries:
+                continue
+            async with anyio.create_task_group() as tg:
+                for kind, group in _group_by_kind(due_entries):
+                    if kind.batch_size > 1 and len(group) > 1:
+                        for start in range(0, len(group), kind.batch_size):
+                            chunk = group[start : start + kind.batch_size]
+                            tg.start_soon(self._poll_batch, kind, chunk, limiter)
+                    else:
+                        for entry in group:
+                            tg.start_soon(self._poll_one, entry, limiter)
+
+    def _pop_due(self, horizon: float) -> list[_Entry]:
+        due: list[_Entry] = []
+        while self._heap and self._heap[0][0] <= horizon:
+            at, _, entry = heapq.heappop(self._heap)
+            live = self._entries.get((entry.kind.name, entry.task_id)) is entry
+            if live and at == entry.due and not entry.in_flight:
+                entry.in_flight = True
+                due.append(entry)
+        return due
+
+    async def _poll_one(self, entry: _Entry, limiter: anyio.CapacityLimiter) -> None:
+        try:
+            async with limiter:
+                status = await entry.kind.fetch(entry.task_id)
+            snap = entry.kind.snapshot(entry.task_id, status)
+        except Exception as error:
+            self._after_error(entry, error)
+        else:
+            self._deliver(entry, snap)
+
+    async def _poll_batch(
+        self, kind: TaskKind[Any, Any], group: list[_Entry], limiter: anyio.CapacityLimiter
+    ) -> None:
+        try:
+            async with limiter:
+                statuses = await kind.fetch_many([e.task_id for e in group])
+        except Exception as error:
+            for entry in group:
+                self._after_error(entry, error)
+            return
+        for entry in group:
+            status = statuses.get(entry.task_id)
+            if status is None:
+                # Missing from the batch answer: ask for it alone, which gives a proper error.
+                await self._poll_one(entry, limiter)
+                continue
+            try:
+                snap = kind.snapshot(entry.task_id, status)
+            except Exception as error:
+                self._after_error(entry, error)
+            else:
+                self._deliver(entry, snap)
+
+    def _deliver(self, entry: _Entry, snap: TaskSnapshot[Any]) -> None:
+        entry.in_flight = False
+        key = snap._change_key
+        for waiter in list(entry.waiters):
+            waiter.record.observe(snap)
+            if waiter.future.done():
+                continue
+            if snap.state.terminal or (not waiter.terminal_only and key != waiter.after):
+                waiter.future.set_result(snap)
+        if entry.waiters and not snap.state.terminal:
+            now = asyncio.get_running_loop().time()
+            eta = snap.eta_seconds
+            if eta is None:
+                eta = entry.eta_from_progress(snap.progress, now)
+            entry.delay = entry.policy.next_delay(entry.delay, eta)
+            self._schedule(entry, now + entry.delay)
+
+    def _after_error(self, entry: _Entry, error: Exception) -> None:
+        entry.in_flight = False
+        if not _is_transient(error):
+            self._fail(entry, error)
+            return
+        entry.delay = entry.policy.next_delay(entry.delay)
+        logger.warning(
+            "polling %s task %s failed (%s); next try in %.1fs",
+            entry.kind.name, entry.task_id, error, entry.delay,
+        )  # fmt: skip
+        if entry.waiters:
+            self._schedule(entry, asyncio.get_running_loop().time() + entry.delay)
+
+
+def _group_by_kind(entries: list[_Entry]) -> list[tuple[TaskKind[Any, Any], list[_Entry]]]:
+    groups: dict[str, tuple[TaskKind[Any, Any], list[_Entry]]] = {}
+    for entry in entries:
+        groups.setdefault(entry.kind.name, (entry.kind, []))[1].append(entry)
+    return list(groups.values())

@@ -1,0 +1,335 @@
+"""Handles of submitted jobs, and ``client.tasks`` (resume, ``as_completed``, ``gather``).
+
+A handle owns a :class:`~._scheduler.JobRecord` it shares with the client's scheduler; waiting
+is a future on that scheduler, not a coroutine per job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterable, Mapping
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from urllib.parse import urlsplit
+
+import anyio
+import attrs
+
+from ._files import download, safe_filename
+from ._scheduler import JobRecord, PollScheduler
+from ._task_kind import PollPolicy, TaskKind, TaskSnapshot, TaskState
+from .errors import (
+    API4GPTError,
+    TaskBatchError,
+    TaskCancelledError,
+    TaskError,
+    TaskFailedError,
+    TaskTimeoutError,
+)
+
+if TYPE_CHECKING:
+    from ._transport import Transport
+
+__all__ = ["TaskHandle", "TaskOutcome", "Tasks"]
+
+R = TypeVar("R")  # a family's result
+
+
+@attrs.frozen(kw_only=True)
+class TaskOutcome(Generic[R]):
+    """How one job of a batch ended: ``result`` or ``error``, never both."""
+
+    handle: TaskHandle[R]
+    index: int
+    result: R | None = None
+    error: BaseException | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class TaskHandle(Generic[R]):
+    """A submitted job: await it, watch it, cancel it, download it, or save ``ref`` for later."""
+
+    __slots__ = ("_record", "_tasks", "id")
+
+    def __init__(
+        self,
+        kind: TaskKind[Any, R],
+        task_id: str,
+        *,
+        tasks: Tasks,
+        snapshot: TaskSnapshot[Any] | None = None,
+    ) -> None:
+        self.id = task_id
+        self._tasks = tasks
+        self._record = JobRecord(kind, task_id, tasks.transport.hooks)
+        if snapshot is not None:
+            self._record.observe(snapshot)
+
+    @property
+    def _kind(self) -> TaskKind[Any, R]:
+        return self._record.kind
+
+    @property
+    def kind(self) -> str:
+        return self._kind.name
+
+    @property
+    def ref(self) -> dict[str, str]:
+        """A JSON-safe reference: ``client.tasks.resume(ref)`` re-attaches, in any process."""
+        return {"kind": self._kind.name, "id": self.id}
+
+    @property
+    def last(self) -> TaskSnapshot[Any] | None:
+        """The most recent snapshot seen, without a request."""
+        return self._record.last
+
+    def __repr__(self) -> str:
+        last = self._record.last
+        state = last.state.value if last else "unknown"
+        return f"<TaskHandle {self.kind} {self.id} {state}>"
+
+    async def refresh(self) -> TaskSnapshot[Any]:
+        """Query the job now."""
+        status = await self._kind.fetch(self.id)
+        return self._record.observe(self._kind.snapshot(self.id, status))
+
+    async def wait(self, *, timeout: float | None = None, poll: PollPolicy | None = None) -> R:
+        """The job's result once it succeeds.
+
+        Raises ``TaskFailedError`` / ``TaskCancelledError`` when it ends otherwise, and
+        ``TaskTimeoutError`` after ``timeout`` seconds (default ``poll.timeout``), leaving the
+        handle usable: the job may still finish.
+        """
+        policy = poll or self._tasks.poll
+        limit = policy.timeout if timeout is None else timeout
+        snap = self._record.last
+        if snap is None or not snap.state.terminal:
+            try:
+                with anyio.fail_after(limit):
+                    snap = await self._tasks.scheduler.next_snapshot(
+                        self._record, terminal_only=True, policy=policy
+                    )
+            except TimeoutError:
+                raise TaskTimeoutError(
+                    f"{self.kind} task {self.id} did not finish within {limit:g}s "
+                    "(it may still finish: wait again or keep its ref)",
+                    snapshot=self._record.last,
+                ) from None
+        return self._result_of(snap)
+
+    async def watch(self, *, poll: PollPolicy | None = None) -> AsyncIterator[TaskSnapshot[Any]]:
+        """Yield the current snapshot, then one on every change of state or progress.
+
+        Ends after yielding the terminal snapshot. Bound it with ``anyio.fail_after``.
+        """
+        policy = poll or self._tasks.poll
+        snap = self._record.last or await self.refresh()
+        yield snap
+        while not snap.state.terminal:
+            snap = await self._tasks.scheduler.next_snapshot(
+                self._record, terminal_only=False, policy=policy, after=snap
+            )
+            yield snap
+
+    async def cancel(self) -> None:
+        """Cancel the job on the service (``UnsupportedOperation`` where the API has no way)."""
+        await self._kind.cancel(self.id)
+
+    async def download(self, dest: str | Path, *, timeout: float | None = None) -> Path:
+        """Save the finished job's main media file to ``dest`` (a file, or an existing folder)."""
+        result = await self._finished_result()
+        url = self._kind.media_url(result)
+        if not url:
+            raise TaskError(f"{self.kind} task {self.id} has no media to download")
+        return await download(
+            self._tasks.transport, url, dest, timeout=timeout, fallback_stem=self.id
+        )
+
+    async def download_all(self, folder: str | Path, *, timeout: float | None = None) -> list[Path]:
+        """Save every media file of the finished job into ``folder`` (created if needed).
+
+        Each file is named ``<job id>-<role><suffix>`` (``3f2c…-video.mp4``,
+        ``3f2c…-thumbnail.jpg``), so files of two jobs never collide. Returns the paths in the
+        family's order (main file first). ``timeout`` bounds each download.
+        Raises ``TaskError`` when the job has no media, and the job's own error when it did
+        not succeed.
+        """
+        result = await self._finished_result()
+        files = self._kind.media_urls(result)
+        if not files:
+            raise TaskError(f"{self.kind} task {self.id} has no media to download")
+        folder = Path(folder)
+        paths = []
+        for file in files:
+            suffix = file.suffix or PurePosixPath(urlsplit(file.url).path).suffix
+            name = safe_filename(f"{self.id}-{file.role}{suffix}", fallback_stem=self.id)
+            paths.append(
+                await download(self._tasks.transport, file.url, folder / name, timeout=timeout)
+            )
+        return paths
+
+    # -- internals ---------------------------------------------------------------------------
+
+    async def _finished_result(self) -> R:
+        snap = self._record.last
+        if snap is None or not snap.state.terminal:
+            snap = await self.refresh()
+        return self._result_of(snap)
+
+    def _result_of(self, snap: TaskSnapshot[Any]) -> R:
+        if snap.state is TaskState.SUCCEEDED:
+            return self._kind.result(snap.raw)
+        if snap.state is TaskState.FAILED:
+            reason = snap.failure_reason or "no reason given"
+            raise TaskFailedError(
+                f"{self.kind} task {self.id} failed: {reason}",
+                reason=snap.failure_reason,
+                snapshot=snap,
+            )
+        if snap.state is TaskState.CANCELLED:
+            raise TaskCancelledError(f"{self.kind} task {self.id} was cancelled", snapshot=snap)
+        raise TaskError(f"{self.kind} task {self.id} has not finished ({snap.state.value})")
+
+
+# ------------------------------------------------------------------------------------------------
+# client.tasks
+
+
+class Tasks:
+    """``client.tasks``: re-attach jobs by ref, and wait for many at once."""
+
+    def __init__(self, transport: Transport, poll: PollPolicy) -> None:
+        self.transport = transport
+        self.poll = poll
+        self.scheduler = PollScheduler()
+        self._kinds: dict[str, TaskKind[Any, Any]] = {}
+
+    def register(self, kind: TaskKind[Any, Any]) -> None:
+        self._kinds[kind.name] = kind
+
+    def handle(
+        self, kind: TaskKind[Any, R], task_id: str, snapshot: TaskSnapshot[Any] | None = None
+    ) -> TaskHandle[R]:
+        return TaskHandle(kind, str(task_id), tasks=self, snapshot=snapshot)
+
+    def resume(self, ref: Mapping[str, Any] | str) -> TaskHandle[Any]:
+        """A handle for a job saved with ``handle.ref`` (a mapping, or its JSON text)."""
+        data = json.loads(ref) if isinstance(ref, str) else ref
+        try:
+            kind_name, task_id = data["kind"], data["id"]
+        except (KeyError, TypeError):
+            raise ValueError(f"not a task ref: {ref!r}") from None
+        kind = self._kinds.get(kind_name)
+        if kind is None:
+            known = ", ".join(sorted(self._kinds))
+            raise ValueError(f"unknown task kind {kind_name!r} (known: {known})")
+        return self.handle(kind, str(task_id))
+
+    async def as_completed(
+        self,
+        handles: Iterable[TaskHandle[R]],
+        *,
+        concurrency: int | None = None,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+    ) -> AsyncIterator[TaskOutcome[R]]:
+        """Yield each job's ``TaskOutcome`` as it ends; a failure never hides the others.
+
+        At most ``concurrency`` jobs are polled at once. After ``timeout`` seconds (default
+        ``poll.timeout``) the jobs still running are yielded with a ``TaskTimeoutError``.
+        """
+        if concurrency is not None and concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        policy = poll or self.poll
+        queue = list(enumerate(handles))
+        queue.reverse()
+        limit = concurrency or max(1, len(queue))
+        active: dict[asyncio.Future[TaskSnapshot[Any]], tuple[int, TaskHandle[R]]] = {}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (policy.timeout if timeout is None else timeout)
+        try:
+            while queue or active:
+                while queue and len(active) < limit:
+                    index, handle = queue.pop()
+                    last = handle.last
+                    if last is not None and last.state.terminal:
+                        yield _outcome(handle, index, last, None)
+                        continue
+                    future = self.scheduler.next_snapshot(
+                        handle._record, terminal_only=True, policy=policy
+                    )
+                    active[future] = (index, handle)
+                if not active:
+                    continue
+                with anyio.move_on_after(deadline - loop.time()):
+                    await asyncio.wait(active, return_when=asyncio.FIRST_COMPLETED)
+                done = [f for f in active if f.done()]
+                if not done:  # the deadline passed
+                    for future, (_, handle) in active.items():
+                        self.scheduler.discard(future, handle._record)
+                    leftovers = sorted([*active.values(), *queue])
+                    active.clear()
+                    queue.clear()
+                    for index, handle in leftovers:
+                        timed_out = TaskTimeoutError(
+                            f"{handle.kind} task {handle.id} did not finish in time",
+                            snapshot=handle.last,
+                        )
+                        yield TaskOutcome(handle=handle, index=index, error=timed_out)
+                    return
+                for future in done:
+                    index, handle = active.pop(future)
+                    if future.cancelled():
+                        continue
+                    error = future.exception()
+                    yield _outcome(handle, index, None if error else future.result(), error)
+        finally:
+            for future, (_, handle) in active.items():
+                self.scheduler.discard(future, handle._record)
+
+    async def gather(
+        self,
+        handles: Iterable[TaskHandle[R]],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = False,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+    ) -> list[R | BaseException]:
+        """Results in input order once every job has ended.
+
+        With ``return_exceptions=True`` an error stands in place of its result; otherwise a
+        ``TaskBatchError`` is raised that still carries every outcome, successes included.
+        """
+        handles = list(handles)
+        outcomes: list[TaskOutcome[R] | None] = [None] * len(handles)
+        async for outcome in self.as_completed(
+            handles, concurrency=concurrency, timeout=timeout, poll=poll
+        ):
+            outcomes[outcome.index] = outcome
+        done = [o for o in outcomes if o is not None]
+        failed = [o for o in done if o.error is not None]
+        if failed and not return_exceptions:
+            raise TaskBatchError(
+                f"{len(failed)} of {len(done)} tasks did not succeed (see .outcomes)",
+                outcomes=done,
+            )
+        return [o.error if o.error is not None else o.result for o in done]  # type: ignore[misc]
+
+
+def _outcome(
+    handle: TaskHandle[R],
+    index: int,
+    snap: TaskSnapshot[Any] | None,
+    error: BaseException | None,
+) -> TaskOutcome[R]:
+    if error is None and snap is not None:
+        try:
+            return TaskOutcome(handle=handle, index=index, result=handle._result_of(snap))
+        except API4GPTError as exc:
+            error = exc
+    return TaskOutcome(handle=handle, index=index, error=error)

@@ -1,0 +1,256 @@
+"""One base for every task family: a family is its status model, a reader and its submits.
+
+A family subclasses :class:`TaskFamily` and writes:
+
+- ``name`` (the default flavour), ``status_model`` (its attrs status class) and ``id_field``
+  (where a status carries its job id, default ``"id"``);
+- ``status_query`` (a :class:`StatusQuery`) and, where the API has one, ``batch_query`` (a
+  :class:`BatchQuery`): how jobs are looked up, as data;
+- ``read(status) -> TaskSnapshot`` (use :meth:`TaskFamily.snapshot` to fill id, kind and raw);
+- optionally ``result`` (default: the status itself), ``media_url``, ``media_urls`` and
+  ``cancel``;
+- its submit methods, each ending in ``return await self._submit("generate", body, timeout)``.
+
+The base does the rest once: wiring from one :class:`ServiceContext`, path lookup per flavour
+(``"<flavour>.<key>"`` in the client's path table), kind registration, the billable submit →
+structure → snapshot → handle, ``get(id)`` and ``task(id)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
+from urllib.parse import quote
+
+import attrs
+
+from .._convert import structure
+from .._task_kind import MediaFile, TaskKind, TaskSnapshot, TaskState, main_file
+from ..errors import ResponseDecodeError, UnsupportedOperation
+from ._common import ServiceContext
+
+if TYPE_CHECKING:
+    from .._task_handle import TaskHandle
+
+__all__ = ["BatchQuery", "FamilyKind", "ServiceContext", "StatusQuery", "TaskFamily"]
+
+S = TypeVar("S")  # the family's status model
+R = TypeVar("R")  # the family's result
+
+Method = Literal["GET", "POST"]
+
+
+@attrs.frozen(kw_only=True)
+class StatusQuery:
+    """How one job's status is asked for.
+
+    ``path`` is the key after the flavour in the path table (``"task"`` → ``"luma.task"``).
+    With ``id_param`` the id goes in that query-string parameter (``GET /luma/task?id=<id>``);
+    without it the path holds an ``{id}`` placeholder (``GET /mj/task/{id}/fetch``).
+    ``envelope``: the answer may come in the task envelope ``{"code", "message", "data"}``
+    (bare answers pass through unchanged).
+    """
+
+    path: str = "task"
+    method: Method = "GET"
+    id_param: str | None = "id"
+    envelope: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class BatchQuery:
+    """A status query for many jobs at once, folded in by the client's scheduler.
+
+    Sends ``{ids_field: [id, …]}`` as the JSON body (``POST``) or ``ids_field=id,id,…`` in the
+    query string (``GET``) to the path key ``path``, at most ``size`` ids per request. The
+    answer (inside the envelope when ``envelope``) is a list of statuses, or an object whose
+    ``list_field`` is that list; each status is keyed by its family's ``id_field``. Ids the
+    answer leaves out are then asked for one by one. Examples: Midjourney ``POST
+    /mj/task/list-by-condition`` ``{"ids": […]}`` → a bare list; Suno ``POST /suno/fetch``
+    ``{"ids": […]}`` → the envelope around a list.
+    """
+
+    path: str
+    method: Method = "POST"
+    ids_field: str = "ids"
+    size: int = attrs.field(default=20, validator=attrs.validators.ge(2))
+    envelope: bool = True
+    list_field: str | None = None
+
+
+class TaskFamily(Generic[S, R]):
+    """The base of every task family service (``client.luma``, ``client.lumvip``, …)."""
+
+    #: The kind name (also the flavour, the prefix of this family's path keys).
+    name: ClassVar[str] = ""
+    #: The status model answers are structured into.
+    status_model: ClassVar[type[Any]]
+    #: Where a status carries its job id (attribute of the model, key of the raw answer).
+    id_field: ClassVar[str] = "id"
+    status_query: ClassVar[StatusQuery] = StatusQuery()
+    batch_query: ClassVar[BatchQuery | None] = None
+
+    def __init__(self, context: ServiceContext, flavour: str | None = None) -> None:
+        self._context = context
+        self._transport = context.transport
+        self._tasks = context.tasks
+        self.flavour = flavour or self.name
+        self._kind: FamilyKind[S, R] = FamilyKind(self)
+        context.tasks.register(self._kind)
+
+    # -- what a family writes ----------------------------------------------------------------
+
+    def read(self, status: S) -> TaskSnapshot[S]:
+        """One status as a ``TaskSnapshot`` (see :meth:`snapshot`)."""
+        raise NotImplementedError
+
+    def result(self, status: S) -> R:
+        """The result of a succeeded job; by default its status model."""
+        return cast(R, status)
+
+    def media_url(self, result: R) -> str | None:
+        """The main media file of a finished job, for ``TaskHandle.download``."""
+        return None
+
+    def media_urls(self, result: R) -> list[MediaFile]:
+        """Every media file of a finished job, for ``TaskHandle.download_all``."""
+        return main_file(self.media_url(result))
+
+    async def cancel(self, task_id: str) -> None:
+        """Cancel a job on the service; ``UnsupportedOperation`` unless the family has a way."""
+        raise UnsupportedOperation(f"{self.flavour} jobs cannot be cancelled on the service")
+
+    # -- public methods every family has -------------------------------------------------------
+
+    async def get(self, task_id: str, *, timeout: float | None = None) -> S:
+        """The job as it is now (one status query, no waiting)."""
+        query = self.status_query
+        path = self.path(query.path)
+        params = None
+        if query.id_param is None:
+            path = path.replace("{id}", quote(task_id, safe=""))
+        else:
+            params = {query.id_param: task_id}
+        reply = await self._transport.request(
+            query.method, path, params=params, envelope=query.envelope, timeout=timeout
+        )
+        return cast(S, structure(reply.data, self.status_model, request_id=reply.request_id))
+
+    def task(self, task_id: str) -> TaskHandle[R]:
+        """Re-attach to a job by id (no request is made)."""
+        return self._tasks.handle(self._kind, task_id)
+
+    # -- helpers for families --------------------------------------------------------------
+
+    def path(self, key: str) -> str:
+        """This flavour's path for ``key`` (``"generate"`` → ``paths["lumvip.generate"]``)."""
+        return self._context.paths[f"{self.flavour}.{key}"]
+
+    def id_of(self, status: S) -> str:
+        return str(getattr(status, self.id_field))
+
+    def snapshot(
+        self,
+        status: S,
+        state: TaskState,
+        *,
+        progress: float | None = None,
+        eta_seconds: float | None = None,
+        failure_reason: str | None = None,
+        needs_action: bool = False,
+    ) -> TaskSnapshot[S]:
+        """A snapshot of ``status`` with this family's kind and the status's id filled in."""
+        return TaskSnapshot(
+            id=self.id_of(status),
+            kind=self.flavour,
+            state=state,
+            raw=status,
+            progress=progress,
+            eta_seconds=eta_seconds,
+            failure_reason=failure_reason,
+            needs_action=needs_action,
+        )
+
+    async def _submit(
+        self, key: str, body: Mapping[str, Any], timeout: float | None
+    ) -> TaskHandle[R]:
+        """POST a billable submit to the path ``key`` and return the new job's handle.
+
+        The answer (inside the envelope or not) is read by :meth:`submitted`.
+        """
+        reply = await self._transport.request(
+            "POST", self.path(key), json_body=body, billable=True, envelope=True, timeout=timeout
+        )
+        task_id, status = self.submitted(reply.data, reply.request_id)
+        snap = self._kind.snapshot(task_id, status) if status is not None else None
+        return self._tasks.handle(self._kind, task_id, snap)
+
+    def submitted(self, data: Any, request_id: str | None) -> tuple[str, S | None]:
+        """The job id and (when the answer has one) status of a submit answer.
+
+        By default the answer is the new job's status; a family whose submit answers only an
+        id overrides this and returns ``(id, None)``.
+        """
+        status = cast(S, structure(data, self.status_model, request_id=request_id))
+        return self.id_of(status), status
+
+    async def _get_many(self, task_ids: Sequence[str]) -> Mapping[str, S]:
+        query = self.batch_query
+        assert query is not None
+        ids = list(task_ids)
+        if query.method == "GET":
+            reply = await self._transport.request(
+                "GET", self.path(query.path), params={query.ids_field: ",".join(ids)},
+                envelope=query.envelope,
+            )  # fmt: skip
+        else:
+            reply = await self._transport.request(
+                "POST", self.path(query.path), json_body={query.ids_field: ids},
+                envelope=query.envelope,
+            )  # fmt: skip
+        items = reply.data
+        if query.list_field is not None and isinstance(items, Mapping):
+            items = items.get(query.list_field)
+        if not isinstance(items, list):
+            raise ResponseDecodeError(
+                f"{self.flavour} batch query answered {type(items).__name__}, not a list",
+                request_id=reply.request_id,
+            )
+        statuses: dict[str, S] = {}
+        for item in items:
+            status = cast(S, structure(item, self.status_model, request_id=reply.request_id))
+            statuses[self.id_of(status)] = status
+        return statuses
+
+
+class FamilyKind(TaskKind[S, R]):
+    """The ``TaskKind`` of a family: every question answered by the family's service."""
+
+    def __init__(self, family: TaskFamily[S, R]) -> None:
+        super().__init__(family._transport)
+        self.family = family
+        self.name = family.flavour
+        batch = family.batch_query
+        self.batch_size = batch.size if batch is not None else 1
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> S:
+        return await self.family.get(task_id, timeout=timeout)
+
+    async def fetch_many(self, task_ids: Sequence[str]) -> Mapping[str, S]:
+        return await self.family._get_many(task_ids)
+
+    def snapshot(self, task_id: str, status: S) -> TaskSnapshot[S]:
+        snap = self.family.read(status)
+        return snap if snap.id == task_id else attrs.evolve(snap, id=task_id)
+
+    def result(self, status: S) -> R:
+        return self.family.result(status)
+
+    def media_url(self, result: R) -> str | None:
+        return self.family.media_url(result)
+
+    def media_urls(self, result: R) -> list[MediaFile]:
+        return self.family.media_urls(result)
+
+    async def cancel(self, task_id: str) -> None:
+        await self.family.cancel(task_id)
