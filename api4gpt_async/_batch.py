@@ -32,7 +32,7 @@ import anyio.to_thread
 import attrs
 
 from ._journal import FINISHED, Journal, JournalEntry, open_journal
-from ._submit import Job, SubmitOutcome, submit_many
+from ._submit import Job, OnResult, SubmitOutcome
 from .errors import TaskError
 from .tasks import PollPolicy, TaskHandle
 
@@ -310,8 +310,7 @@ async def run_batch(
                 todo.append(runnable)
                 tell(job.key, "queued", None)
         async with await anyio.open_file(out_dir / RESULTS_NAME, "a", encoding="utf-8") as results:
-            outcomes = submit_many(
-                client.tasks,
+            outcomes = client.tasks.submit_many(
                 todo,
                 max_running=concurrency,
                 journal=store,
@@ -360,16 +359,17 @@ async def run_job(
     entry = await journal.get(job.key)
     if entry is not None and entry.status in FINISHED:
         return _row(job, entry.status, entry.ref, entry.outcome, entry.error)
-    save = None
+    save: OnResult | None = None
     if media is not None:
         folder = Path(media)
         folder.mkdir(parents=True, exist_ok=True)
 
-        async def save(handle: TaskHandle[Any], result: Any) -> dict[str, Any]:
+        async def save_media(handle: TaskHandle[Any], result: Any) -> dict[str, Any]:
             return {"files": await _save_media(handle, folder, folder)}
 
-    outcomes = submit_many(
-        client.tasks,
+        save = save_media
+
+    outcomes = client.tasks.submit_many(
         [runnable],
         journal=journal,
         resubmit_uncertain=resubmit_uncertain,

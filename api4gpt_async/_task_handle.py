@@ -18,6 +18,7 @@ import attrs
 
 from ._files import download, safe_filename
 from ._scheduler import JobRecord, PollScheduler
+from ._submit import submit_many
 from ._task_kind import PollPolicy, TaskKind, TaskSnapshot, TaskState
 from .errors import (
     API4GPTError,
@@ -319,6 +320,10 @@ class Tasks:
                 outcomes=done,
             )
         return [o.error if o.error is not None else o.result for o in done]  # type: ignore[misc]
+
+    #: ``client.tasks.submit_many(jobs, *, max_running=None, journal=None, ...)``: see
+    #: :func:`api4gpt_async._submit.submit_many` (this client's ``tasks`` is its first argument).
+    submit_many = submit_many
 
 
 def _outcome(

@@ -1,6 +1,7 @@
 """The submit-once journal (intent → accepted ref → outcome) used by ``client.tasks.submit_many``,
 the ``api4gpt batch`` runner and the taskiq integration. See :mod:`api4gpt_async._journal`."""
 
+from ._exports import publish
 from ._journal import (
     FINISHED,
     UNCERTAIN,
@@ -22,3 +23,6 @@ __all__ = [
     "SQLiteJournal",
     "open_journal",
 ]
+
+
+publish(__name__, globals(), __all__)

@@ -20,7 +20,7 @@ from api4gpt_async import (
     TaskHandle,
     TaskTimeoutError,
 )
-from api4gpt_async._submit import Job, SubmitOutcome, submit_many
+from api4gpt_async.batch import Job, SubmitOutcome
 from api4gpt_async.journal import JournalEntry, SQLiteJournal
 from api4gpt_async.testing import Emulator
 
@@ -45,7 +45,7 @@ async def test_refused_submits_never_lose_the_accepted_jobs(
         Job(key=f"p{i}", submit=lambda i=i: client.luma.generate(f"video {i}")) for i in range(6)
     ]
     jobs.insert(3, Job(key="bad", submit=lambda: client.luma.generate("x", aspect_ratio="2:1")))
-    outcomes = [o async for o in submit_many(client.tasks, jobs, max_running=1)]
+    outcomes = [o async for o in client.tasks.submit_many(jobs, max_running=1)]
     by_key = _prompts(outcomes)
     assert set(by_key) == {"p0", "p1", "p2", "bad", "p3", "p4", "p5"}
     assert isinstance(by_key["p0"].error, RateLimitError)  # refused after its retries
@@ -64,10 +64,10 @@ async def test_server_errors_and_lost_answers_are_outcomes_too(
 ) -> None:
     emulator.luma_duration = 0
     emulator.fail("luma.generate", status=502, times=1)  # the gateway's own JSON: a refusal
-    outcomes = [o async for o in submit_many(client.tasks, [lambda: client.luma.generate("a")])]
+    outcomes = [o async for o in client.tasks.submit_many([lambda: client.luma.generate("a")])]
     assert isinstance(outcomes[0].error, ServerError) and outcomes[0].status == "refused"
     emulator.fail("luma.generate", drop=True, times=1)  # sent, answer lost: maybe billed
-    outcomes = [o async for o in submit_many(client.tasks, [lambda: client.luma.generate("b")])]
+    outcomes = [o async for o in client.tasks.submit_many([lambda: client.luma.generate("b")])]
     assert isinstance(outcomes[0].error, SubmissionUncertainError)
     assert outcomes[0].status == "uncertain" and outcomes[0].handle is None
 
@@ -90,9 +90,7 @@ async def test_at_most_max_running_jobs_run_on_the_service(
             finished += 1
 
     jobs = [lambda i=i: client.luma.generate(f"video {i}") for i in range(10)]
-    outcomes = [
-        o async for o in submit_many(client.tasks, jobs, max_running=3, on_update=on_update)
-    ]
+    outcomes = [o async for o in client.tasks.submit_many(jobs, max_running=3, on_update=on_update)]
     assert peak == 3
     assert sorted(o.index for o in outcomes) == list(range(10))
     assert all(o.ok for o in outcomes)
@@ -107,14 +105,14 @@ async def test_failed_and_timed_out_jobs_keep_their_handles(
         Job(key="fails", submit=lambda: client.luma.generate("please fail")),
         Job(key="ok", submit=lambda: client.luma.generate("fine")),
     ]
-    by_key = _prompts([o async for o in submit_many(client.tasks, jobs)])
+    by_key = _prompts([o async for o in client.tasks.submit_many(jobs)])
     assert isinstance(by_key["fails"].error, TaskFailedError)
     assert by_key["fails"].status == "failed" and by_key["fails"].handle is not None
     assert by_key["ok"].ok
 
     emulator.luma_duration = 1e6
     jobs = [Job(key="slow", submit=lambda: client.luma.generate("slow"))]
-    (slow,) = [o async for o in submit_many(client.tasks, jobs, timeout=0.05)]
+    (slow,) = [o async for o in client.tasks.submit_many(jobs, timeout=0.05)]
     assert isinstance(slow.error, TaskTimeoutError)
     assert slow.status == "accepted" and slow.handle is not None  # it may still finish
 
@@ -144,7 +142,7 @@ async def test_a_rerun_resumes_accepted_jobs_instead_of_submitting_again(
                     all_accepted.set()
 
         async def consume() -> None:
-            stream = submit_many(client.tasks, jobs(client), journal=journal, on_update=on_update)
+            stream = client.tasks.submit_many(jobs(client), journal=journal, on_update=on_update)
             async with contextlib.aclosing(stream):
                 async for _ in stream:
                     pytest.fail("no job can end while the clock stands still")
@@ -157,7 +155,7 @@ async def test_a_rerun_resumes_accepted_jobs_instead_of_submitting_again(
 
     emulator.advance(60)
     async with make_client() as client, SQLiteJournal(path) as journal:
-        outcomes = [o async for o in submit_many(client.tasks, jobs(client), journal=journal)]
+        outcomes = [o async for o in client.tasks.submit_many(jobs(client), journal=journal)]
         assert all(o.ok and o.attempts == 1 for o in outcomes)
         entries = await journal.entries()
         assert {e.status for e in entries} == {"succeeded"}
@@ -180,14 +178,14 @@ async def test_uncertain_jobs_are_resent_only_when_asked(
             return [Job(key=k, submit=lambda k=k: client.luma.generate(k)) for k in
                     ("cut", "lost", "refused")]  # fmt: skip
 
-        by_key = _prompts([o async for o in submit_many(client.tasks, jobs(), journal=journal)])
+        by_key = _prompts([o async for o in client.tasks.submit_many(jobs(), journal=journal)])
         for key in ("cut", "lost"):
             assert by_key[key].status == "uncertain"
             assert isinstance(by_key[key].error, SubmissionUncertainError)
         assert by_key["refused"].ok and by_key["refused"].attempts == 2
         assert _submitted_prompts(emulator) == ["refused"]
 
-        outcomes = submit_many(client.tasks, jobs(), journal=journal, resubmit_uncertain=True)
+        outcomes = client.tasks.submit_many(jobs(), journal=journal, resubmit_uncertain=True)
         by_key = _prompts([o async for o in outcomes])
         assert all(o.ok for o in by_key.values())
         assert by_key["cut"].attempts == by_key["lost"].attempts == 2
@@ -211,11 +209,11 @@ async def test_on_result_runs_before_success_is_journalled(
     async with SQLiteJournal(tmp_path / "j.sqlite3") as journal:
         jobs = [Job(key="a", submit=lambda: client.luma.generate("a"))]
         (first,) = [
-            o async for o in submit_many(client.tasks, jobs, journal=journal, on_result=on_result)
+            o async for o in client.tasks.submit_many(jobs, journal=journal, on_result=on_result)
         ]
         assert isinstance(first.error, OSError) and first.status == "accepted"
         (again,) = [
-            o async for o in submit_many(client.tasks, jobs, journal=journal, on_result=on_result)
+            o async for o in client.tasks.submit_many(jobs, journal=journal, on_result=on_result)
         ]
         assert again.ok and again.outcome is not None and Path(again.outcome["saved"]).exists()
         entry = await journal.get("a")
@@ -231,10 +229,10 @@ async def test_bad_arguments_are_refused_before_any_submit(
         return client.luma.generate("x")
 
     with pytest.raises(ValueError, match="max_running"):
-        [o async for o in submit_many(client.tasks, [submit], max_running=0)]
+        [o async for o in client.tasks.submit_many([submit], max_running=0)]
     with pytest.raises(ValueError, match="repeats the key"):
-        [o async for o in submit_many(client.tasks, [Job(key="a", submit=submit)] * 2)]
+        [o async for o in client.tasks.submit_many([Job(key="a", submit=submit)] * 2)]
     async with SQLiteJournal(tmp_path / "j.sqlite3") as journal:
         with pytest.raises(ValueError, match="no key"):
-            [o async for o in submit_many(client.tasks, [submit], journal=journal)]
+            [o async for o in client.tasks.submit_many([submit], journal=journal)]
     assert emulator.count("luma.generate") == 0

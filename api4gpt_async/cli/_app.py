@@ -289,8 +289,3 @@ def transcribe(
                 _print_json(dict(result.raw))  # the answer as sent
 
     _run(go)
-
-
-from ._batch import batch_app  # noqa: E402  (it uses the helpers above)
-
-app.add_typer(batch_app, name="batch")

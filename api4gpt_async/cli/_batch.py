@@ -25,13 +25,15 @@ from rich.table import Table
 from .. import AsyncAPI4GPT, PollPolicy, TaskHandle
 from .._batch import BatchJob, BatchReport, bind_jobs, journal_rows, read_jobs, run_batch
 from ..journal import open_journal
-from ._app import ApiKey, BaseUrl, _run, console, err_console
+from ._app import ApiKey, BaseUrl, _run, app, console, err_console
 
 __all__ = ["batch_app"]
+
 
 batch_app = typer.Typer(
     help="Run a JSONL file of jobs of any family, resumable after a crash.", no_args_is_help=True
 )
+app.add_typer(batch_app, name="batch")  # importing this module adds the commands
 
 #: The order states are shown in; the first ones are still to end.
 _STATES = (

@@ -27,7 +27,7 @@ unless ``resubmit_uncertain=True``. Give jobs a ``key`` (default: a hash of the 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask, TaskiqEvents, TaskiqState
@@ -39,7 +39,8 @@ from ..tasks import PollPolicy
 
 __all__ = ["api4gpt_tasks"]
 
-JobTask = AsyncTaskiqDecoratedTask[[dict[str, Any]], Coroutine[Any, Any, dict[str, Any]]]
+#: The registered task: ``await run_job.kiq(job)``; its result is the job's result row.
+JobTask = AsyncTaskiqDecoratedTask[[dict[str, Any]], Any]
 
 
 def api4gpt_tasks(

@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +35,9 @@ def _env(base_url: str | None = None) -> dict[str, str]:
 
 
 @pytest.fixture
-async def emulator_process() -> AsyncIterator[str]:
+async def emulator_process(spawn_emulator: Callable[..., Awaitable[str]]) -> str:
     """An emulator in its own process, on a fast clock (a Luma job takes 0.12 s)."""
-    command = [sys.executable, "-m", "api4gpt_async", "emulator", "--port", "0"]
-    command += ["--api-key", SECRET, "--time-scale", "100"]
-    async with await anyio.open_process(command, env=_env()) as process:
-        assert process.stdout is not None
-        buffered = b""
-        with anyio.fail_after(20):
-            while b"http://" not in buffered or b"\n" not in buffered.split(b"http://")[1]:
-                buffered += await process.stdout.receive()
-        yield "http://" + buffered.split(b"http://")[1].split()[0].decode()
-        process.kill()
+    return await spawn_emulator("--api-key", SECRET, "--time-scale", "100")
 
 
 async def _submits(base_url: str) -> list[dict[str, Any]]:
@@ -150,9 +141,10 @@ async def test_sigkilled_twice_then_finished_with_no_duplicate_submit(
             assert row["ref"] is not None
         if row["status"] == "refused":
             assert accepted[prompt] == 0
-        if row["status"] == "succeeded":
-            (file,) = row["files"]
-            assert (out / file).read_bytes()[4:8] == b"ftyp"
+        if row["status"] == "succeeded":  # every media file of the job (video, thumbnail)
+            (video,) = [f for f in row["files"] if f.endswith(".mp4")]
+            assert (out / video).read_bytes()[4:8] == b"ftyp"
+            assert all((out / f).stat().st_size > 0 for f in row["files"])
 
     status = await anyio.run_process(
         [sys.executable, "-m", "api4gpt_async", "batch", "status", str(out / "journal.sqlite3")],

@@ -16,7 +16,7 @@ import socket
 import sys
 import textwrap
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -109,18 +109,9 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-async def emulator_url() -> AsyncIterator[str]:
+async def emulator_url(spawn_emulator: Callable[..., Awaitable[str]]) -> str:
     """An emulator process whose Luma jobs take about 2 s of real time."""
-    command = [sys.executable, "-m", "api4gpt_async", "emulator", "--port", "0"]
-    command += ["--api-key", SECRET, "--time-scale", "6"]
-    async with await anyio.open_process(command, env=_env()) as process:
-        assert process.stdout is not None
-        buffered = b""
-        with anyio.fail_after(20):
-            while b"http://" not in buffered or b"\n" not in buffered.split(b"http://")[1]:
-                buffered += await process.stdout.receive()
-        yield "http://" + buffered.split(b"http://")[1].split()[0].decode()
-        process.kill()
+    return await spawn_emulator("--api-key", SECRET, "--time-scale", "6")
 
 
 async def _submits(base_url: str) -> list[dict[str, Any]]:
