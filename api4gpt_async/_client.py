@@ -9,7 +9,7 @@ from types import TracebackType
 
 import aiohttp
 
-from ._files import download
+from ._files import DEFAULT_MAX_BYTES, DEFAULT_READ_TIMEOUT, download
 from ._hooks import Hooks
 from ._logging import setup_logging_from_env
 from ._paths import resolve_paths
@@ -100,13 +100,35 @@ class AsyncAPI4GPT:
         return f"<AsyncAPI4GPT base_url={self.base_url!r}>"
 
     async def download(
-        self, url: str, dest: str | os.PathLike[str], *, timeout: float | None = None
+        self,
+        url: str,
+        dest: str | os.PathLike[str],
+        *,
+        timeout: float | None = None,
+        overwrite: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
     ) -> Path:
-        """Save any result URL to ``dest`` (a file, or an existing folder) and return the path.
+        """Save any result URL (http or https) to ``dest`` and return the path.
 
+        ``dest`` ending in a separator, or an existing folder, is a folder (created if needed;
+        the name comes from the server or URL, made safe and unique: ``clip.mp4``,
+        ``clip-1.mp4``…); any other ``dest`` is a file, and an existing one raises
+        ``FileExistsError`` unless ``overwrite=True``. Written atomically (``.part``, then
+        rename). A cut body, a read waiting over ``read_timeout`` seconds, a dropped connection
+        or a 5xx is retried within ``timeout`` (the whole call), resuming with ``Range`` where
+        the server allows. Over ``max_bytes`` (default 2 GiB) raises ``ResponseTooLargeError``.
         The API key is only sent when the URL is on the API's own host.
         """
-        return await download(self._transport, url, dest, timeout=timeout)
+        return await download(
+            self._transport,
+            url,
+            dest,
+            timeout=timeout,
+            overwrite=overwrite,
+            max_bytes=max_bytes,
+            read_timeout=read_timeout,
+        )
 
     async def aclose(self) -> None:
         """Stop polling and close the HTTP session (unless it was passed in)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 import anyio
 import attrs
 
-from ._files import download, safe_filename
+from ._files import DEFAULT_MAX_BYTES, download, safe_filename
 from ._scheduler import JobRecord, PollScheduler
 from ._submit import submit_many
 from ._task_kind import PollPolicy, TaskKind, TaskSnapshot, TaskState
@@ -140,22 +141,51 @@ class TaskHandle(Generic[R]):
         """Cancel the job on the service (``UnsupportedOperation`` where the API has no way)."""
         await self._kind.cancel(self.id)
 
-    async def download(self, dest: str | Path, *, timeout: float | None = None) -> Path:
-        """Save the finished job's main media file to ``dest`` (a file, or an existing folder)."""
+    async def download(
+        self,
+        dest: str | os.PathLike[str],
+        *,
+        timeout: float | None = None,
+        overwrite: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> Path:
+        """Save the finished job's main media file to ``dest`` and return the path.
+
+        ``dest`` ending in a separator (``"videos/"``), or an existing folder, is a folder: it is
+        created if needed and the file named after the server's name or the job id, made
+        unique (``<id>.mp4``, ``<id>-1.mp4``…). Any other ``dest`` is a file: an existing one
+        raises ``FileExistsError`` unless ``overwrite=True``. The download is retried and
+        resumed within ``timeout``, like ``client.download`` (``ResponseTooLargeError`` past
+        ``max_bytes``).
+        """
         result = await self._finished_result()
         url = self._kind.media_url(result)
         if not url:
             raise TaskError(f"{self.kind} task {self.id} has no media to download")
         return await download(
-            self._tasks.transport, url, dest, timeout=timeout, fallback_stem=self.id
+            self._tasks.transport,
+            url,
+            dest,
+            timeout=timeout,
+            fallback_stem=self.id,
+            overwrite=overwrite,
+            max_bytes=max_bytes,
         )
 
-    async def download_all(self, folder: str | Path, *, timeout: float | None = None) -> list[Path]:
+    async def download_all(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        timeout: float | None = None,
+        overwrite: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> list[Path]:
         """Save every media file of the finished job into ``folder`` (created if needed).
 
         Each file is named ``<job id>-<role><suffix>`` (``3f2c…-video.mp4``,
         ``3f2c…-thumbnail.jpg``), so files of two jobs never collide. Returns the paths in the
-        family's order (main file first). ``timeout`` bounds each download.
+        family's order (main file first). ``timeout`` bounds each download. An existing file
+        of that name raises ``FileExistsError`` unless ``overwrite=True``.
         Raises ``TaskError`` when the job has no media, and the job's own error when it did
         not succeed.
         """
@@ -169,7 +199,14 @@ class TaskHandle(Generic[R]):
             suffix = file.suffix or PurePosixPath(urlsplit(file.url).path).suffix
             name = safe_filename(f"{self.id}-{file.role}{suffix}", fallback_stem=self.id)
             paths.append(
-                await download(self._tasks.transport, file.url, folder / name, timeout=timeout)
+                await download(
+                    self._tasks.transport,
+                    file.url,
+                    folder / name,
+                    timeout=timeout,
+                    overwrite=overwrite,
+                    max_bytes=max_bytes,
+                )
             )
         return paths
 

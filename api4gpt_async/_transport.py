@@ -281,6 +281,21 @@ class Transport:
                     self._report(method, url, retries, started, status=status, rid=request_id)
                 return result
 
+    async def retrying(
+        self,
+        method: str,
+        url: str,
+        attempt: Callable[[float, int], Awaitable[T]],
+        *,
+        timeout: float | None = None,
+        describe: Callable[[T], tuple[int, str | None]],
+    ) -> T:
+        """Run a non-billable ``attempt(remaining_seconds, retries_so_far)`` under the client's
+        retry policy and deadline, like ``request`` does (used by resumable downloads, whose
+        attempt is a whole exchange: open, then read the body). ``describe`` gives the status
+        and request id of a result for the ``on_request`` hook."""
+        return await self._retrying(method, url, False, timeout, attempt, describe)
+
     def _report(
         self,
         method: str,
@@ -387,11 +402,15 @@ class Transport:
         billable: bool = False,
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
+        retry: bool = True,
+        max_redirects: int = 10,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """Open a response whose body is read piece by piece (SSE, downloads).
 
         Retries (as ``request`` would) until a 2xx status arrives; then each read may wait up to
         ``timeout`` seconds. The response is released when the block exits, however it exits.
+        ``retry=False`` makes one attempt, for a caller that retries the whole exchange itself
+        with :meth:`retrying`; at most ``max_redirects`` redirects are followed.
         """
         absolute = url_or_path.startswith(("http://", "https://"))
         url = url_or_path if absolute else self.base_url + url_or_path
@@ -415,6 +434,7 @@ class Transport:
                     timeout=aiohttp.ClientTimeout(
                         total=None, sock_connect=remaining, sock_read=per_call
                     ),
+                    max_redirects=max_redirects,
                 )
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 raise map_client_error(exc, billable=billable, what=f"{method} {url}") from exc
@@ -430,7 +450,10 @@ class Transport:
                 )
             return resp
 
-        resp = await self._retrying(method, url, billable, timeout, attempt, _describe_response)
+        if retry:
+            resp = await self._retrying(method, url, billable, timeout, attempt, _describe_response)
+        else:
+            resp = await attempt(per_call, 0)
         try:
             yield resp
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:

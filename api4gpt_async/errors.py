@@ -45,6 +45,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "ServerError",
     "SubmissionUncertainError",
     "TaskBatchError",
@@ -163,6 +164,15 @@ class SubmissionUncertainError(APIConnectionError):
 
 class ResponseDecodeError(APIError):
     """The answer arrived but could not be read as the documented shape."""
+
+
+class ResponseTooLargeError(APIError):
+    """A download is larger than its ``max_bytes`` limit (by its ``Content-Length``, or as
+    its bytes arrived); nothing was kept. ``limit`` is that limit in bytes."""
+
+    def __init__(self, message: str, *, limit: int, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.limit = limit
 
 
 class TaskError(API4GPTError):

@@ -59,7 +59,7 @@ async def main() -> int:
         image = answer.data[0]
         if image.revised_prompt:
             print(f"revised prompt: {image.revised_prompt}")
-        original = await image.save(OUT / "lighthouse.png")  # downloads a url, decodes b64_json
+        original = await image.save(OUT / "lighthouse.png", overwrite=True)  # url or b64_json
         print(f"saved {original} ({original.stat().st_size} bytes)")
 
         width, height = png_size(original.read_bytes())
@@ -71,7 +71,7 @@ async def main() -> int:
             model="gpt-image-1",
         )
         for index, result in enumerate(edited.data):
-            path = await result.save(OUT / f"lighthouse-boat-{index}.png")
+            path = await result.save(OUT / f"lighthouse-boat-{index}.png", overwrite=True)
             print(f"saved {path} ({path.stat().st_size} bytes)")
         if edited.usage is not None:
             print(f"tokens used by the edit: {edited.usage.total_tokens}")
@@ -81,16 +81,17 @@ async def main() -> int:
         flux = await client.images.generate(
             "a fox in fresh snow", model="flux-dev", size="1024x768"
         )
-        print(f"saved {await flux.data[0].save(OUT / 'fox-flux.png')}")
+        print(f"saved {await flux.data[0].save(OUT / 'fox-flux.png', overwrite=True)}")
         kontext = await client.images.generate(
             "a fox in fresh snow, cinematic", model="flux-kontext-pro", aspect_ratio="16:9"
         )
-        wide = await kontext.data[0].save(OUT / "fox-kontext.png")
+        wide = await kontext.data[0].save(OUT / "fox-kontext.png", overwrite=True)
         print(f"saved {wide}")
         recoloured = await client.images.edit(
             wide, "make the fox arctic white", model="flux-kontext-pro", aspect_ratio="16:9"
         )
-        print(f"saved {await recoloured.data[0].save(OUT / 'fox-kontext-edit.png')}")
+        edit = await recoloured.data[0].save(OUT / "fox-kontext-edit.png", overwrite=True)
+        print(f"saved {edit}")
     return 0
 
 

@@ -124,3 +124,17 @@ def test_the_emulator_uses_only_the_public_api(module: str) -> None:
     modules: an emulator sharing the SDK's internals (paths, parsers) cannot catch their bugs."""
     private = {name for name in _imports(module, runtime_only=False) if _is_private_core(name)}
     assert private == set()
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper"),
+    [
+        ("api4gpt_async._task_kind", "api4gpt_async._scheduler"),
+        ("api4gpt_async._task_kind", "api4gpt_async._task_handle"),
+        ("api4gpt_async._scheduler", "api4gpt_async._task_handle"),
+        ("api4gpt_async._task_kind", "api4gpt_async.services._task_family"),
+    ],
+)
+def test_task_machinery_is_layered(lower: str, upper: str) -> None:
+    """The contract knows nothing above it; the scheduler sees a ``JobRecord``, never a handle."""
+    assert upper not in _imports(lower, runtime_only=False)

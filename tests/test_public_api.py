@@ -32,6 +32,7 @@ EXPECTED_TOP_LEVEL = {
     "RateLimitError",
     "RequestEvent",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "RetryEvent",
     "RetryPolicy",
     "ServerError",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -49,6 +51,27 @@ def _run(make: Callable[[], Awaitable[T]]) -> T:
     except API4GPTError as exc:
         err_console.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
         raise typer.Exit(1) from None
+    except FileExistsError as exc:
+        err_console.print(
+            f"[red]error:[/red] {exc.filename} exists (use --overwrite to replace it)"
+        )
+        raise typer.Exit(1) from None
+
+
+#: ``--out``: a str, not a Path, so that a trailing separator ("videos/") still means a folder.
+_OUT_HELP = "File to save to, or folder (ending in / or existing; names made unique)."
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out file.")]
+
+
+def _refuse_to_overwrite(out: str | None, overwrite: bool) -> None:
+    """Refuse an existing ``--out`` file before anything billable is sent."""
+    if (
+        out is not None
+        and not overwrite
+        and os.path.isfile(out)
+        and not out.endswith(("/", os.sep))
+    ):
+        raise FileExistsError(errno.EEXIST, "file exists", out)
 
 
 def _client(api_key: str | None, base_url: str | None) -> AsyncAPI4GPT:
@@ -146,7 +169,8 @@ def chat(
 def luma_generate(
     prompt: str,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the video.")] = False,
-    out: Annotated[Path | None, typer.Option(help="Save the video here (implies --wait).")] = None,
+    out: Annotated[str | None, typer.Option(help=f"{_OUT_HELP} Implies --wait.")] = None,
+    overwrite: Overwrite = False,
     vip: Annotated[bool, typer.Option("--vip", help="Use the lumvip flavour.")] = False,
     aspect_ratio: Annotated[str | None, typer.Option(help="e.g. 16:9, 9:16, 1:1.")] = None,
     base_url: BaseUrl = None,
@@ -155,6 +179,7 @@ def luma_generate(
     """Submit a Luma video job; print its id and ref (and wait / download if asked)."""
 
     async def go() -> None:
+        _refuse_to_overwrite(out, overwrite)
         async with _client(api_key, base_url) as client:
             service = client.lumvip if vip else client.luma
             handle = await service.generate(prompt, aspect_ratio=aspect_ratio)
@@ -165,7 +190,7 @@ def luma_generate(
                     video = await handle.wait()
                 console.print(f"done: {video.video_url}")
                 if out is not None:
-                    path = await handle.download(out)
+                    path = await handle.download(out, overwrite=overwrite)
                     console.print(f"saved {path} ({path.stat().st_size} bytes)")
 
     _run(go)
@@ -205,10 +230,11 @@ _TRANSCRIPT_FORMATS = ("text", "json", "verbose_json", "srt", "vtt")
 @app.command()
 def image(
     prompt: str,
-    out: Annotated[Path, typer.Option("--out", "-o", help="File, or existing folder, to save to.")],
+    out: Annotated[str, typer.Option("--out", "-o", help=_OUT_HELP)],
     model: Annotated[
         str | None, typer.Option(help="e.g. dall-e-3, gpt-image-1, flux-kontext-pro.")
     ] = None,
+    overwrite: Overwrite = False,
     size: Annotated[str | None, typer.Option(help="e.g. 1024x1024, or 1:1 (nano-banana).")] = None,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
@@ -216,6 +242,7 @@ def image(
     """Generate an image from a prompt and save it."""
 
     async def go() -> None:
+        _refuse_to_overwrite(out, overwrite)
         async with _client(api_key, base_url) as client:
             with console.status("generating the image…"):
                 answer = await client.images.generate(prompt, model=model, size=size)
@@ -223,7 +250,7 @@ def image(
                 err_console.print("[red]error:[/red] the service returned no image")
                 raise typer.Exit(1)
             first = answer.data[0]
-            path = await first.save(out)
+            path = await first.save(out, overwrite=overwrite)
             console.print(f"saved {path} ({path.stat().st_size} bytes)")
             if first.revised_prompt:
                 console.print(f"revised prompt: {first.revised_prompt}", markup=False)
@@ -234,7 +261,8 @@ def image(
 @app.command()
 def speak(
     text: str,
-    out: Annotated[Path, typer.Option("--out", "-o", help="File, or existing folder, to save to.")],
+    out: Annotated[str, typer.Option("--out", "-o", help=_OUT_HELP)],
+    overwrite: Overwrite = False,
     voice: Annotated[str, typer.Option(help="e.g. alloy, nova, onyx, shimmer.")] = "alloy",
     model: Annotated[str, typer.Option(help="e.g. tts-1, tts-1-hd, gpt-4o-mini-tts.")] = "tts-1",
     audio_format: Annotated[
@@ -252,7 +280,12 @@ def speak(
     async def go() -> None:
         async with _client(api_key, base_url) as client:
             path = await client.audio.speech.stream_to_file(
-                out, model=model, input=text, voice=voice, response_format=response_format
+                out,
+                model=model,
+                input=text,
+                voice=voice,
+                response_format=response_format,
+                overwrite=overwrite,
             )
             console.print(f"saved {path} ({path.stat().st_size} bytes)")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import attrs
 
-from .._files import extension_for, resolve_target, write_bytes
+from .._files import extension_for, save_bytes
 from ._base import Model
 
 __all__ = [
@@ -103,14 +103,16 @@ class SpeechResponse:
     request_id: str | None = attrs.field(default=None, eq=False)
     headers: Mapping[str, str] = attrs.field(factory=dict, repr=False, eq=False)
 
-    async def save(self, dest: str | os.PathLike[str]) -> Path:
-        """Write the audio to ``dest`` (a file path, or an existing folder), atomically.
+    async def save(self, dest: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the audio to ``dest`` (a file path, or a folder), atomically.
 
-        In a folder the file is named ``speech-<hash>`` plus the extension of its content type.
+        A ``dest`` ending in a separator, or an existing folder, is a folder (created if
+        needed); there the file is named ``speech-<hash>`` plus the extension of its content
+        type. An existing file raises ``FileExistsError`` unless ``overwrite=True``.
         """
 
         def name() -> str:
             digest = hashlib.sha256(self.content).hexdigest()[:16]
             return f"speech-{digest}{extension_for(self.content_type or '', '.mp3')}"
 
-        return await write_bytes(self.content, resolve_target(dest, name))
+        return await save_bytes(self.content, dest, name, overwrite=overwrite)

@@ -19,13 +19,14 @@ from typing import Any
 
 import attrs
 
-from .._files import resolve_target, write_bytes
+from .._files import save_bytes
 from ._base import Model
 
 __all__ = ["Image", "ImageTokenDetails", "ImageUsage", "ImagesResponse"]
 
 #: Saves a URL to a destination: bound by the service that returned the image.
-Downloader = Callable[[str, "str | os.PathLike[str]", "float | None"], Awaitable[Path]]
+#: ``(url, dest, timeout, overwrite) -> path``, bound by the service that returned the image.
+Downloader = Callable[[str, "str | os.PathLike[str]", "float | None", bool], Awaitable[Path]]
 
 _IMAGE_SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", ".png"),
@@ -85,19 +86,24 @@ class Image(Model):
         except (binascii.Error, ValueError) as exc:
             raise ValueError(f"b64_json is not valid base64: {exc}") from None
 
-    async def save(self, dest: str | os.PathLike[str], *, timeout: float | None = None) -> Path:
-        """Write the image to ``dest`` (a file path, or an existing folder) and return the path.
+    async def save(
+        self, dest: str | os.PathLike[str], *, timeout: float | None = None, overwrite: bool = False
+    ) -> Path:
+        """Write the image to ``dest`` (a file path, or a folder) and return the path.
 
-        ``b64_json`` is decoded and written; otherwise ``url`` is downloaded, streamed. Either
-        way the file appears whole or not at all (``.part`` then rename). In a folder, the
-        name comes from the URL, or for inline data from its content (``image-<hash>.png``).
+        ``b64_json`` is decoded and written; otherwise ``url`` is downloaded, streamed (and
+        retried, like ``client.download``). Either way the file appears whole or not at all
+        (``.part`` then rename). A ``dest`` ending in a separator, or an existing folder, is a
+        folder (created if needed): the name comes from the URL, or for inline data from its
+        content (``image-<hash>.png``), made unique (``-1``, ``-2``…) unless the same content is
+        already there. An existing file raises ``FileExistsError`` unless ``overwrite=True``.
         The API key is sent only when the URL is on the API's own host.
         """
         data = self.decode()
         if data is not None:
             digest = hashlib.sha256(data).hexdigest()[:16]
-            target = resolve_target(dest, lambda: f"image-{digest}{_image_extension(data)}")
-            return await write_bytes(data, target)
+            name = f"image-{digest}{_image_extension(data)}"
+            return await save_bytes(data, dest, lambda: name, overwrite=overwrite)
         if not self.url:
             raise ValueError("this image has neither a url nor b64_json data to save")
         if self._downloader is None:
@@ -105,7 +111,7 @@ class Image(Model):
                 "this Image was not returned by a client, so it cannot download its url; "
                 "use `await client.download(image.url, dest)`"
             )
-        return await self._downloader(self.url, dest, timeout)
+        return await self._downloader(self.url, dest, timeout, overwrite)
 
 
 @attrs.frozen(kw_only=True)

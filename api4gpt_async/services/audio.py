@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .._convert import structure
-from .._files import extension_for, save_response
+from .._files import check_writable, extension_for, save_response
 from .._uploads import FileInput, form_text, to_form_file
 from ..errors import APIError, ResponseDecodeError, error_from_event, request_id_from
 from ..models.audio import (
@@ -298,15 +298,20 @@ class SpeechService:
         extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        overwrite: bool = True,
     ) -> Path:
-        """Generate speech straight into ``dest`` (a file path, or an existing folder).
+        """Generate speech straight into ``dest`` (a file path, or a folder).
 
         The audio is written as it arrives, a chunk at a time, into ``<dest>.part``, which
         replaces ``dest`` only once the whole body (as long as ``Content-Length`` says) is
         there: ``dest`` is never left half written. In a folder the file is named
         ``speech-<request id>`` plus the extension of the audio's type. ``timeout`` bounds
-        getting the answer started and then each read.
+        getting the answer started and then each read. Like openai-python's
+        ``stream_to_file``, an existing file is replaced (atomically); with
+        ``overwrite=False`` it raises ``FileExistsError`` before anything is requested. A
+        ``dest`` ending in a separator is a folder too (created if needed; names made unique).
         """
+        check_writable(dest, overwrite=overwrite)
         body = _speech_body(model, input, voice, response_format, speed, instructions, extra_body)
         async with self._transport.stream(
             "POST",
@@ -325,6 +330,7 @@ class SpeechService:
                 dest,
                 lambda: _safe_stem(stem) + extension_for(content_type, ".mp3"),
                 what="speech",
+                overwrite=overwrite,
             )
 
 

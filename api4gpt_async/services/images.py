@@ -170,6 +170,12 @@ class ImagesService:
 
 
 async def _download_image(
-    transport: Transport, url: str, dest: str | os.PathLike[str], timeout: float | None
+    transport: Transport,
+    url: str,
+    dest: str | os.PathLike[str],
+    timeout: float | None,
+    overwrite: bool,
 ) -> Path:
-    return await download(transport, url, dest, timeout=timeout, fallback_stem="image")
+    return await download(
+        transport, url, dest, timeout=timeout, fallback_stem="image", overwrite=overwrite
+    )

@@ -8,7 +8,10 @@ a family, write its module and append its registrar to :data:`FAMILIES`.
 
 What a family module may use besides the public API:
 
+- the task family kit :mod:`._jobs` (job stores, lifecycles, status routes) and the request
+  checks of :mod:`._validate`;
 - ``emu.now`` — the task clock (lifecycles must read only this);
+- ``emu.duration(family)`` — how long that family's jobs take (``Emulator(durations=...)``);
 - ``emu.file_url(name)`` — the URL of a media file served by the ``files`` route;
 - ``emu._family_state(Factory)`` — a per-emulator state object (kept across restarts);
 - ``emu._request_id(request)`` — the request id, for error messages that quote it;
@@ -157,6 +160,9 @@ class Fault:
         headers: extra response headers (a ``Content-Type`` here wins).
         delay: real seconds to wait before answering (or dropping).
         drop: close the connection without any answer.
+        truncate_at: let the route answer, but close the connection after this many body
+            bytes (its ``Content-Length`` still promises the whole body).
+        stall: with ``truncate_at``, real seconds to wait after those bytes before closing.
         times: how many requests it answers; None = until :meth:`Emulator.clear_faults`.
     """
 
@@ -166,6 +172,8 @@ class Fault:
     headers: Mapping[str, str] = attrs.field(factory=dict)
     delay: float = 0.0
     drop: bool = False
+    truncate_at: int | None = None
+    stall: float = 0.0
     times: int | None = 1
     _hits: int = attrs.field(default=0, init=False, on_setattr=attrs.setters.NO_OP)
 
@@ -466,6 +474,8 @@ class Emulator:
         headers: Mapping[str, str] | None = None,
         delay: float = 0.0,
         drop: bool = False,
+        truncate_at: int | None = None,
+        stall: float = 0.0,
         times: int | None = 1,
     ) -> Fault:
         """Answer the next ``times`` requests for ``target`` with an error instead.
@@ -484,6 +494,12 @@ class Emulator:
                 sees ``aiohttp.ServerDisconnectedError``. Note that aiohttp clients silently
                 retry an idempotent request (GET…) once after such a disconnect, so drop a
                 GET ``times=2`` for the error to reach the caller.
+            truncate_at: instead of an error, let the route answer as usual but close the
+                connection after this many bytes of the body (headers, ``Content-Length``
+                included, are sent whole): a download cut short. ``status`` and ``body`` are
+                then unused.
+            stall: with ``truncate_at``, wait this many real seconds after the bytes sent
+                before closing: a body stalled mid-way (for read-timeout tests).
             times: how many requests to answer; None until :meth:`clear_faults`.
 
         Faults are checked before authentication, in the order they were armed; each request
@@ -494,10 +510,14 @@ class Emulator:
         if not 100 <= status <= 599:
             raise ValueError("status must be an HTTP status code")
         _check_body(body)
+        if (truncate_at is not None and truncate_at < 0) or stall < 0:
+            raise ValueError("truncate_at and stall must not be negative")
         return self._arm(
             Fault(
                 target=target,
-                status=status,
+                status=None if truncate_at is not None else status,
+                truncate_at=truncate_at,
+                stall=stall,
                 body=body,
                 headers=dict(headers or {}),
                 delay=delay,
@@ -576,7 +596,7 @@ class Emulator:
 
         app = web.Application(middlewares=[middleware], client_max_size=_MAX_BODY)
         app.on_response_prepare.append(self._on_response_prepare)
-        app.router.add_get("/files/{name}", _serve_file, name="files")
+        app.router.add_get("/files/{name}", _media.serve_file, name="files")
         for register in FAMILIES:
             register(self, app)
         return app
@@ -636,15 +656,14 @@ class Emulator:
         self, request: web.Request, handler: Handler, route: str | None, rid: str
     ) -> web.StreamResponse | None:
         """The answer to a request whose body has been read; None to drop the connection."""
-        if self._faults:
-            fault = self._take_fault(route, request.path)
-            if fault is not None:
-                if fault.delay > 0:
-                    await self._sleep(fault.delay)
-                if fault.drop:
-                    return None
-                if fault.status is not None:
-                    return fault._response(rid)
+        fault = self._take_fault(route, request.path) if self._faults else None
+        if fault is not None:
+            if fault.delay > 0:
+                await self._sleep(fault.delay)
+            if fault.drop:
+                return None
+            if fault.status is not None:
+                return fault._response(rid)
         if route is None:
             return openai_error(
                 404,
@@ -656,12 +675,18 @@ class Emulator:
             if denied is not None:
                 return denied
         try:
-            return await handler(request)
+            response = await handler(request)
         except web.HTTPException as exc:
-            return _http_error(exc, rid)
+            response = _http_error(exc, rid)
         except Exception:
             _log.exception("emulator route %s failed", route)
-            return openai_error(500, f"emulator internal error (request id: {rid})")
+            response = openai_error(500, f"emulator internal error (request id: {rid})")
+        if fault is not None and fault.truncate_at is not None and type(response) is web.Response:
+            response.headers.setdefault(REQUEST_ID_HEADER, rid)
+            return await _media.cut_short(
+                request, response, at=fault.truncate_at, stall=fault.stall, sleep=self._sleep
+            )
+        return response
 
     def _check_auth(self, request: web.Request, rid: str) -> web.Response | None:
         """None if the request carries the key, else the gateway's 401."""
@@ -695,30 +720,3 @@ def _http_error(exc: web.HTTPException, rid: str) -> web.Response:
 def _resolve(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
-
-
-# --------------------------------------------------------------------------- media files
-
-# Extension → (Content-Type, bytes factory). The same extension always gives the same bytes.
-_FILE_KINDS: Final[dict[str, tuple[str, Callable[[], bytes]]]] = {
-    "mp4": ("video/mp4", _media.mp4_bytes),
-    "jpg": ("image/png", lambda: _media.png_bytes(64, 36)),
-    "jpeg": ("image/png", lambda: _media.png_bytes(64, 36)),
-    "png": ("image/png", lambda: _media.png_bytes(64, 36)),
-    "mp3": ("audio/mpeg", _media.mp3_bytes),
-    "wav": ("audio/wav", _media.wav_bytes),
-}
-_file_cache: dict[str, bytes] = {}
-
-
-async def _serve_file(request: web.Request) -> web.StreamResponse:
-    """``GET /files/{name}``: deterministic media bytes chosen by the file extension."""
-    ext = request.match_info["name"].rpartition(".")[2].lower()
-    kind = _FILE_KINDS.get(ext)
-    if kind is None:
-        return openai_error(404, f"Invalid URL (GET {request.path})", type="invalid_request_error")
-    content_type, make = kind
-    data = _file_cache.get(ext)
-    if data is None:
-        data = _file_cache[ext] = make()
-    return web.Response(body=data, content_type=content_type)

@@ -8,17 +8,29 @@ tested end to end: each function returns a complete, well-formed file of its for
 - :func:`png_bytes` — a solid-colour RGB PNG of any size.
 - :func:`wav_bytes` — 16-bit mono PCM silence, written with the standard ``wave`` module.
 - :func:`mp3_bytes` — silent MPEG-1 Layer III frames (32 kbit/s, 48 kHz, mono).
+
+It also serves them: :func:`serve_file` is the ``files`` route (``GET /files/{name}``, with
+single byte ranges, RFC 9110 §14), and :func:`cut_short` sends an answer's first bytes and
+then hangs up, for the ``truncate_at=`` faults of :meth:`Emulator.fail`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
+import re
 import struct
 import wave
 import zlib
+from collections.abc import Awaitable, Callable
+from typing import Final
 
-__all__ = ["mp3_bytes", "mp4_bytes", "png_bytes", "wav_bytes"]
+from aiohttp import web
+
+from ._http import openai_error
+
+__all__ = ["cut_short", "mp3_bytes", "mp4_bytes", "png_bytes", "serve_file", "wav_bytes"]
 
 # --------------------------------------------------------------------------- MP4 (ISO-BMFF)
 
@@ -167,3 +179,81 @@ def mp3_bytes(seconds: float = 1.0) -> bytes:
     frames = max(1, math.ceil(seconds * MP3_SAMPLE_RATE / MP3_SAMPLES_PER_FRAME))
     frame = MP3_FRAME_HEADER + bytes(MP3_FRAME_LENGTH - len(MP3_FRAME_HEADER))
     return frame * frames
+
+
+# --------------------------------------------------------------------------- the files route
+
+# Extension → (Content-Type, bytes factory). The same extension always gives the same bytes.
+_FILE_KINDS: Final[dict[str, tuple[str, Callable[[], bytes]]]] = {
+    "mp4": ("video/mp4", mp4_bytes),
+    "jpg": ("image/png", lambda: png_bytes(64, 36)),
+    "jpeg": ("image/png", lambda: png_bytes(64, 36)),
+    "png": ("image/png", lambda: png_bytes(64, 36)),
+    "mp3": ("audio/mpeg", mp3_bytes),
+    "wav": ("audio/wav", wav_bytes),
+}
+_file_cache: dict[str, bytes] = {}
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+async def serve_file(request: web.Request) -> web.StreamResponse:
+    """``GET /files/{name}``: deterministic media bytes chosen by the file extension.
+
+    Every answer says ``Accept-Ranges: bytes`` and carries a strong ``ETag``. A single range
+    ``Range: bytes=N-``, ``bytes=N-M`` or ``bytes=-N`` gets ``206`` with ``Content-Range:
+    bytes N-M/total``; a range starting past the end gets ``416`` with ``Content-Range:
+    bytes */total``; an ``If-Range`` that does not match the ``ETag``, or several ranges, get
+    the whole file (``200``), as RFC 9110 allows.
+    """
+    ext = request.match_info["name"].rpartition(".")[2].lower()
+    kind = _FILE_KINDS.get(ext)
+    if kind is None:
+        return openai_error(404, f"Invalid URL (GET {request.path})", type="invalid_request_error")
+    content_type, make = kind
+    data = _file_cache.get(ext)
+    if data is None:
+        data = _file_cache[ext] = make()
+    size = len(data)
+    etag = f'"{hashlib.sha256(data).hexdigest()[:16]}"'
+    headers = {"Accept-Ranges": "bytes", "ETag": etag}
+    wanted = _RANGE.fullmatch(request.headers.get("Range", "").replace(" ", ""))
+    if_range = request.headers.get("If-Range")
+    if wanted is None or (wanted[1] == wanted[2] == "") or (if_range and if_range != etag):
+        return web.Response(body=data, content_type=content_type, headers=headers)
+    if wanted[1]:
+        start = int(wanted[1])
+        end = min(int(wanted[2]), size - 1) if wanted[2] else size - 1
+    else:  # a suffix: the last N bytes
+        start, end = max(0, size - int(wanted[2])), size - 1
+    if start >= size or end < start:
+        headers["Content-Range"] = f"bytes */{size}"
+        return web.Response(status=416, headers=headers)
+    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return web.Response(
+        body=data[start : end + 1], status=206, content_type=content_type, headers=headers
+    )
+
+
+async def cut_short(
+    request: web.Request,
+    response: web.Response,
+    *,
+    at: int,
+    stall: float,
+    sleep: Callable[[float], Awaitable[None]],
+) -> web.StreamResponse:
+    """Send ``response``'s status, headers (its full ``Content-Length`` included) and its first
+    ``at`` body bytes, wait ``stall`` seconds (via ``sleep``), then close the connection."""
+    body = response.body if isinstance(response.body, bytes) else b""
+    cut = web.StreamResponse(status=response.status, reason=response.reason)
+    cut.headers.update(
+        (name, value) for name, value in response.headers.items() if name != "Content-Length"
+    )
+    cut.content_length = len(body)
+    await cut.prepare(request)
+    await cut.write(body[:at])
+    if stall > 0:
+        await sleep(stall)
+    if request.transport is not None:
+        request.transport.close()
+    return cut

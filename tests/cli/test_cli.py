@@ -156,3 +156,46 @@ async def test_emulator_command_serves_until_stopped() -> None:
         with anyio.fail_after(20):
             assert await process.wait() in (0, 130)
     assert SECRET.encode() not in buffered
+
+
+@pytest.mark.parametrize(
+    ("command", "route"),
+    [
+        (["luma", "generate", "a cat"], "luma.generate"),
+        (["image", "a cat"], "images.generate"),
+        (["speak", "hello"], "audio.speech"),
+    ],
+)
+async def test_out_never_overwrites_unless_asked(
+    instant_emulator: Emulator, tmp_path: Path, command: list[str], route: str
+) -> None:
+    out = tmp_path / "taken"
+    out.write_bytes(b"precious")
+    code, output = await _api4gpt(*command, "--out", str(out), emu=instant_emulator)
+    assert code == 1
+    assert output.strip().splitlines() == [f"error: {out} exists (use --overwrite to replace it)"]
+    assert out.read_bytes() == b"precious"
+    assert instant_emulator.count(route) == 0  # refused before anything billable was sent
+
+
+async def test_overwrite_replaces_the_out_file(instant_emulator: Emulator, tmp_path: Path) -> None:
+    out = tmp_path / "cat.png"
+    out.write_bytes(b"precious")
+    code, output = await _api4gpt(
+        "image", "a cat", "--out", str(out), "--overwrite", emu=instant_emulator
+    )
+    assert code == 0, output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def test_out_ending_in_a_separator_is_a_folder(
+    instant_emulator: Emulator, tmp_path: Path
+) -> None:
+    folder = tmp_path / "videos"
+    code, output = await _api4gpt(
+        "luma", "generate", "a cat", "--out", f"{folder}/", emu=instant_emulator
+    )
+    assert code == 0, output
+    (video,) = folder.iterdir()
+    assert video.suffix == ".mp4"
+    assert video.read_bytes()[4:8] == b"ftyp"

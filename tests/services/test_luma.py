@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from api4gpt_async import AsyncAPI4GPT, BadRequestError, TaskFailedError, TaskState
+from api4gpt_async import AsyncAPI4GPT, BadRequestError, TaskState
 from api4gpt_async.testing import Emulator
 from api4gpt_async.testing._media import mp4_bytes
 
@@ -121,13 +121,3 @@ async def test_download_all_saves_every_file_named_by_job_and_role(
         assert paths[0].read_bytes() == mp4_bytes()
         assert all(p.parent == folder for p in paths)
     assert len(list(folder.iterdir())) == 2 * len(roles)  # two jobs never collide
-
-
-async def test_download_all_of_a_failed_job_raises_its_failure(
-    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
-) -> None:
-    job = await client.luma.generate("please fail")
-    emulator.advance(60)
-    with pytest.raises(TaskFailedError):
-        await job.download_all(tmp_path)
-    assert list(tmp_path.iterdir()) == []

@@ -440,12 +440,15 @@ def test_fail_validates_its_arguments() -> None:
 
 @pytest.mark.anyio
 async def test_fail_delay_holds_the_answer_back(emu: Emulator, http: aiohttp.ClientSession) -> None:
-    emu.fail("lumvip.task", status=504, delay=0.05)
-    # The client gives up first: its 10 ms deadline is due before the server's 50 ms delay.
+    fault = emu.fail("lumvip.task", status=504, delay=1.0)
+    # The client gives up first: its 200 ms deadline is due before the server's 1 s delay.
     with pytest.raises(asyncio.TimeoutError):
         await call(
-            http, "GET", "/luma/task", params={"id": "x"}, timeout=aiohttp.ClientTimeout(total=0.01)
+            http, "GET", "/luma/task", params={"id": "x"}, timeout=aiohttp.ClientTimeout(total=0.2)
         )
+    with anyio.fail_after(5):  # the fault was spent on the abandoned request, not the next one
+        while fault.hits == 0:
+            await asyncio.sleep(0.001)
     emu.delay("lumvip.task", 0.05)
     started = time.monotonic()
     status, body, _ = await call(http, "GET", "/luma/task", params={"id": "x"})

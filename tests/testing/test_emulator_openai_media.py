@@ -28,6 +28,8 @@ from api4gpt_async.testing._openai_media import (
     speech_seconds,
 )
 
+from ._wire import call
+
 pytestmark = pytest.mark.anyio
 openapi_spec = oc.openapi_spec  # fixture: skips a test when the description is absent
 
@@ -37,14 +39,7 @@ PNG = png_bytes(8, 8)
 async def post(
     session: aiohttp.ClientSession, path: str, **kwargs: Any
 ) -> tuple[int, Any, aiohttp.ClientResponse]:
-    async with session.post(path, **kwargs) as response:
-        raw = await response.read()
-        body: Any = raw
-        if response.content_type == "application/json":
-            body = await response.json()
-        elif response.content_type.startswith("text/"):
-            body = raw.decode()
-        return response.status, body, response
+    return await call(session, "POST", path, **kwargs)
 
 
 def form(*fields: tuple[str, Any]) -> aiohttp.FormData:
