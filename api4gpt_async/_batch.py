@@ -384,17 +384,15 @@ async def run_job(
 
 
 async def _save_media(handle: TaskHandle[Any], folder: Path, root: Path) -> list[str]:
-    """Save every media file of a finished job (``download_all`` where the SDK has it)."""
-    download_all = getattr(handle, "download_all", None)
+    """Save every media file of a succeeded job, as paths relative to ``root``.
+
+    Files are named after the job (``<id>-video.mp4``): a rerun after a crash between the
+    download and the journal's ``succeeded`` replaces that job's own files.
+    """
     try:
-        if download_all is not None:
-            paths = list(await download_all(folder))
-        else:
-            paths = [await handle.download(folder)]
-    except TaskError as exc:
-        if "no media" in str(exc):
-            return []
-        raise
+        paths = await handle.download_all(folder, overwrite=True)
+    except TaskError:  # the job succeeded (on_result runs only then): it has no media
+        return []
     return [os.path.relpath(Path(p).resolve(), root.resolve()) for p in paths]
 
 

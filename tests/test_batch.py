@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from api4gpt_async import AsyncAPI4GPT
-from api4gpt_async.batch import BatchJob, read_jobs, run_batch, submit_ops
+from api4gpt_async.batch import BatchJob, read_jobs, run_batch, run_job, submit_ops
 from api4gpt_async.journal import SQLiteJournal
 from api4gpt_async.testing import Emulator
 
@@ -106,3 +107,36 @@ async def test_results_have_one_line_per_job_in_input_order(
         again = await run_batch(client, jobs, out=tmp_path, journal=journal)
     assert again.rows[:2] == report.rows[:2]
     assert [r.route for r in emulator.requests] == ["luma.generate"]
+
+
+async def test_a_crash_between_download_and_journal_is_finished_by_the_rerun(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.luma_duration = 0
+    jobs = [BatchJob(family="luma", op="generate", params={"prompt": "one"}, key="a")]
+    first = await run_batch(client, jobs, out=tmp_path)
+    files = first.rows[0]["files"]
+    assert files and all((tmp_path / f).exists() for f in files)
+    # As a kill right after the download leaves it: media on disk, the journal still accepted.
+    async with SQLiteJournal(tmp_path / "journal.sqlite3") as journal:
+        entry = await journal.get("a")
+        assert entry is not None
+        await journal.update(attrs.evolve(entry, status="accepted", outcome=None))
+    again = await run_batch(client, jobs, out=tmp_path)
+    assert again.ok and again.rows[0]["files"] == files  # the job's own files, replaced
+    assert emulator.count("luma.generate") == 1
+
+
+async def test_run_job_answers_a_redelivered_job_without_submitting_again(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.luma_duration = 0
+    job = {"family": "lumvip", "op": "generate", "params": {"prompt": "queued"}, "key": "q1"}
+    async with SQLiteJournal(tmp_path / "journal.sqlite3") as journal:
+        row = await run_job(client, job, journal=journal, media=tmp_path / "media")
+        assert row["status"] == "succeeded" and row["key"] == "q1"
+        assert all((tmp_path / "media" / f).exists() for f in row["files"])
+        assert await run_job(client, job, journal=journal) == row  # delivered again
+        with pytest.raises(ValueError, match="unknown parameter 'promt'"):
+            await run_job(client, {**job, "params": {"promt": "x"}}, journal=journal)
+    assert emulator.count("lumvip.generate") == 1
