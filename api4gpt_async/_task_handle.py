@@ -277,8 +277,10 @@ class Tasks:
     ) -> AsyncIterator[TaskOutcome[R]]:
         """Yield each job's ``TaskOutcome`` as it ends; a failure never hides the others.
 
-        At most ``concurrency`` jobs are polled at once. After ``timeout`` seconds (default
-        ``poll.timeout``) the jobs still running are yielded with a ``TaskTimeoutError``.
+        At most ``concurrency`` jobs are polled at once: this bounds polling only (every job
+        already submitted runs anyway); ``submit_many(max_running=)`` bounds jobs running on
+        the service. After ``timeout`` seconds (default ``poll.timeout``) the jobs still
+        running are yielded with a ``TaskTimeoutError``.
         """
         if concurrency is not None and concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")

@@ -121,7 +121,8 @@ class _Board:
 def _tally(report: BatchReport) -> str:
     """``200 jobs: 180 succeeded, 20 failed`` (states in display order)."""
     parts = [f"{report.counts[s]} {s}" for s in (*_STATES, "accepted") if report.counts[s]]
-    return f"{len(report.rows)} jobs: {', '.join(parts) or 'none'}"
+    count = len(report.rows)
+    return f"{count} job{'' if count == 1 else 's'}: {', '.join(parts) or 'none'}"
 
 
 def _summary(report: BatchReport) -> Table:

@@ -189,3 +189,21 @@ async def test_an_invalid_line_is_one_clear_error_before_any_submit(tmp_path: Pa
         assert "line 2: luma.generate: unknown parameter 'promt' (did you mean 'prompt'?)" in output
         assert "Traceback" not in output and "[red]" not in output
         assert emu.requests == []  # nothing was sent, not even the good line
+
+
+async def test_cut_off_submits_are_re_sent_only_with_resubmit_uncertain(tmp_path: Path) -> None:
+    async with Emulator(api_key=SECRET, time_scale=0, luma_duration=0) as emu:
+        jobs = tmp_path / "jobs.jsonl"
+        line = {"family": "luma", "op": "generate", "params": {"prompt": "a"}, "key": "a"}
+        jobs.write_text(json.dumps(line) + "\n")
+        command = _batch_command(jobs, tmp_path / "out")
+        emu.fail("luma.generate", drop=True)  # the submit arrives, its answer is lost
+        cut = await anyio.run_process(command, env=_env(emu.base_url), check=False)
+        output = cut.stdout.decode()
+        assert cut.returncode == 1, output
+        assert "1 job: 1 uncertain" in output and "--resubmit-uncertain" in output
+        resent = await anyio.run_process(
+            [*command, "--resubmit-uncertain"], env=_env(emu.base_url), check=False
+        )
+        assert resent.returncode == 0, resent.stdout.decode() + resent.stderr.decode()
+        assert emu.count("luma.generate") == 2  # sent again because it was asked for
