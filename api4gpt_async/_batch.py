@@ -162,10 +162,21 @@ def submit_ops(client: AsyncAPI4GPT) -> dict[str, dict[str, Callable[..., Any]]]
 
 
 def _returns_handle(fn: Callable[..., Any]) -> bool:
-    annotation = inspect.signature(fn).return_annotation
-    if isinstance(annotation, str):
-        return annotation.split("[", 1)[0].rsplit(".", 1)[-1] == "TaskHandle"
-    return (typing.get_origin(annotation) or annotation) is TaskHandle
+    """Whether ``fn`` is declared to return a ``TaskHandle`` (or a subclass of it).
+
+    An annotation that cannot be resolved at run time (a name imported for type checking
+    only) is read by its name: ``TaskHandle[...]``, or a class of the module, or ``...Handle``.
+    """
+    try:
+        annotation = typing.get_type_hints(fn).get("return")
+    except Exception:
+        text = str(inspect.signature(fn).return_annotation)
+        name = text.split("[", 1)[0].strip().rsplit(".", 1)[-1]
+        annotation = getattr(fn, "__globals__", {}).get(name)
+        if annotation is None:
+            return name.endswith("Handle")
+    origin = typing.get_origin(annotation) or annotation
+    return isinstance(origin, type) and issubclass(origin, TaskHandle)
 
 
 def bind_jobs(client: AsyncAPI4GPT, jobs: Iterable[BatchJob]) -> list[Job]:

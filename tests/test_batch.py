@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import types
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 
-from api4gpt_async import AsyncAPI4GPT
+from api4gpt_async import AsyncAPI4GPT, TaskHandle
 from api4gpt_async.batch import BatchJob, read_jobs, run_batch, run_job, submit_ops
 from api4gpt_async.journal import SQLiteJournal
 from api4gpt_async.testing import Emulator
@@ -140,3 +141,28 @@ async def test_run_job_answers_a_redelivered_job_without_submitting_again(
         with pytest.raises(ValueError, match="unknown parameter 'promt'"):
             await run_job(client, {**job, "params": {"promt": "x"}}, journal=journal)
     assert emulator.count("lumvip.generate") == 1
+
+
+class _ToyHandle(TaskHandle[str]):
+    """A family's own handle type still marks a submit method."""
+
+
+class _ToyService:
+    async def make(self, *, size: int) -> _ToyHandle:
+        raise NotImplementedError
+
+    async def remix(self, source: str) -> TaskHandle[str]:
+        raise NotImplementedError
+
+    async def get(self, task_id: str) -> str:  # a query, not a submit
+        raise NotImplementedError
+
+    def task(self, task_id: str) -> TaskHandle[str]:  # no request: not a submit
+        raise NotImplementedError
+
+
+def test_any_family_with_handle_returning_methods_is_found() -> None:
+    toy_client: Any = types.SimpleNamespace(toy=_ToyService(), _private=_ToyService())
+    assert {family: sorted(ops) for family, ops in submit_ops(toy_client).items()} == {
+        "toy": ["make", "remix"]
+    }

@@ -175,7 +175,7 @@ def batch_run(
     ] = None,
     poll_every: Annotated[
         float | None,
-        typer.Option(min=0, help="Poll each job every SECONDS (default: adaptive, from 2 s)."),
+        typer.Option(min=0.001, help="Poll each job every SECONDS (default: adaptive, from 2 s)."),
     ] = None,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
@@ -229,6 +229,9 @@ def batch_run(
     except ValueError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err_console.print("interrupted: run the same command again to resume the batch")
+        raise typer.Exit(130) from None
     raise typer.Exit(0 if report.ok else 1)
 
 
