@@ -89,10 +89,12 @@ class JournalEntry:
     updated_at: float = attrs.field(factory=time.time)
 
     def to_json(self) -> dict[str, Any]:
+        """The entry as a JSON-safe mapping (the stored form)."""
         return attrs.asdict(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> JournalEntry:
+        """An entry from its stored form (unknown fields ignored)."""
         fields = {a.name for a in attrs.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in fields})
 
@@ -113,13 +115,17 @@ class Journal(Protocol):
         """Replace the entry with ``entry.key``."""
         ...
 
-    async def get(self, key: str) -> JournalEntry | None: ...
+    async def get(self, key: str) -> JournalEntry | None:
+        """The entry with ``key``, or None."""
+        ...
 
     async def entries(self, *, status: str | None = None) -> list[JournalEntry]:
         """Every entry (with ``status``: only those), oldest first."""
         ...
 
-    async def aclose(self) -> None: ...
+    async def aclose(self) -> None:
+        """Release the connection (a client passed in by the caller stays open)."""
+        ...
 
 
 # --------------------------------------------------------------------------- SQLite
@@ -134,14 +140,14 @@ CREATE TABLE IF NOT EXISTS api4gpt_jobs (
 """
 
 
-class SQLiteJournal:
+class SQLiteJournal(Journal):
     """A journal in one SQLite file (standard library). Safe under ``kill -9``: each write is
     committed (WAL, ``synchronous=FULL``) before the call returns. Calls run in a worker thread,
     one at a time. Usable from one process at a time per file; for several, use Redis.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
+        self.path: Path = Path(path)
         self._db: sqlite3.Connection | None = None
         self._lock = anyio.Lock()
 
@@ -213,7 +219,7 @@ class SQLiteJournal:
 # --------------------------------------------------------------------------- Redis
 
 
-class RedisJournal:
+class RedisJournal(Journal):
     """A journal in Redis (``pip install 'api4gpt-async[redis]'``), shared by many workers.
 
     Entries are JSON strings under ``{prefix}:job:{key}``, created with ``SET NX`` (the atomic
@@ -232,7 +238,7 @@ class RedisJournal:
         else:
             self._redis = client
             self._owned = False
-        self.prefix = prefix
+        self.prefix: str = prefix
 
     def __repr__(self) -> str:
         return f"<RedisJournal prefix={self.prefix!r}>"
