@@ -9,6 +9,7 @@ runner and the taskiq integration are built on it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 __all__ = ["Job", "SubmitOutcome", "submit_many"]
 
 R = TypeVar("R")
+
+logger = logging.getLogger("api4gpt_async")
 
 Submit = Callable[[], Awaitable["TaskHandle[Any]"]]
 #: Called with each finished job's handle and result before it is journalled as succeeded;
@@ -61,7 +64,9 @@ class SubmitOutcome(Generic[R]):
     Attributes:
         key: the job's key; ``index`` its position in the input.
         handle: the accepted job (also when it then failed or timed out); None when no job was
-            accepted: the submit was refused (nothing billed) or its answer was lost.
+            accepted: the submit was refused (nothing billed) or its answer was lost; or, with
+            ``status`` ``accepted`` and a ``ValueError``, when the journal holds a job of a kind
+            this client does not know (its ref is in the message).
         result: the job's result when it succeeded, else None.
         error: why it did not succeed, else None: the submit's error (``status`` ``refused``
             or ``uncertain``: then a ``SubmissionUncertainError``), ``TaskFailedError``,
@@ -186,7 +191,10 @@ class _Run:
 
     def _tell(self, key: str, status: str, handle: TaskHandle[Any] | None = None) -> None:
         if self.on_update is not None:
-            self.on_update(key, status, handle)
+            try:
+                self.on_update(key, status, handle)
+            except Exception:  # a progress display must not stop the jobs
+                logger.exception("submit_many's on_update failed (%r); continuing", key)
 
     async def _record(self, entry: JournalEntry, **changes: Any) -> JournalEntry:
         entry = attrs.evolve(entry, updated_at=time.time(), **changes)
@@ -200,7 +208,11 @@ class _Run:
         if found is None:
             entry = intent
         elif found.ref is not None and (found.status == "accepted" or found.status in FINISHED):
-            handle = self.tasks.resume(found.ref)
+            try:
+                handle = self.tasks.resume(found.ref)
+            except ValueError as exc:  # a kind this client does not know: never re-submit
+                unknown = ValueError(f"job {key!r} was accepted earlier as {found.ref}: {exc}")
+                return _ended(index, found, error=unknown)
             self._tell(key, "resumed", handle)
             return await self._wait(index, found, handle)
         elif found.status in UNCERTAIN and not self.resubmit_uncertain:

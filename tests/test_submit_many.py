@@ -236,3 +236,30 @@ async def test_bad_arguments_are_refused_before_any_submit(
         with pytest.raises(ValueError, match="no key"):
             [o async for o in client.tasks.submit_many([submit], journal=journal)]
     assert emulator.count("luma.generate") == 0
+
+
+async def test_a_failing_progress_callback_stops_nothing(
+    client: AsyncAPI4GPT, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator.luma_duration = 0
+
+    def on_update(key: str, status: str, handle: TaskHandle[Any] | None) -> None:
+        raise RuntimeError("display broke")
+
+    jobs = [lambda: client.luma.generate("a"), lambda: client.luma.generate("b")]
+    outcomes = [o async for o in client.tasks.submit_many(jobs, on_update=on_update)]
+    assert [o.ok for o in outcomes] == [True, True]
+    assert "on_update failed" in caplog.text
+
+
+async def test_a_journalled_job_of_an_unknown_kind_is_reported_not_resubmitted(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    async with SQLiteJournal(tmp_path / "j.sqlite3") as journal:
+        ref = {"kind": "retired-family", "id": "x1"}
+        await journal.update(JournalEntry(key="old", status="accepted", ref=ref, attempts=1))
+        jobs = [Job(key="old", submit=lambda: client.luma.generate("old"))]
+        (outcome,) = [o async for o in client.tasks.submit_many(jobs, journal=journal)]
+    assert isinstance(outcome.error, ValueError) and "retired-family" in str(outcome.error)
+    assert outcome.status == "accepted" and outcome.handle is None
+    assert emulator.count("luma.generate") == 0
