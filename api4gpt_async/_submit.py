@@ -116,7 +116,10 @@ async def submit_many(
     after: a rerun resumes accepted jobs by ref instead of submitting them again, re-sends
     refused ones (nothing was billed), and reports a job whose submit was cut off (the process
     died mid-submit, or ``SubmissionUncertainError``) as ``uncertain`` without sending it again
-    unless ``resubmit_uncertain=True``.
+    unless ``resubmit_uncertain=True``. A job that ended in an earlier run is read again (one
+    status query, for its result) but ``on_result`` is not called again: its ``outcome`` is
+    what ``on_result`` returned then. Do per-job work (downloads) in ``on_result`` so that it
+    is done once too.
 
     ``timeout`` bounds each job's wait (default ``poll.timeout``); a job still running then
     ends with ``TaskTimeoutError`` and stays ``accepted`` in the journal. Leaving the loop
@@ -246,19 +249,22 @@ class _Run:
     async def _wait(
         self, index: int, entry: JournalEntry, handle: TaskHandle[Any]
     ) -> SubmitOutcome[Any]:
+        done = entry.status in FINISHED  # ended in an earlier run: read again, not redone
         try:
             result = await handle.wait(timeout=self.timeout, poll=self.poll)
-        except TaskFailedError as exc:
-            entry = await self._record(entry, status="failed", error=_describe(exc))
-            self._tell(entry.key, "failed", handle)
-            return _ended(index, entry, handle=handle, error=exc)
-        except TaskCancelledError as exc:
-            entry = await self._record(entry, status="cancelled", error=_describe(exc))
-            self._tell(entry.key, "cancelled", handle)
+        except (TaskFailedError, TaskCancelledError) as exc:
+            if not done:
+                status: JournalStatus = (
+                    "failed" if isinstance(exc, TaskFailedError) else "cancelled"
+                )
+                entry = await self._record(entry, status=status, error=_describe(exc))
+                self._tell(entry.key, status, handle)
             return _ended(index, entry, handle=handle, error=exc)
         except Exception as exc:  # timed out, or the wait stopped: the job may still finish
             self._tell(entry.key, "unfinished", handle)
             return _ended(index, entry, handle=handle, error=exc)
+        if done:  # on_result ran then: its outcome is in the entry
+            return _ended(index, entry, handle=handle, result=result)
         outcome: Mapping[str, Any] | None = None
         if self.on_result is not None:
             try:
