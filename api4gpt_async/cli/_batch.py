@@ -23,7 +23,15 @@ from rich.progress import (
 from rich.table import Table
 
 from .. import AsyncAPI4GPT, PollPolicy, TaskHandle
-from .._batch import BatchJob, BatchReport, bind_jobs, journal_rows, read_jobs, run_batch
+from .._batch import (
+    JOURNAL_NAME,
+    BatchJob,
+    BatchReport,
+    bind_jobs,
+    journal_rows,
+    read_jobs,
+    run_batch,
+)
 from ..journal import open_journal
 from ._app import ApiKey, BaseUrl, _run, app, console, err_console
 
@@ -237,10 +245,17 @@ def batch_run(
 
 @batch_app.command("status")
 def batch_status(
-    journal: Annotated[str, typer.Argument(metavar="FILE", help="Journal: SQLite or redis://.")],
+    journal: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE", help="Journal: SQLite file, a run's --out folder, or redis://..."
+        ),
+    ],
 ) -> None:
     """Show what a batch's journal knows: counts per family and state, and the jobs that did
     not succeed."""
+    if "://" not in journal and Path(journal).is_dir():
+        journal = str(Path(journal) / JOURNAL_NAME)
     if "://" not in journal and not Path(journal).is_file():
         err_console.print(f"[red]error:[/red] no journal at {escape(journal)}")
         raise typer.Exit(2)

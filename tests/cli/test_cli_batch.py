@@ -190,6 +190,12 @@ async def test_exit_code_is_zero_only_when_every_job_succeeded(tmp_path: Path) -
         again = await anyio.run_process(command, env=_env(emu.base_url), check=False)
         assert again.returncode == 0
         assert emu.count("luma.generate") == emu.count("lumvip.generate") == 1  # all done
+        status = await anyio.run_process(  # the --out folder stands for its journal
+            [sys.executable, "-m", "api4gpt_async", "batch", "status", str(tmp_path / "out")],
+            env=_env(),
+            check=False,
+        )
+        assert status.returncode == 0 and "2 jobs: 2 succeeded" in status.stdout.decode()
 
 
 async def test_an_invalid_line_is_one_clear_error_before_any_submit(tmp_path: Path) -> None:
