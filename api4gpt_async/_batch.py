@@ -193,13 +193,13 @@ def bind_jobs(client: AsyncAPI4GPT, jobs: Iterable[BatchJob]) -> list[Job]:
         where = f"line {job.line}" if job.line else f"job {job.key!r}"
         ops = families.get(job.family)
         if ops is None:
-            known = ", ".join(sorted(families))
-            problems.append(f"{where}: unknown family {job.family!r} (known: {known})")
+            hint = _hint(job.family, families)
+            problems.append(f"{where}: unknown family {job.family!r} ({hint})")
             continue
         method = ops.get(job.op)
         if method is None:
-            known = ", ".join(sorted(ops))
-            problems.append(f"{where}: {job.family} has no submit {job.op!r} (known: {known})")
+            hint = _hint(job.op, ops)
+            problems.append(f"{where}: {job.family} has no submit {job.op!r} ({hint})")
             continue
         problem = _check_params(method, job.params)
         if problem:
@@ -210,6 +210,13 @@ def bind_jobs(client: AsyncAPI4GPT, jobs: Iterable[BatchJob]) -> list[Job]:
         shown = problems[:20] + ([f"... and {len(problems) - 20} more"] if problems[20:] else [])
         raise ValueError("invalid jobs:\n  " + "\n  ".join(shown))
     return bound
+
+
+def _hint(name: str, known: Iterable[str]) -> str:
+    """``did you mean 'luma'? known: ...`` for a misspelt name."""
+    names = sorted(known)
+    close = difflib.get_close_matches(name, names, n=1)
+    return (f"did you mean {close[0]!r}? " if close else "") + f"known: {', '.join(names)}"
 
 
 def _check_params(method: Callable[..., Any], params: Mapping[str, Any]) -> str | None:

@@ -29,8 +29,9 @@ async def test_submit_ops_are_found_from_the_services(client: AsyncAPI4GPT) -> N
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ({"family": "lumaa", "op": "generate"}, "unknown family 'lumaa' (known: luma, lumvip"),
-        ({"family": "luma", "op": "generat"}, "luma has no submit 'generat' (known: extend,"),
+        ({"family": "lumaa", "op": "generate"}, "unknown family 'lumaa' (did you mean 'luma'?"),
+        ({"family": "luma", "op": "generat"}, "no submit 'generat' (did you mean 'generate'?"),
+        ({"family": "luma", "op": "imagine"}, "luma has no submit 'imagine' (known: extend, gen"),
         ({"family": "luma", "op": "task"}, "luma has no submit 'task'"),
         ({"family": "luma", "op": "generate", "params": {"promt": "x"}}, "did you mean 'prompt'"),
         ({"family": "luma", "op": "generate", "params": {}}, "missing a required argument"),

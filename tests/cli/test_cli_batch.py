@@ -113,6 +113,7 @@ def _write_jobs(path: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(150)  # five processes; about 20 s on a busy machine
 async def test_sigkilled_twice_then_finished_with_no_duplicate_submit(
     emulator_process: str, tmp_path: Path
 ) -> None:
