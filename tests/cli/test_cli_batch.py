@@ -45,6 +45,7 @@ SUBMIT_ROUTES = {
     "luma.generate": "user_prompt",
     "lumvip.generate": "user_prompt",
     "midjourney.imagine": "prompt",
+    "suno.generate": "gpt_description_prompt",
 }
 
 
@@ -85,28 +86,33 @@ async def _run_until(command: list[str], base_url: str, log: Path, *, kill_at: i
 
 
 def _write_jobs(path: Path) -> dict[str, str]:
-    """200 mixed jobs: three families, some asked to fail, some refused; key → expected end."""
+    """200 mixed jobs: four families, some asked to fail, some refused; key → expected end."""
     expected = {}
-    families = ("luma", "lumvip", "midjourney")
+    families = {  # family: (op, the parameter holding the prompt)
+        "luma": ("generate", "prompt"),
+        "lumvip": ("generate", "prompt"),
+        "midjourney": ("imagine", "prompt"),
+        "suno": ("generate", "gpt_description_prompt"),
+    }
     with path.open("w") as file:
         for i in range(200):
-            family = families[i % 3]
-            op = "imagine" if family == "midjourney" else "generate"
-            params: dict[str, Any] = {"prompt": f"clip {i}"}
+            family = list(families)[i % 4]
+            op, field = families[family]
+            params: dict[str, Any] = {field: f"clip {i}"}
             outcome = "succeeded"
             if i % 9 == 4:
-                params["prompt"] += " that should fail"
+                params[field] += " that should fail"
                 outcome = "failed"
-            elif i % 25 == 7:  # the service refuses these: nothing billed
+            elif i % 25 == 7 and family != "suno":  # the service refuses these: nothing billed
                 if family == "midjourney":
-                    params["prompt"] += " gore"  # a banned word: code 24
+                    params[field] += " gore"  # a banned word: code 24
                 else:
                     params["aspect_ratio"] = "5:4"
                 outcome = "refused"
             key = f"job-{i:03d}"
             expected[key] = outcome
             line = {"family": family, "op": op, "params": params, "key": key}
-            if i % 4 == 0:
+            if i % 3 == 0:
                 del line["key"]  # the default key: a hash of the line
             file.write(json.dumps(line) + "\n")
     return expected
@@ -137,7 +143,8 @@ async def test_sigkilled_twice_then_finished_with_no_duplicate_submit(
     for row, line in zip(rows, jobs.read_text().splitlines(), strict=True):
         job = json.loads(line)
         assert row["line"] == rows.index(row) + 1
-        by_prompt[job["params"]["prompt"]] = row
+        params = job["params"]
+        by_prompt[params.get("prompt") or params["gpt_description_prompt"]] = row
         if "key" in job:
             assert row["key"] == job["key"]
             want = expected[job["key"]]
@@ -157,11 +164,11 @@ async def test_sigkilled_twice_then_finished_with_no_duplicate_submit(
             assert row["status"] == "refused" and row["ref"] is None
         if row["status"] == "succeeded":  # every media file of the job
             assert row["files"] and all((out / f).stat().st_size > 0 for f in row["files"])
-            if row["family"] != "midjourney":
+            if row["family"] in ("luma", "lumvip"):
                 (video,) = [f for f in row["files"] if f.endswith(".mp4")]
                 assert (out / video).read_bytes()[4:8] == b"ftyp"
     assert {r["family"] for r in rows if r["status"] == "succeeded"} == {
-        "luma", "lumvip", "midjourney"
+        "luma", "lumvip", "midjourney", "suno"
     }  # fmt: skip
 
     status = await anyio.run_process(
