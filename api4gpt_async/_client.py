@@ -26,6 +26,7 @@ from .services.digital_human import DigitalHumanService
 from .services.embeddings import EmbeddingsService
 from .services.images import ImagesService
 from .services.luma import LumaService
+from .services.midjourney import MidjourneyService
 from .services.models import ModelsService
 from .services.suno import SunoService
 from .services.zhipu_video import ZhipuVideoService
@@ -80,6 +81,7 @@ class AsyncAPI4GPT:
         context = ServiceContext(transport=self._transport, tasks=self.tasks, paths=self.paths)
         self.luma = LumaService(context, "luma")
         self.lumvip = LumaService(context, "lumvip")
+        self.midjourney = MidjourneyService(context)
         self.suno = SunoService(context)
         self.zhipu_video = ZhipuVideoService(context)
         self.digital_human = DigitalHumanService(context)

@@ -14,6 +14,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
@@ -22,6 +23,7 @@ from .models._base import Model
 
 __all__ = [
     "accept_bare_url",
+    "camel_case_keys",
     "converter",
     "fraction_from_percent",
     "read_with",
@@ -121,11 +123,12 @@ def _model_hook(cls: Any) -> Callable[[Any, Any], Any]:
     inner = make_dict_structure_fn(
         cls, converter, raw=override(omit=True), request_id=override(omit=True)
     )
+    wire_keys: _WireKeys | None = cls.__dict__.get("_wire_keys")
 
     def structure_model(value: Any, _: Any) -> Any:
         if type(value) is not dict and not isinstance(value, Mapping):
             raise TypeError(f"expected an object for {cls.__name__}, got {type(value).__name__}")
-        obj = inner(value, cls)
+        obj = inner(value if wire_keys is None else wire_keys.apply(value), cls)
         object.__setattr__(obj, "raw", value)
         return obj
 
@@ -153,6 +156,40 @@ def accept_bare_url(cls: type[T]) -> type[T]:
 
     converter.register_structure_hook(cls, structure_url_model)
     return cls
+
+
+def camel_case_keys(cls: type[T]) -> type[T]:
+    """Let a model read its snake_case fields from camelCase keys (``imageUrl`` → ``image_url``).
+
+    For the Java-born APIs (midjourney-proxy). Either spelling is accepted; a ``null`` where a
+    field has a factory default (a list) reads as that default: those APIs send ``null`` for
+    "none".
+    """
+    renames: dict[str, str] = {}
+    defaults: set[str] = set()
+    for field in attrs.fields(cls):  # type: ignore[arg-type]
+        head, *rest = field.name.split("_")
+        camel = head + "".join(part.title() for part in rest)
+        if camel != field.name:
+            renames[camel] = field.name
+        if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            defaults.add(field.name)
+    cls._wire_keys = _WireKeys(renames, frozenset(defaults))  # type: ignore[attr-defined]
+    return cls
+
+
+class _WireKeys(typing.NamedTuple):
+    renames: Mapping[str, str]
+    null_is_default: frozenset[str]
+
+    def apply(self, value: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            name = self.renames.get(key, key)
+            if item is None and name in self.null_is_default:
+                continue
+            out[name] = item
+        return out
 
 
 def read_with(
