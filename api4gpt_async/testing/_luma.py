@@ -16,8 +16,9 @@ every answer in the task envelope ``{"code": "success", "message": "", "data": â
 it ``processing``. Generations are kept per flavour: an id of one is unknown to the other.
 
 Timing is :func:`._jobs.lifecycle` with ``emu.duration("luma")``. A prompt with a word
-starting with "fail" (any case) ends in ``failed`` instead of ``completed``. ``notify_hook`` is
-accepted but never called.
+starting with "fail" (any case) ends in ``failed`` instead of ``completed``. A ``notify_hook``
+gets the generation (as the status route answers it, envelope included) on every change of state,
+from the kit's sender (:mod:`._notify`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from urllib.parse import urlsplit
 import attrs
 from aiohttp import web
 
+from ._http import task_envelope
 from ._jobs import FAILURE_REASON, Job, JobStore, answer, by_id, task_route
+from ._notify import Notifier, notifier
 from ._validate import Invalid, boolean_param, choice_param, request_object, required_param
 from ._validate import string_param as string
 
@@ -62,7 +65,8 @@ _FLAVOURS: Final = (
 def register(emu: Emulator, app: web.Application) -> None:
     """Add both Luma flavours' named routes to ``app``."""
     for flavour in _FLAVOURS:
-        routes = _LumaRoutes(emu, flavour, JobStore(emu, flavour.name, duration="luma"))
+        store = JobStore(emu, flavour.name, duration="luma")
+        routes = _LumaRoutes(emu, flavour, store, notifier(emu, app))
         add = app.router.add_route
         add(
             "POST",
@@ -78,10 +82,11 @@ def register(emu: Emulator, app: web.Application) -> None:
 class _LumaRoutes:
     """The submit routes and the generation view of one flavour."""
 
-    def __init__(self, emu: Emulator, flavour: _Flavour, store: JobStore) -> None:
+    def __init__(self, emu: Emulator, flavour: _Flavour, store: JobStore, sender: Notifier) -> None:
         self._emu = emu
         self._flavour = flavour
         self.store = store
+        self._sender = sender
         self.generate = task_route(self._generate)
         self.extend = task_route(self._extend)
 
@@ -99,6 +104,7 @@ class _LumaRoutes:
         ):
             raise Invalid("duration must be a string such as '5s' or a number", "duration")
         job = self.store.create(prompt=prompt, aspect_ratio=aspect_ratio)
+        self._notify(job, string(body, "notify_hook"))
         return answer(self.view(job), envelope=self._flavour.envelope)
 
     async def _extend(self, request: web.Request) -> web.Response:
@@ -106,12 +112,14 @@ class _LumaRoutes:
         video_url = required_param(body, "video_url")
         prompt = string(body, "user_prompt") or ""
         boolean_param(body, "expand_prompt")
-        string(body, "image_end_url")
+        for name in ("image_end_url", "notify_hook"):
+            string(body, name)
         parent = self._completed_parent(video_url)
         aspect_ratio = choice_param(body, "aspect_ratio", ASPECT_RATIOS)
         job = self.store.create(
             prompt=prompt, aspect_ratio=aspect_ratio or parent.fields["aspect_ratio"]
         )
+        self._notify(job, string(body, "notify_hook"))
         return answer(self.view(job), envelope=self._flavour.envelope)
 
     def _completed_parent(self, video_url: str) -> Job:
@@ -122,9 +130,27 @@ class _LumaRoutes:
             raise Invalid("video_url must be a completed generation's video", "video_url")
         return parent
 
-    def view(self, job: Job) -> dict[str, Any]:
-        """The generation object as it is now on the emulator clock."""
-        phase, estimate = self.store.phase(job)
+    def _notify(self, job: Job, url: str | None) -> None:
+        """Send the job's changes of state to ``url``, as the status route would answer them."""
+        if not url:
+            return
+        envelope = self._flavour.envelope
+
+        def body(at: float) -> Any:
+            view = self.view(job, at)
+            return task_envelope(view) if envelope else view
+
+        def state(body: Any) -> str:
+            return str((body["data"] if envelope else body)["state"])
+
+        self._sender.watch(
+            url, body=body, key=state, final=lambda b: state(b) in ("completed", "failed"),
+            times=lambda: self.store.change_times(job),
+        )  # fmt: skip
+
+    def view(self, job: Job, at: float | None = None) -> dict[str, Any]:
+        """The generation object as it is now (or at emulator time ``at``)."""
+        phase, estimate = self.store.phase(job, at)
         raw = not self._flavour.envelope
         state = self._flavour.running if phase == "running" else phase
         video: dict[str, Any] | None = None
