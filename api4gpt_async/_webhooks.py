@@ -49,8 +49,31 @@ ASGIReceive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 ASGISend = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
+def _task_record(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """A new-api task record (``TaskDto``: ``task_id``, ``action``, ``status``…), bare or in
+    the task envelope ``{"code", "data"}``."""
+    data = body.get("data")
+    record = data if "code" in body and isinstance(data, Mapping) else body
+    return record if "task_id" in record and "action" in record else None
+
+
+def _is_suno(body: Mapping[str, Any]) -> bool:
+    record = _task_record(body)
+    return record is not None and str(record["action"]).upper() in ("MUSIC", "LYRICS")
+
+
+def _is_digital_human(body: Mapping[str, Any]) -> bool:
+    record = _task_record(body)
+    return record is not None and str(record["action"]).lower().startswith("avatar")
+
+
 def _is_midjourney(body: Mapping[str, Any]) -> bool:
-    return "id" in body and "action" in body and ("submitTime" in body or "progress" in body)
+    return (
+        "id" in body
+        and "action" in body
+        and "task_id" not in body
+        and ("submitTime" in body or "progress" in body)
+    )
 
 
 def _is_luma(body: Mapping[str, Any]) -> bool:
@@ -62,10 +85,12 @@ def _is_lumvip(body: Mapping[str, Any]) -> bool:
     return "code" in body and isinstance(data, Mapping) and _is_luma(data)
 
 
-#: Body shapes that tell a family without the URL, tried in order (first match wins). A
-#: family whose bodies look like another's (the new-api task envelope of Suno and digital
-#: human) is told by the callback URL only: :meth:`WebhookReceiver.url_for` puts it there.
+#: Body shapes that tell a family without the URL, tried in order (first match wins): one
+#: entry a family. Bodies that several families share (Suno v3.x GoAPI tasks, Zhipu results)
+#: are told by the callback URL only, where :meth:`WebhookReceiver.url_for` puts the kind.
 BODY_SHAPES: Final[tuple[tuple[str, Callable[[Mapping[str, Any]], bool]], ...]] = (
+    ("suno", _is_suno),
+    ("digital_human", _is_digital_human),
     ("midjourney", _is_midjourney),
     ("lumvip", _is_lumvip),
     ("luma", _is_luma),

@@ -137,15 +137,9 @@ class JobStore:
     def __len__(self) -> int:
         return len(self._jobs)
 
-    def phase(self, job: Job, at: float | None = None) -> tuple[Phase, int | None]:
-        """The job's :func:`lifecycle` phase and seconds left, on the emulator clock now (or
-        at emulator time ``at``)."""
-        now = self._emu.now if at is None else at
-        return lifecycle(now - job.created, self._emu.duration(self.duration_key))
-
-    def change_times(self, job: Job) -> list[float]:
-        """The emulator times at which the job's :func:`lifecycle` phase changes."""
-        return [job.created + PENDING_SECONDS, job.created + self._emu.duration(self.duration_key)]
+    def phase(self, job: Job) -> tuple[Phase, int | None]:
+        """The job's :func:`lifecycle` phase and seconds left, on the emulator clock now."""
+        return lifecycle(self._emu.now - job.created, self._emu.duration(self.duration_key))
 
 
 # --------------------------------------------------------------------------- answers

@@ -17,8 +17,8 @@ it ``processing``. Generations are kept per flavour: an id of one is unknown to 
 
 Timing is :func:`._jobs.lifecycle` with ``emu.duration("luma")``. A prompt with a word
 starting with "fail" (any case) ends in ``failed`` instead of ``completed``. A ``notify_hook``
-gets the generation (as the status route answers it, envelope included) on every change of state,
-from the kit's sender (:mod:`._notify`).
+gets the finished generation (as the status route answers it, envelope included) from the kit's
+sender (:mod:`._notify`).
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from urllib.parse import urlsplit
 import attrs
 from aiohttp import web
 
+from . import _notify
 from ._http import task_envelope
 from ._jobs import FAILURE_REASON, Job, JobStore, answer, by_id, task_route
-from ._notify import Notifier, notifier
 from ._validate import Invalid, boolean_param, choice_param, request_object, required_param
 from ._validate import string_param as string
 
@@ -65,8 +65,7 @@ _FLAVOURS: Final = (
 def register(emu: Emulator, app: web.Application) -> None:
     """Add both Luma flavours' named routes to ``app``."""
     for flavour in _FLAVOURS:
-        store = JobStore(emu, flavour.name, duration="luma")
-        routes = _LumaRoutes(emu, flavour, store, notifier(emu, app))
+        routes = _LumaRoutes(emu, flavour, JobStore(emu, flavour.name, duration="luma"))
         add = app.router.add_route
         add(
             "POST",
@@ -75,6 +74,7 @@ def register(emu: Emulator, app: web.Application) -> None:
             name=f"{flavour.name}.generate",
         )
         add("POST", f"{flavour.prefix}/extend", routes.extend, name=f"{flavour.name}.extend")
+        _notify.attach(emu, app)
         task = by_id(routes.store, routes.view, envelope=flavour.envelope)
         add("GET", f"{flavour.prefix}/task", task, name=f"{flavour.name}.task")
 
@@ -82,11 +82,10 @@ def register(emu: Emulator, app: web.Application) -> None:
 class _LumaRoutes:
     """The submit routes and the generation view of one flavour."""
 
-    def __init__(self, emu: Emulator, flavour: _Flavour, store: JobStore, sender: Notifier) -> None:
+    def __init__(self, emu: Emulator, flavour: _Flavour, store: JobStore) -> None:
         self._emu = emu
         self._flavour = flavour
         self.store = store
-        self._sender = sender
         self.generate = task_route(self._generate)
         self.extend = task_route(self._extend)
 
@@ -131,26 +130,14 @@ class _LumaRoutes:
         return parent
 
     def _notify(self, job: Job, url: str | None) -> None:
-        """Send the job's changes of state to ``url``, as the status route would answer them."""
-        if not url:
-            return
-        envelope = self._flavour.envelope
+        """Send the finished generation to ``url``, as the status route would answer it."""
+        wrap = task_envelope if self._flavour.envelope else (lambda view: view)
+        due = job.created + self._emu.duration("luma")
+        _notify.notify_when_done(self._emu, url, due, lambda: wrap(self.view(job)))
 
-        def body(at: float) -> Any:
-            view = self.view(job, at)
-            return task_envelope(view) if envelope else view
-
-        def state(body: Any) -> str:
-            return str((body["data"] if envelope else body)["state"])
-
-        self._sender.watch(
-            url, body=body, key=state, final=lambda b: state(b) in ("completed", "failed"),
-            times=lambda: self.store.change_times(job),
-        )  # fmt: skip
-
-    def view(self, job: Job, at: float | None = None) -> dict[str, Any]:
-        """The generation object as it is now (or at emulator time ``at``)."""
-        phase, estimate = self.store.phase(job, at)
+    def view(self, job: Job) -> dict[str, Any]:
+        """The generation object as it is now on the emulator clock."""
+        phase, estimate = self.store.phase(job)
         raw = not self._flavour.envelope
         state = self._flavour.running if phase == "running" else phase
         video: dict[str, Any] | None = None
