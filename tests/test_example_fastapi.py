@@ -3,17 +3,15 @@ through the mounted ASGI receiver and end the job's wait without a status query.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import sys
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import aiohttp
 import pytest
+from _examples import load_example
 
 from api4gpt_async import AsyncAPI4GPT, PollPolicy
 from api4gpt_async.testing import Emulator
@@ -23,21 +21,7 @@ pytest.importorskip("uvicorn")
 
 pytestmark = pytest.mark.anyio
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NEVER_POLL = PollPolicy(initial_delay=3600, max_delay=3600, jitter=0, timeout=20)
-
-
-def load_example(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # pydantic resolves the example's annotations there
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(EXAMPLES))
-    return module
 
 
 @pytest.fixture(scope="module")
