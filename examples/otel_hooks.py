@@ -24,6 +24,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from _shared import observed_traffic
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -31,7 +32,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from api4gpt_async import Hooks, RequestEvent, RetryEvent, TaskSnapshot, TaskState
-from api4gpt_async.testing import Emulator
 
 
 class OTelHooks:
@@ -108,17 +108,7 @@ def in_memory_tracer() -> tuple[Tracer, InMemorySpanExporter]:
     return provider.get_tracer("api4gpt_async.examples"), exporter
 
 
-async def run(hooks: Hooks) -> None:
-    """Some traffic to observe: a chat call that is retried once, a Luma job that succeeds
-    and one that fails."""
-    async with Emulator(time_scale=0) as emu, emu.client(hooks=hooks) as client:
-        emu.fail("chat.completions", status=429, times=1)  # refused: retried
-        await client.chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}]
-        )
-        jobs = [await client.luma.generate(p) for p in ("a calm sea", "please fail this one")]
-        emu.advance(600)
-        await client.tasks.gather(jobs, return_exceptions=True)
+run = observed_traffic  # the tests run it too
 
 
 async def main() -> int:

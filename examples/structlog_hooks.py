@@ -20,9 +20,9 @@ import sys
 from typing import Any
 
 import structlog
+from _shared import observed_traffic
 
 from api4gpt_async import Hooks, RequestEvent, RetryEvent, TaskSnapshot, TaskState
-from api4gpt_async.testing import Emulator
 
 
 def structlog_hooks(log: Any = None) -> Hooks:
@@ -66,16 +66,7 @@ def structlog_hooks(log: Any = None) -> Hooks:
     return Hooks(on_request=on_request, on_retry=on_retry, on_task_update=on_task_update)
 
 
-async def run(hooks: Hooks) -> None:
-    """A chat call that is retried once, a Luma job that succeeds and one that fails."""
-    async with Emulator(time_scale=0) as emu, emu.client(hooks=hooks) as client:
-        emu.fail("chat.completions", status=429, times=1)  # refused: retried
-        await client.chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}]
-        )
-        jobs = [await client.luma.generate(p) for p in ("a calm sea", "please fail this one")]
-        emu.advance(600)
-        await client.tasks.gather(jobs, return_exceptions=True)
+run = observed_traffic  # the tests run it too
 
 
 async def main() -> int:
