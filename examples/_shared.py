@@ -35,6 +35,8 @@ async def observed_traffic(hooks: Hooks) -> None:
         await client.chat.completions.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}]
         )
-        jobs = [await client.luma.generate(p) for p in ("a calm sea", "please fail this one")]
+        jobs = [
+            await client.luma.generate(p) for p in ("a calm sea", f"a stormy sea {Emulator.FAIL}")
+        ]
         emu.advance(600)
         await client.tasks.gather(jobs, return_exceptions=True)

@@ -15,8 +15,8 @@ the extra ``thumbnail`` and ``video.download_url`` keys of the GoAmz format); ``
 every answer in the task envelope ``{"code": "success", "message": "", "data": …}`` and spells
 it ``processing``. Generations are kept per flavour: an id of one is unknown to the other.
 
-Timing is :func:`._jobs.lifecycle` with ``emu.duration("luma")``. A prompt with a word
-starting with "fail" (any case) ends in ``failed`` instead of ``completed``. A ``notify_hook``
+Timing is :func:`._jobs.lifecycle` with ``emu.duration("luma")``. A prompt carrying the magic
+word ``[fail]`` (``Emulator.FAIL``) ends in ``failed`` instead of ``completed``. A ``notify_hook``
 gets the finished generation (as the status route answers it, envelope included) from the kit's
 sender (:mod:`._notify`).
 """
