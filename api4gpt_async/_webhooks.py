@@ -150,7 +150,7 @@ class WebhookReceiver:
         if max_body < 1:
             raise ValueError("max_body must be at least 1 byte")
         self._tasks = client.tasks
-        self.url = url.rstrip("/") if url else None
+        self.url: str | None = url.rstrip("/") if url else None
         self._token = token
         self.max_body = max_body
         self._remember = remember
