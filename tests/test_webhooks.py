@@ -228,3 +228,33 @@ def test_public_names() -> None:
         "BODY_SHAPES", "Callback", "CallbackRejected", "DEFAULT_MAX_BODY", "WebhookReceiver"
     }  # fmt: skip
     assert WebhookReceiver.__module__ == "api4gpt_async.webhooks"
+
+
+async def test_after_a_callback_that_does_not_end_the_job_polling_carries_on(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    receiver = WebhookReceiver(client)
+    job = await client.lumvip.generate("x")
+    waiter = asyncio.create_task(job.wait(timeout=5))
+    while client.tasks.scheduler.waiting == 0:  # until the wait has started
+        await asyncio.sleep(0)
+    running = {"code": "success", "data": {"id": job.id, "state": "processing"}}
+    assert receiver.receive(json.dumps(running).encode(), kind="lumvip").snapshot.state is (
+        TaskState.RUNNING
+    )
+    emulator.advance(600)
+    assert (await waiter).video_url
+    assert emulator.count("lumvip.task") >= 1
+
+
+async def test_a_callback_for_a_job_nobody_waits_on_changes_nothing(
+    slow_client: AsyncAPI4GPT,
+) -> None:
+    job = await slow_client.luma.generate("x")
+    snap = slow_client.tasks.deliver("luma", {"id": job.id, "state": "completed"})
+    assert snap.state is TaskState.SUCCEEDED
+    assert job.last is not None
+    assert job.last.state is TaskState.PENDING  # only waiting handles are told
+    assert slow_client.tasks.scheduler.deliver("luma", "nobody", snap) == 0
+    with pytest.raises(ValueError, match="unknown task kind"):
+        slow_client.tasks.deliver("lumaa", {"id": job.id, "state": "completed"})
