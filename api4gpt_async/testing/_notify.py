@@ -1,10 +1,13 @@
-"""``notify_hook`` callbacks: the emulator POSTs a job's final record to the URL it was given.
+"""``notify_hook`` callbacks: the emulator POSTs a job's records to the URL it was given.
 
-A family calls :func:`notify_when_done` at submit with the emulator-clock instant the job ends
-and a function that renders its record then. A small watcher task (started on first use, stopped
-with the server) delivers each callback once the clock — running, or moved with
-``emu.advance`` — has passed that instant: one ``POST`` with the JSON record, no retries, as the
-gateway does. Every attempt is kept in :func:`deliveries` (URL, record, status or error text).
+The one callback mechanism of every family. A family either calls :func:`notify_when_done` at
+submit with the emulator-clock instant the job ends and a function that renders its record then
+(one ``POST`` of the final record: Suno, digital human), or :func:`follow` with a function that,
+given the clock, says what to send now and whether the job is over (every change, in order:
+Midjourney). A small watcher task (started on first use, stopped with the server) asks each
+followed job as the clock — running, or moved with ``emu.advance`` — goes on: one ``POST`` with
+the JSON record per callback, no retries, as the gateway does. Every attempt is kept in
+:func:`deliveries` (URL, record, status or error text).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
@@ -22,7 +25,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from ._emulator import Emulator
 
-__all__ = ["Delivery", "attach", "deliveries", "notify_when_done"]
+__all__ = ["Delivery", "Updates", "attach", "deliveries", "follow", "notify_when_done"]
 
 _log = logging.getLogger("api4gpt_async.testing")
 
@@ -42,16 +45,14 @@ class Delivery:
     error: str | None = None
 
 
-@attrs.define(eq=False)
-class _Pending:
-    url: str
-    due: float
-    render: Callable[[], Any]
+#: What a followed job sends at a clock instant: ``(url, record)`` pairs in order, and whether
+#: the job is over (then it is followed no more).
+Updates = Callable[[float], tuple[Sequence[tuple[str, Any]], bool]]
 
 
 @attrs.define
 class _NotifyState:
-    pending: list[_Pending] = attrs.field(factory=list)
+    pending: list[Updates] = attrs.field(factory=list)
     sent: list[Delivery] = attrs.field(factory=list)
     watcher: asyncio.Task[None] | None = None
 
@@ -80,8 +81,21 @@ def notify_when_done(emu: Emulator, url: str | None, due: float, render: Callabl
     """
     if not url:
         return
+
+    def updates(now: float) -> tuple[list[tuple[str, Any]], bool]:
+        return ([(url, render())], True) if now >= due else ([], False)
+
+    follow(emu, updates)
+
+
+def follow(emu: Emulator, updates: Updates) -> None:
+    """Ask ``updates(now)`` on every look at the clock and POST what it gives, until it says
+    the job is over.
+
+    Must be called from a request handler (the watcher runs on the server's loop).
+    """
     state = emu._family_state(_NotifyState)
-    state.pending.append(_Pending(url, due, render))
+    state.pending.append(updates)
     if state.watcher is None or state.watcher.done():
         state.watcher = asyncio.get_running_loop().create_task(
             _watch(emu, state), name="api4gpt emulator notify_hook"
@@ -97,20 +111,23 @@ async def _watch(emu: Emulator, state: _NotifyState) -> None:
     async with aiohttp.ClientSession(timeout=_TIMEOUT) as session:
         while state.pending:
             now = emu.now
-            due = [p for p in state.pending if p.due <= now]
-            for item in due:
-                state.pending.remove(item)
-                state.sent.append(await _deliver(session, item))
-            if not due:
+            sent = False
+            for updates in list(state.pending):
+                sends, over = updates(now)
+                if over:
+                    state.pending.remove(updates)
+                for url, payload in sends:
+                    state.sent.append(await _deliver(session, url, payload))
+                    sent = True
+            if not sent:
                 await asyncio.sleep(CHECK_INTERVAL)
 
 
-async def _deliver(session: aiohttp.ClientSession, item: _Pending) -> Delivery:
-    payload = item.render()
+async def _deliver(session: aiohttp.ClientSession, url: str, payload: Any) -> Delivery:
     try:
-        async with session.post(item.url, json=payload) as response:
+        async with session.post(url, json=payload) as response:
             await response.read()
-            return Delivery(url=item.url, payload=payload, status=response.status)
+            return Delivery(url=url, payload=payload, status=response.status)
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-        _log.warning("notify_hook %s failed: %s", item.url, exc)
-        return Delivery(url=item.url, payload=payload, status=0, error=str(exc))
+        _log.warning("notify_hook %s failed: %s", url, exc)
+        return Delivery(url=url, payload=payload, status=0, error=str(exc))
