@@ -164,7 +164,11 @@ class TaskFamily(WithRawResponse, Generic[S, R]):
     # -- public methods every family has -------------------------------------------------------
 
     async def get(self, task_id: str, *, timeout: float | None = None) -> S:
-        """The job as it is now (one status query, no waiting)."""
+        """The job as it is now (one status query, no waiting): the family's status model.
+
+        Raises ``NotFoundError`` for an id the service does not know, ``ResponseDecodeError``
+        for an answer that is not a status, and the transport's errors (``APIError`` family).
+        """
         query = self.status_query
         in_path = query.id_param is None
         reply = await self._request(
@@ -202,7 +206,7 @@ class TaskFamily(WithRawResponse, Generic[S, R]):
         return [found[i] for i in asked if i in found]
 
     def task(self, task_id: str) -> TaskHandle[R]:
-        """Re-attach to a job by id (no request is made)."""
+        """Re-attach to a job by id (no request is made; an unknown id shows when waited on)."""
         return self._tasks.handle(self._kind, task_id)
 
     # -- helpers for families --------------------------------------------------------------
@@ -231,6 +235,7 @@ class TaskFamily(WithRawResponse, Generic[S, R]):
         )
 
     def id_of(self, status: S) -> str:
+        """The job id a status carries (its ``id_field``)."""
         return str(getattr(status, self.id_field))
 
     def snapshot(
