@@ -1,0 +1,167 @@
+"""One table of the work the SDK does, family by family, for the chaos run and the fault matrix.
+
+Each :class:`Workload` says how to start one piece of billable work with a client (a task
+family's submit, a chat, a streamed chat) carrying a *marker* in its prompt, and how to tell
+from the emulator's request log whether the server accepted it. Adding a family to the
+reliability suite is adding one entry to :data:`WORKLOADS`.
+
+Outcome classes (:func:`classify`): every intent ends as exactly one of
+
+- ``"done"``: the work's result arrived (a job waited for and its media downloaded, a chat
+  answered, a stream read to its end);
+- ``"failed"``: the work was accepted and the client holds its handle or stream, but it ended in
+  a typed error (a job that failed on the server, a stream cut short…);
+- ``"refused"``: a typed error before acceptance, and the server's log shows no accepted submit;
+- ``"uncertain"``: ``SubmissionUncertainError`` (the client cannot know; it did not re-send);
+- ``"lost"``: the server accepted the work but the client has neither a handle, a result nor
+  an uncertain error for it: the defect this suite exists to catch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import attrs
+
+if TYPE_CHECKING:
+    from .. import AsyncAPI4GPT, TaskHandle
+    from ._emulator import RecordedRequest
+
+__all__ = [
+    "MARKER",
+    "WORKLOADS",
+    "Workload",
+    "accepted_by_marker",
+    "classify",
+    "marker_of",
+    "summary",
+]
+
+Shape = Literal["task", "chat", "stream"]
+Outcome = Literal["done", "failed", "refused", "uncertain", "lost"]
+
+#: Markers look like ``chaos-000042``; one per intent, inside its prompt.
+MARKER: Final = re.compile(rb"chaos-\d{6}")
+
+
+def marker_of(number: int) -> str:
+    """The marker of intent ``number``."""
+    return f"chaos-{number:06d}"
+
+
+def _ok(entry: RecordedRequest) -> bool:
+    return entry.status == 200
+
+
+@attrs.frozen(kw_only=True)
+class Workload:
+    """One kind of billable work.
+
+    Attributes:
+        name: the family (or ``"chat"`` / ``"stream"``).
+        shape: ``"task"`` (submit returns a ``TaskHandle``), ``"chat"`` or ``"stream"``.
+        submit: ``submit(client, prompt)``: starts the work; a handle for a task, the answer
+            for a chat, the open ``Stream`` for a stream.
+        routes: the emulator route names of its billable submits.
+        accepted: whether a logged submit was accepted (default: answered 200).
+        can_fail: whether a prompt asking to fail (a word "fail…") makes the job fail.
+    """
+
+    name: str
+    shape: Shape
+    submit: Callable[[AsyncAPI4GPT, str], Awaitable[Any]]
+    routes: frozenset[str]
+    accepted: Callable[[RecordedRequest], bool] = _ok
+    can_fail: bool = True
+
+
+async def _luma(client: AsyncAPI4GPT, prompt: str) -> TaskHandle[Any]:
+    return await client.luma.generate(prompt)
+
+
+async def _lumvip(client: AsyncAPI4GPT, prompt: str) -> TaskHandle[Any]:
+    return await client.lumvip.generate(prompt)
+
+
+def _messages(prompt: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": prompt}]
+
+
+async def _chat(client: AsyncAPI4GPT, prompt: str) -> Any:
+    return await client.chat.completions.create(model="gpt-4o-mini", messages=_messages(prompt))
+
+
+async def _stream(client: AsyncAPI4GPT, prompt: str) -> Any:
+    return await client.chat.completions.create(
+        model="gpt-4o-mini", messages=_messages(prompt), stream=True
+    )
+
+
+_CHATS: Final[tuple[tuple[Shape, Callable[[AsyncAPI4GPT, str], Awaitable[Any]]], ...]] = (
+    ("chat", _chat),
+    ("stream", _stream),
+)
+
+#: Every family of work, each once. Task families first.
+WORKLOADS: Final[tuple[Workload, ...]] = (
+    Workload(name="luma", shape="task", submit=_luma, routes=frozenset({"luma.generate"})),
+    Workload(name="lumvip", shape="task", submit=_lumvip, routes=frozenset({"lumvip.generate"})),
+    *(
+        Workload(
+            name=shape,
+            shape=shape,
+            submit=submit,
+            routes=frozenset({"chat.completions"}),
+            can_fail=False,
+        )
+        for shape, submit in _CHATS
+    ),
+)
+
+
+def accepted_by_marker(
+    requests: Iterable[RecordedRequest], workloads: Iterable[Workload] = WORKLOADS
+) -> dict[str, int]:
+    """How many accepted billable submits the log shows for each marker."""
+    accepts: dict[str, Callable[[RecordedRequest], bool]] = {}
+    for workload in workloads:
+        for route in workload.routes:
+            accepts.setdefault(route, workload.accepted)
+    counts: dict[str, int] = {}
+    for entry in requests:
+        accepted = accepts.get(entry.route or "")
+        if accepted is None or not accepted(entry):
+            continue
+        match = MARKER.search(entry.body)
+        if match is not None:
+            marker = match.group().decode()
+            counts[marker] = counts.get(marker, 0) + 1
+    return counts
+
+
+def classify(*, held: bool, completed: bool, uncertain: bool, accepted: int) -> Outcome:
+    """The outcome class of one intent.
+
+    Args:
+        held: the client got the work's handle, answer or open stream.
+        completed: its result arrived in full (downloaded, answered, read to the end).
+        uncertain: the submit raised ``SubmissionUncertainError``.
+        accepted: accepted submits of it in the server's log.
+    """
+    if completed:
+        return "done"
+    if held:
+        return "failed"
+    if uncertain:
+        return "uncertain"
+    return "lost" if accepted else "refused"
+
+
+def summary(outcomes: Iterable[Outcome]) -> Mapping[str, int]:
+    """How many intents ended in each class."""
+    counts = dict.fromkeys(("done", "failed", "refused", "uncertain", "lost"), 0)
+    for outcome in outcomes:
+        counts[outcome] += 1
+    return counts
