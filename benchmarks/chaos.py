@@ -48,17 +48,17 @@ from api4gpt_async import (
     AsyncAPI4GPT,
     PollPolicy,
     RetryPolicy,
-    SubmissionUncertainError,
     TaskFailedError,
 )
 from api4gpt_async.testing import Emulator
 from api4gpt_async.testing._chaos import ALL_FAULTS, ChaosProxy
 from api4gpt_async.testing._workloads import (
     WORKLOADS,
+    Attempt,
     Workload,
     accepted_by_marker,
-    classify,
     marker_of,
+    perform,
 )
 
 TIMEOUT = 2.0  # a call's deadline; the proxy's slow answers and stalls outlast it
@@ -67,26 +67,15 @@ FAIL_EVERY = 20  # one intent in this many asks its job to fail
 
 
 class Intent:
-    """One piece of work and what became of it."""
+    """One piece of work, its marker, and (once run) its ``Attempt``."""
 
-    __slots__ = (
-        "completed",
-        "error",
-        "expected_failure",
-        "held",
-        "number",
-        "uncertain",
-        "workload",
-    )
+    __slots__ = ("attempt", "expected_failure", "number", "workload")
 
     def __init__(self, number: int, workload: Workload, round_: int) -> None:
         self.number = number
         self.workload = workload
         self.expected_failure = workload.can_fail and round_ % FAIL_EVERY == FAIL_EVERY - 1
-        self.held = False
-        self.completed = False
-        self.uncertain = False
-        self.error: BaseException | None = None
+        self.attempt = Attempt(workload=workload)
 
     @property
     def marker(self) -> str:
@@ -99,29 +88,14 @@ class Intent:
 
 
 async def run_intent(client: AsyncAPI4GPT, intent: Intent, folder: Path) -> None:
-    workload = intent.workload
-    try:
-        answer = await workload.submit(client, intent.prompt)
-        intent.held = True
-        if workload.shape == "task":
-            try:
-                await answer.wait(timeout=WAIT)
-            except TaskFailedError as exc:
-                intent.error = exc  # the job's own end: typed, and expected for some
-                return
-            await answer.download(folder / f"{intent.marker}/", timeout=30)
-        elif workload.shape == "stream":
-            async with answer as stream:
-                async for _chunk in stream:
-                    pass
-        intent.completed = True
-    except SubmissionUncertainError as exc:
-        intent.uncertain = not intent.held
-        intent.error = exc
-    except API4GPTError as exc:
-        intent.error = exc
-    except Exception as exc:  # an untyped escape is what we count
-        intent.error = exc
+    intent.attempt = await perform(
+        client,
+        intent.workload,
+        intent.prompt,
+        folder=folder / intent.marker,
+        wait_timeout=WAIT,
+        download_timeout=30,
+    )
 
 
 # -- leak checks -----------------------------------------------------------------------------
@@ -260,17 +234,12 @@ async def chaos(
     unexpected_failures: Counter[str] = Counter()
     for intent in intents:
         count = accepted.get(intent.marker, 0)
-        outcome = classify(
-            held=intent.held,
-            completed=intent.completed,
-            uncertain=intent.uncertain,
-            accepted=count,
-        )
+        outcome = intent.attempt.outcome(count)
         outcomes[outcome] += 1
         by_family.setdefault(intent.workload.name, Counter())[outcome] += 1
         if count > 1:
             doubles.append(intent.marker)
-        error = intent.error
+        error = intent.attempt.error
         if outcome == "lost":
             lost.append(
                 {

@@ -25,21 +25,28 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
 
+from .. import API4GPTError, SubmissionUncertainError, TaskFailedError
+
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .. import AsyncAPI4GPT, TaskHandle
     from ._emulator import RecordedRequest
 
 __all__ = [
     "MARKER",
     "WORKLOADS",
+    "Attempt",
     "Workload",
     "accepted_by_marker",
     "classify",
     "marker_of",
+    "perform",
     "summary",
 ]
 
 Shape = Literal["task", "chat", "stream"]
+Stage = Literal["submit", "wait", "download", "read"]
 Outcome = Literal["done", "failed", "refused", "uncertain", "lost"]
 
 #: Markers look like ``chaos-000042``; one per intent, inside its prompt.
@@ -119,6 +126,91 @@ WORKLOADS: Final[tuple[Workload, ...]] = (
         for shape, submit in _CHATS
     ),
 )
+
+
+@attrs.define(kw_only=True, eq=False)
+class Attempt:
+    """What became of one piece of work, from the client's side (see :func:`perform`).
+
+    Attributes:
+        workload: what was done.
+        held: the client got the work's handle, answer or open stream.
+        completed: its result arrived in full (downloaded, answered, read to the end).
+        uncertain: the submit raised ``SubmissionUncertainError``.
+        error: the error it ended with, if any (a ``TaskFailedError`` for a job that failed).
+        handle: the task handle (task families).
+        stages: the stages entered, in order.
+    """
+
+    workload: Workload
+    held: bool = False
+    completed: bool = False
+    uncertain: bool = False
+    error: BaseException | None = None
+    handle: TaskHandle[Any] | None = None
+    stages: list[Stage] = attrs.field(factory=list)
+
+    def outcome(self, accepted: int) -> Outcome:
+        """The outcome class, given how many accepted submits the server's log shows."""
+        return classify(
+            held=self.held, completed=self.completed, uncertain=self.uncertain, accepted=accepted
+        )
+
+
+async def perform(
+    client: AsyncAPI4GPT,
+    workload: Workload,
+    prompt: str,
+    *,
+    folder: Path,
+    wait_timeout: float = 60.0,
+    download_timeout: float | None = None,
+    on_stage: Callable[[Stage], None] | None = None,
+) -> Attempt:
+    """Do one piece of work to its end and say what became of it; never raises an
+    ``Exception`` (an error that is not an SDK error is kept in ``error`` like any other).
+
+    Task families: submit, ``wait(timeout=wait_timeout)``, ``download`` into ``folder``
+    (created if needed); chats: the answer; streams: read to the end. ``on_stage(stage)`` is
+    called as each stage (``"submit"``, ``"wait"``, ``"download"``, ``"read"``) begins, e.g. to
+    arm a fault for it.
+    """
+    attempt = Attempt(workload=workload)
+
+    def enter(stage: Stage) -> None:
+        attempt.stages.append(stage)
+        if on_stage is not None:
+            on_stage(stage)
+
+    try:
+        enter("submit")
+        answer = await workload.submit(client, prompt)
+        attempt.held = True
+        if workload.shape == "task":
+            attempt.handle = answer
+            enter("wait")
+            try:
+                await answer.wait(timeout=wait_timeout)
+            except TaskFailedError as exc:
+                attempt.error = exc  # the job's own end
+                return attempt
+            enter("download")
+            folder.mkdir(parents=True, exist_ok=True)
+            await answer.download(folder, timeout=download_timeout)
+        elif workload.shape == "stream":
+            enter("read")
+            async with answer as stream:
+                async for _chunk in stream:
+                    pass
+        attempt.completed = True
+    except SubmissionUncertainError as exc:
+        attempt.uncertain = not attempt.held
+        attempt.error = exc
+    except API4GPTError as exc:
+        attempt.error = exc
+    except Exception as exc:  # counted by the caller as an untyped escape
+        attempt.error = exc
+    return attempt
 
 
 def accepted_by_marker(
