@@ -107,7 +107,7 @@ def normalize_base_url(url: str) -> str:
 def unwrap_envelope(body: Any, headers: Mapping[str, str] | None = None) -> Any:
     """``{"code": "success", "data": X}`` gives X; a failure code raises; other bodies pass."""
     if isinstance(body, dict) and "code" in body and "data" in body:
-        if body["code"] in _ENVELOPE_OK:
+        if type(body["code"]) in (str, int) and body["code"] in _ENVELOPE_OK:
             return body["data"]
         raise error_from_envelope(body, headers)
     return body

@@ -72,6 +72,7 @@ class Workload:
         submit: ``submit(client, prompt)``: starts the work; a handle for a task, the answer
             for a chat, the open ``Stream`` for a stream.
         routes: the emulator route names of its billable submits.
+        status_route: the emulator route name of its one-job status query (task families).
         accepted: whether a logged submit was accepted (default: answered 200).
         can_fail: whether a prompt asking to fail (a word "fail…") makes the job fail.
     """
@@ -80,6 +81,7 @@ class Workload:
     shape: Shape
     submit: Callable[[AsyncAPI4GPT, str], Awaitable[Any]]
     routes: frozenset[str]
+    status_route: str | None = None
     accepted: Callable[[RecordedRequest], bool] = _ok
     can_fail: bool = True
 
@@ -113,8 +115,16 @@ _CHATS: Final[tuple[tuple[Shape, Callable[[AsyncAPI4GPT, str], Awaitable[Any]]],
 
 #: Every family of work, each once. Task families first.
 WORKLOADS: Final[tuple[Workload, ...]] = (
-    Workload(name="luma", shape="task", submit=_luma, routes=frozenset({"luma.generate"})),
-    Workload(name="lumvip", shape="task", submit=_lumvip, routes=frozenset({"lumvip.generate"})),
+    *(
+        Workload(
+            name=name,
+            shape="task",
+            submit=submit,
+            routes=frozenset({f"{name}.generate"}),
+            status_route=f"{name}.task",
+        )
+        for name, submit in (("luma", _luma), ("lumvip", _lumvip))
+    ),
     *(
         Workload(
             name=shape,
