@@ -14,13 +14,22 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from .errors import ResponseDecodeError
 from .models._base import Model
 
-__all__ = ["accept_bare_url", "converter", "structure", "unstructure"]
+__all__ = [
+    "accept_bare_url",
+    "camel_case_keys",
+    "converter",
+    "fraction_from_percent",
+    "read_with",
+    "structure",
+    "unstructure",
+]
 
 T = TypeVar("T")
 
@@ -114,11 +123,12 @@ def _model_hook(cls: Any) -> Callable[[Any, Any], Any]:
     inner = make_dict_structure_fn(
         cls, converter, raw=override(omit=True), request_id=override(omit=True)
     )
+    wire_keys: _WireKeys | None = cls.__dict__.get("_wire_keys")
 
     def structure_model(value: Any, _: Any) -> Any:
         if type(value) is not dict and not isinstance(value, Mapping):
             raise TypeError(f"expected an object for {cls.__name__}, got {type(value).__name__}")
-        obj = inner(value, cls)
+        obj = inner(value if wire_keys is None else wire_keys.apply(value), cls)
         object.__setattr__(obj, "raw", value)
         return obj
 
@@ -146,6 +156,85 @@ def accept_bare_url(cls: type[T]) -> type[T]:
 
     converter.register_structure_hook(cls, structure_url_model)
     return cls
+
+
+def camel_case_keys(cls: type[T]) -> type[T]:
+    """Let a model read its snake_case fields from camelCase keys (``imageUrl`` → ``image_url``).
+
+    For the Java-born APIs (midjourney-proxy). Either spelling is accepted; a ``null`` where a
+    field has a factory default (a list) reads as that default: those APIs send ``null`` for
+    "none".
+    """
+    renames: dict[str, str] = {}
+    defaults: set[str] = set()
+    for field in attrs.fields(cls):  # type: ignore[arg-type]
+        head, *rest = field.name.split("_")
+        camel = head + "".join(part.title() for part in rest)
+        if camel != field.name:
+            renames[camel] = field.name
+        if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            defaults.add(field.name)
+    cls._wire_keys = _WireKeys(renames, frozenset(defaults))  # type: ignore[attr-defined]
+    return cls
+
+
+class _WireKeys(typing.NamedTuple):
+    renames: Mapping[str, str]
+    null_is_default: frozenset[str]
+
+    def apply(self, value: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            name = self.renames.get(key, key)
+            if item is None and name in self.null_is_default:
+                continue
+            out[name] = item
+        return out
+
+
+def read_with(
+    prepare: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+) -> Callable[[type[T]], type[T]]:
+    """Read a model from ``prepare(value)`` (one wire shape of several made canonical); the
+    model's ``raw`` stays the object exactly as it arrived."""
+
+    def decorate(cls: type[T]) -> type[T]:
+        structure_mapping = _model_hook(cls)
+
+        def structure_prepared(value: Any, _: Any) -> Any:
+            if not isinstance(value, Mapping):
+                raise TypeError(
+                    f"expected an object for {cls.__name__}, got {type(value).__name__}"
+                )
+            obj = structure_mapping(prepare(value), cls)
+            object.__setattr__(obj, "raw", value)
+            return obj
+
+        converter.register_structure_hook(cls, structure_prepared)
+        return cls
+
+    return decorate
+
+
+def fraction_from_percent(value: Any) -> float | None:
+    """``"45%"``, ``"45"``, ``45`` or ``0.45``-style progress as 0.0–1.0; None if unreadable.
+
+    A number above 1 (or any text) is read as a percentage.
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip().rstrip("%").strip()
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        number /= 100
+    elif isinstance(value, (int, float)):
+        number = value / 100 if value > 1 else float(value)
+    else:
+        return None
+    return min(max(number, 0.0), 1.0)
 
 
 #: The generated structure function of each model, looked up once (this is the hot path).

@@ -59,6 +59,8 @@ _STATE_WORDS: Mapping[str, TaskState] = {
         ("processing", "dreaming", "in_progress", "running", "streaming", "generating", "started"),
         TaskState.RUNNING,
     ),
+    # new-api's UNKNOWN (upstream said something unmapped): it keeps polling, and so do we.
+    "unknown": TaskState.RUNNING,
     **dict.fromkeys(
         ("completed", "complete", "success", "succeeded", "succeed", "done", "finished"),
         TaskState.SUCCEEDED,
@@ -183,6 +185,10 @@ class TaskKind(Generic[S, R]):
     def media_urls(self, result: R) -> list[MediaFile]:
         """Every file of a finished job, for ``TaskHandle.download_all``; default: the main one."""
         return main_file(self.media_url(result))
+
+    def suggested_input(self, status: S) -> str | None:
+        """For a job that ``needs_action``: the input the service suggests, if any."""
+        return None
 
     async def cancel(self, task_id: str) -> None:
         raise UnsupportedOperation(f"{self.name} jobs cannot be cancelled on the service")

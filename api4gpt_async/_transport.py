@@ -19,6 +19,7 @@ import anyio
 import attrs
 
 from ._hooks import Hooks, RequestEvent, RetryEvent, call_hook
+from ._paths import PathNotServedError, no_handler_answered
 from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from ._version import __version__
 from .errors import (
@@ -26,6 +27,7 @@ from .errors import (
     APIError,
     APIStatusError,
     APITimeoutError,
+    ContentPolicyError,
     RateLimitError,
     ResponseDecodeError,
     SubmissionUncertainError,
@@ -47,6 +49,18 @@ _USER_AGENT = (
 )
 #: Envelope codes that mean success (new-api task relays use "success"; GoAPI-style 200 or 0).
 _ENVELOPE_OK = frozenset({"success", 200, 0, "200", "0"})
+
+#: How a family wraps its answers: ``"task"`` is new-api's ``{"code": "success", "data": …}``
+#: (``envelope=True`` means it); ``"midjourney"`` is midjourney-proxy's ``{"code": 1,
+#: "description": …, "result": …}``.
+EnvelopeStyle = Literal["task", "midjourney"]
+#: midjourney-proxy ``ReturnCode``s that accept a submit: 1 success, 21 exists / waits in
+#: MODAL, 22 queued (new-api rewrites most 21 and all 22 to 1).
+_MIDJOURNEY_OK = frozenset({1, 21, 22})
+#: The HTTP status each midjourney-proxy / new-api failure code stands for: 3 not found,
+#: 4 validation error, 5 new-api relay error, 9 upstream failure, 23 queue full (a refusal:
+#: retried like a 429), 30 new-api group saturated. 24 (banned prompt) is ContentPolicyError.
+_MIDJOURNEY_STATUS = {3: 404, 4: 400, 5: 502, 9: 500, 23: 429, 30: 429}
 
 
 @attrs.frozen(kw_only=True)
@@ -104,13 +118,51 @@ def normalize_base_url(url: str) -> str:
     return url
 
 
-def unwrap_envelope(body: Any, headers: Mapping[str, str] | None = None) -> Any:
-    """``{"code": "success", "data": X}`` gives X; a failure code raises; other bodies pass."""
+def unwrap_envelope(
+    body: Any, headers: Mapping[str, str] | None = None, style: EnvelopeStyle = "task"
+) -> Any:
+    """``{"code": "success", "data": X}`` gives X; a failure code raises; other bodies pass.
+
+    With ``style="midjourney"`` an answer ``{"code": 1 | 21 | 22, "description", "result"}`` is
+    returned whole (the caller reads ``result`` and ``properties``), and any other code raises:
+    24 ``ContentPolicyError``; 23 (queue full) ``RateLimitError``, so it is retried like a 429;
+    3, 4, 5, 9, 30 the error of the HTTP status they stand for; others ``APIError``; each with
+    the answer's ``description`` as message and ``code``. Task objects and lists pass as they
+    are.
+    """
+    if style == "midjourney":
+        return _unwrap_midjourney(body, headers)
     if isinstance(body, dict) and "code" in body and "data" in body:
         if type(body["code"]) in (str, int) and body["code"] in _ENVELOPE_OK:
             return body["data"]
         raise error_from_envelope(body, headers)
     return body
+
+
+def _unwrap_midjourney(body: Any, headers: Mapping[str, str] | None) -> Any:
+    if not (isinstance(body, dict) and "code" in body and "id" not in body):
+        return body
+    raw_code = body["code"]
+    code = int(raw_code) if isinstance(raw_code, str) and raw_code.isdigit() else raw_code
+    if code in _MIDJOURNEY_OK:
+        return body
+    if code == 24:
+        props = body.get("properties")
+        props = props if isinstance(props, Mapping) else {}
+        description = body.get("description") or "banned prompt"
+        raise ContentPolicyError(
+            f"{description}: {props['bannedWord']}" if props.get("bannedWord") else description,
+            code=code,
+            banned_word=props.get("bannedWord") or None,
+            prompt_en=props.get("promptEn") or None,
+            request_id=request_id_from(headers),
+            body=body,
+        )
+    status = _MIDJOURNEY_STATUS.get(code) if isinstance(code, int) else None
+    if status is None:
+        raise error_from_envelope(body, headers)
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    raise error_from_response(status, headers or {}, raw)
 
 
 class Transport:
@@ -171,15 +223,22 @@ class Transport:
         json_body: Any = None,
         form: Sequence[tuple[str, FormValue]] | None = None,
         billable: bool = False,
-        envelope: bool = False,
+        envelope: bool | EnvelopeStyle = False,
         expect: Literal["json", "text", "bytes"] = "json",
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
+        probe_path: bool = False,
+        job_field: str | None = None,
     ) -> Reply:
         """Send one logical request (retrying as allowed) and decode its answer.
 
         ``billable`` requests are never re-sent once they may have reached the server.
-        ``timeout`` bounds the whole call, retries and back-off sleeps included.
+        ``timeout`` bounds the whole call, retries and back-off sleeps included. ``envelope``
+        names the family's answer wrapper (``True`` is ``"task"``; see ``unwrap_envelope``).
+        ``probe_path``: an answer proving no handler took the request (an HTML page, a
+        non-JSON 404) raises ``PathNotServedError``, so the caller may try another path.
+        ``job_field``: a 200 carrying an ``error`` object next to this field (e.g. Zhipu's
+        ``task_status``) describes a failed job, so it is returned as data, not raised.
         """
         url = self.base_url + path
 
@@ -205,12 +264,19 @@ class Transport:
                 raise map_client_error(exc, billable=billable, what=f"{method} {url}") from exc
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s %s -> %d (%d bytes)", method, url, status, len(raw))
+            if probe_path and no_handler_answered(status, resp_headers, raw):
+                raise PathNotServedError(
+                    f"no handler for {method} {path} (HTTP {status}, not a JSON answer)",
+                    status=status,
+                    request_id=request_id_from(resp_headers),
+                    body=raw[:500].decode("utf-8", "replace"),
+                )
             if status >= 300:
                 raise error_from_response(
                     status, resp_headers, raw, retry_after=parse_retry_after(resp_headers)
                 )
             request_id = request_id_from(resp_headers)
-            decoded = _decode(raw, expect, envelope, resp_headers, request_id)
+            decoded = _decode(raw, expect, envelope, resp_headers, request_id, job_field)
             return Reply(decoded, request_id, resp_headers, status)
 
         return await self._retrying(method, url, billable, timeout, attempt, _describe_reply)
@@ -473,14 +539,17 @@ def _describe_response(response: aiohttp.ClientResponse) -> tuple[int, str | Non
 def _decode(
     raw: bytes,
     expect: str,
-    envelope: bool,
+    envelope: bool | EnvelopeStyle,
     headers: Mapping[str, str],
     request_id: str | None,
+    job_field: str | None = None,
 ) -> Any:
     if expect == "bytes":
         return raw
     if expect == "text":
         return raw.decode("utf-8", "replace")
+    if envelope == "midjourney" and not raw.strip():
+        return None  # midjourney-proxy answers some actions (cancel) with an empty 200
     try:
         body = json.loads(raw)
     except ValueError:
@@ -491,10 +560,18 @@ def _decode(
             request_id=request_id,
             body=raw[:2000].decode("utf-8", "replace"),
         ) from None
-    if type(body) is dict and body.get("error") and "choices" not in body:
-        # Some upstreams answer an OpenAI error object with status 200.
+    if (
+        type(body) is dict
+        and body.get("error")
+        and "choices" not in body
+        and (job_field is None or job_field not in body)
+    ):
+        # Some upstreams answer an OpenAI error object with status 200 (but a job's status may
+        # carry its own failure as an error object: that is the job's outcome).
         raise error_from_event(body, request_id or request_id_from(headers))
-    return unwrap_envelope(body, headers) if envelope else body
+    if not envelope:
+        return body
+    return unwrap_envelope(body, headers, "task" if envelope is True else envelope)
 
 
 def map_client_error(exc: BaseException, *, billable: bool, what: str) -> APIConnectionError:
