@@ -21,7 +21,8 @@ fault                what the client sees
 ``slow``             the upstream's answer ``slow`` seconds late (past the client's timeout)
 ``ping_stall``       streams only: the first events, then ``: PING`` comments every
                      ``ping_every`` seconds for ``slow`` seconds, then the connection closed
-``download_cut``     media downloads (``/files/``) only: the file cut short, connection closed
+``download_cut``     media downloads only (a GET answered with an image, video, audio or
+                     octet-stream body): the file cut short, connection closed
 ===================  ==========================================================================
 
 URLs of the upstream inside answers (media links) are rewritten to point at the proxy, so
@@ -229,11 +230,19 @@ class ChaosProxy:
             raise ValueError("times must be at least 1")
         self._forced.append(_Forced(kind, path_prefix, times))
 
-    def _choose(self, path: str, is_stream: bool, is_download: bool) -> FaultKind | None:
+    def _choose(
+        self,
+        path: str,
+        is_stream: bool,
+        is_download: bool,
+        only: Collection[str] | None = None,
+    ) -> FaultKind | None:
         for forced in self._forced:
             if forced.path_prefix is not None and not path.startswith(forced.path_prefix):
                 continue
             if not _applies(forced.kind, is_stream, is_download):
+                continue
+            if only is not None and forced.kind not in only:
                 continue
             forced.times -= 1
             if forced.times == 0:
@@ -241,7 +250,11 @@ class ChaosProxy:
             return forced.kind
         if self.rate == 0 or self._random.random() >= self.rate:
             return None
-        kinds = [k for k in self.faults if _applies(k, is_stream, is_download)]
+        kinds = [
+            k
+            for k in self.faults
+            if _applies(k, is_stream, is_download) and (only is None or k in only)
+        ]
         return self._random.choice(kinds) if kinds else None
 
     # -- the handler ---------------------------------------------------------------------------
@@ -249,9 +262,8 @@ class ChaosProxy:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
         body = await request.read()
-        is_download = request.path.startswith("/files/")
         is_stream = b'"stream": true' in body or b'"stream":true' in body
-        kind = self._choose(request.path, is_stream, is_download)
+        kind = self._choose(request.path, is_stream, is_download=False)
         if kind is None:
             return await self._forward(request, body)
         if kind in BEFORE_FORWARDING:
@@ -309,6 +321,11 @@ class ChaosProxy:
         except aiohttp.ClientError:
             return web.Response(status=502, text="upstream unreachable")
         raw = self._rewrite(raw)
+        if fault is None and request.method == "GET" and _is_media(out_headers):
+            # Whether a GET is a download shows in its answer: a second draw, downloads only.
+            fault = self._choose(
+                request.path, is_stream=False, is_download=True, only=_DOWNLOAD_ONLY
+            )
         if fault is not None:
             self._record(fault, request, forwarded=True, status=status)
             return await self._spoil(request, fault, status, out_headers, raw)
@@ -408,6 +425,11 @@ def _applies(kind: FaultKind, is_stream: bool, is_download: bool) -> bool:
     if kind in _DOWNLOAD_ONLY:
         return is_download
     return True
+
+
+def _is_media(headers: Mapping[str, str]) -> bool:
+    kind = headers.get("Content-Type", "").split(";")[0].strip().lower()
+    return kind.startswith(("image/", "video/", "audio/")) or kind == "application/octet-stream"
 
 
 def _response_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import attrs
 
 from .. import API4GPTError, SubmissionUncertainError, TaskFailedError
+from ._zhipu import PREFIXES as ZHIPU_PREFIXES
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -73,7 +74,9 @@ class Workload:
             for a chat, the open ``Stream`` for a stream.
         routes: the emulator route names of its billable submits.
         status_route: the emulator route name of its one-job status query (task families).
-        accepted: whether a logged submit was accepted (default: answered 200).
+        accepted: whether a logged submit was accepted (default: answered 200; Midjourney
+            refuses with codes inside a 200 only when the emulator's queue-full or banned-word
+            switches are on, which the reliability suite leaves off).
         can_fail: whether a prompt asking to fail (a word "fail…") makes the job fail.
     """
 
@@ -92,6 +95,24 @@ async def _luma(client: AsyncAPI4GPT, prompt: str) -> TaskHandle[Any]:
 
 async def _lumvip(client: AsyncAPI4GPT, prompt: str) -> TaskHandle[Any]:
     return await client.lumvip.generate(prompt)
+
+
+async def _midjourney(client: AsyncAPI4GPT, prompt: str) -> TaskHandle[Any]:
+    return await client.midjourney.imagine(prompt)
+
+
+async def _suno(client: AsyncAPI4GPT, prompt: str) -> TaskHandle[Any]:
+    return await client.suno.generate(gpt_description_prompt=prompt)
+
+
+async def _zhipu_video(client: AsyncAPI4GPT, prompt: str) -> TaskHandle[Any]:
+    return await client.zhipu_video.generate(prompt=prompt)
+
+
+async def _digital_human(client: AsyncAPI4GPT, prompt: str) -> TaskHandle[Any]:
+    # The marker (and a word asking to fail) ride in the avatar's URL.
+    avatar = "https://example.com/" + prompt.replace(" ", "-") + ".jpg"
+    return await client.digital_human.create(avatar, audio_url="https://example.com/voice.mp3")
 
 
 def _messages(prompt: str) -> list[dict[str, str]]:
@@ -120,10 +141,26 @@ WORKLOADS: Final[tuple[Workload, ...]] = (
             name=name,
             shape="task",
             submit=submit,
-            routes=frozenset({f"{name}.generate"}),
-            status_route=f"{name}.task",
+            routes=frozenset({f"{name}.{submit_route}"}),
+            status_route=f"{name}.{status_route}",
         )
-        for name, submit in (("luma", _luma), ("lumvip", _lumvip))
+        for name, submit, submit_route, status_route in (
+            ("luma", _luma, "generate", "task"),
+            ("lumvip", _lumvip, "generate", "task"),
+            ("midjourney", _midjourney, "imagine", "fetch"),
+            ("suno", _suno, "generate", "fetch"),
+            ("digital_human", _digital_human, "create", "task"),
+        )
+    ),
+    Workload(
+        name="zhipu_video",
+        shape="task",
+        submit=_zhipu_video,
+        # Every candidate prefix: a submit may land on any of them.
+        routes=frozenset(
+            "zhipu_video.generate" + (f".alt{n}" if n else "") for n in range(len(ZHIPU_PREFIXES))
+        ),
+        status_route="zhipu_video.result",
     ),
     *(
         Workload(

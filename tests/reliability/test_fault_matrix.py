@@ -25,6 +25,7 @@ from api4gpt_async import (
     PollPolicy,
     RequestEvent,
     RetryPolicy,
+    TaskState,
     TaskTimeoutError,
 )
 from api4gpt_async.testing import Emulator
@@ -160,7 +161,9 @@ async def test_fault(emu: Emulator, tmp_path: Path, workload: Workload, scenario
     assert sum(emu.count(route) for route in workload.routes) == scenario.accepted
     _assert_typed(attempt)
     if expected == "done" and workload.shape == "task":
-        assert [p.name for p in (tmp_path / "out").iterdir()] == [f"{attempt.handle.id}.mp4"]
+        saved = list((tmp_path / "out").iterdir())
+        assert len(saved) == 1
+        assert saved[0].stat().st_size > 0
 
 
 # -- the emulator restarted while handles wait ---------------------------------------------------
@@ -194,8 +197,8 @@ async def test_emulator_restarted_on_the_same_port_while_handles_wait(
             await emu.start()
             assert emu.base_url == base_url
             emu.advance(10_000)
-            results = await waits
-            assert [r.id for r in results] == [h.id for h in handles]
+            await waits
+            assert all(h.last is not None and h.last.state is TaskState.SUCCEEDED for h in handles)
             saved = await handles[0].download(tmp_path / "out")
             assert saved.stat().st_size > 0
         assert not _sdk_tasks()
@@ -223,8 +226,8 @@ async def test_a_job_that_never_finishes_times_out_and_its_handle_stays_usable(
         polls = len(emu.requests)
         assert polls > 1
         emu.advance(10_000)
-        result = await handle.wait(timeout=5)
-        assert result.id == handle.id
+        await handle.wait(timeout=5)
+        assert handle.last is not None and handle.last.state is TaskState.SUCCEEDED
         assert (await handle.download(tmp_path / "out")).stat().st_size > 0
     assert not _sdk_tasks()
     assert sum(emu.count(route) for route in workload.routes) == 1
