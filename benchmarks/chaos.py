@@ -342,7 +342,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=[w.name for w in WORKLOADS],
         help="run only these workloads (repeatable; default: every one)",
     )
-    parser.add_argument("--json", type=Path, default=Path("chaos.json"), help="results file")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=Path(__file__).parent / "results" / "chaos.json",
+        help="results file (default benchmarks/results/chaos.json)",
+    )
     args = parser.parse_args(argv)
     workloads = tuple(w for w in WORKLOADS if not args.family or w.name in args.family)
     result = asyncio.run(
@@ -356,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     result["faults"] = list(ALL_FAULTS)
     print(report(result))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))
     ok = passed(result)
     print("PASS" if ok else "FAIL")
