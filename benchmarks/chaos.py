@@ -35,7 +35,6 @@ import secrets
 import sys
 import tempfile
 import time
-import traceback
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -57,6 +56,7 @@ from api4gpt_async.testing._workloads import (
     Attempt,
     Workload,
     accepted_by_marker,
+    key_leaks,
     marker_of,
     perform,
 )
@@ -99,40 +99,6 @@ async def run_intent(client: AsyncAPI4GPT, intent: Intent, folder: Path) -> None
 
 
 # -- leak checks -----------------------------------------------------------------------------
-
-
-def key_leaks(error: BaseException, key: str) -> list[str]:
-    """Where ``key`` can be read in ``error``: its repr, str, args, ``__dict__``, the same for
-    every exception of its cause / context chain, and its formatted traceback."""
-    found: list[str] = []
-    seen: set[int] = set()
-    chain: list[BaseException] = [error]
-    while chain:
-        exc = chain.pop()
-        if id(exc) in seen:
-            continue
-        seen.add(id(exc))
-        name = type(exc).__name__
-        for place, text in (
-            ("repr", _safe(repr, exc)),
-            ("str", _safe(str, exc)),
-            ("args", _safe(repr, exc.args)),
-            ("__dict__", _safe(repr, getattr(exc, "__dict__", {}))),
-        ):
-            if key in text:
-                found.append(f"{name}.{place}")
-        chain.extend(e for e in (exc.__cause__, exc.__context__) if e is not None)
-    text = "".join(traceback.format_exception(error))
-    if key in text:
-        found.append("traceback")
-    return found
-
-
-def _safe(fn: Any, value: Any) -> str:
-    try:
-        return str(fn(value))
-    except Exception as exc:  # a broken repr is not our question here
-        return f"<{type(exc).__name__}>"
 
 
 class RecordingHandler(logging.Handler):

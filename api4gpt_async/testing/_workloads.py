@@ -20,6 +20,7 @@ Outcome classes (:func:`classify`): every intent ends as exactly one of
 from __future__ import annotations
 
 import re
+import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -41,6 +42,7 @@ __all__ = [
     "Workload",
     "accepted_by_marker",
     "classify",
+    "key_leaks",
     "marker_of",
     "perform",
     "summary",
@@ -304,3 +306,37 @@ def summary(outcomes: Iterable[Outcome]) -> Mapping[str, int]:
     for outcome in outcomes:
         counts[outcome] += 1
     return counts
+
+
+def key_leaks(error: BaseException, key: str) -> list[str]:
+    """Where ``key`` can be read in ``error``: its repr, str, args, ``__dict__``, the same for
+    every exception of its cause / context chain, and its formatted traceback."""
+    found: list[str] = []
+    seen: set[int] = set()
+    chain: list[BaseException] = [error]
+    while chain:
+        exc = chain.pop()
+        if id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        name = type(exc).__name__
+        for place, text in (
+            ("repr", _safe(repr, exc)),
+            ("str", _safe(str, exc)),
+            ("args", _safe(repr, exc.args)),
+            ("__dict__", _safe(repr, getattr(exc, "__dict__", {}))),
+        ):
+            if key in text:
+                found.append(f"{name}.{place}")
+        chain.extend(e for e in (exc.__cause__, exc.__context__) if e is not None)
+    text = "".join(traceback.format_exception(error))
+    if key in text:
+        found.append("traceback")
+    return found
+
+
+def _safe(fn: Any, value: Any) -> str:
+    try:
+        return str(fn(value))
+    except Exception as exc:  # a broken repr is not our question here
+        return f"<{type(exc).__name__}>"
