@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import attrs
 
 from .. import API4GPTError, SubmissionUncertainError, TaskFailedError
+from ._suno import _V3_FLAVOURS as SUNO_V3_FLAVOURS
 from ._zhipu import PREFIXES as ZHIPU_PREFIXES
 
 if TYPE_CHECKING:
@@ -70,7 +71,8 @@ class Workload:
     """One kind of billable work.
 
     Attributes:
-        name: the family (or ``"chat"`` / ``"stream"``).
+        name: the family, as reached from the client (``"suno.v3_5"`` is
+            ``client.suno.v3_5``), or ``"chat"`` / ``"stream"``.
         shape: ``"task"`` (submit returns a ``TaskHandle``), ``"chat"`` or ``"stream"``.
         submit: ``submit(client, prompt)``: starts the work; a handle for a task, the answer
             for a chat, the open ``Stream`` for a stream.
@@ -105,6 +107,19 @@ async def _midjourney(client: AsyncAPI4GPT, prompt: str) -> TaskHandle[Any]:
 
 async def _suno(client: AsyncAPI4GPT, prompt: str) -> TaskHandle[Any]:
     return await client.suno.generate(gpt_description_prompt=prompt)
+
+
+def _suno_v3(version: str) -> Callable[[AsyncAPI4GPT, str], Awaitable[Any]]:
+    async def submit(client: AsyncAPI4GPT, prompt: str) -> TaskHandle[Any]:
+        service = getattr(client.suno, version)
+        return await service.generate(gpt_description_prompt=prompt)  # type: ignore[no-any-return]
+
+    return submit
+
+
+def _candidates(route: str, count: int) -> frozenset[str]:
+    """The emulator's names of a route served at ``count`` candidate paths."""
+    return frozenset(route + (f".alt{n}" if n else "") for n in range(count))
 
 
 async def _zhipu_video(client: AsyncAPI4GPT, prompt: str) -> TaskHandle[Any]:
@@ -159,10 +174,18 @@ WORKLOADS: Final[tuple[Workload, ...]] = (
         shape="task",
         submit=_zhipu_video,
         # Every candidate prefix: a submit may land on any of them.
-        routes=frozenset(
-            "zhipu_video.generate" + (f".alt{n}" if n else "") for n in range(len(ZHIPU_PREFIXES))
-        ),
+        routes=_candidates("zhipu_video.generate", len(ZHIPU_PREFIXES)),
         status_route="zhipu_video.result",
+    ),
+    *(
+        Workload(
+            name=f"suno.{version}",
+            shape="task",
+            submit=_suno_v3(version),
+            routes=_candidates(f"suno.{version}.generate", len(prefixes)),
+            status_route=f"suno.{version}.fetch",
+        )
+        for version, _model, prefixes in SUNO_V3_FLAVOURS
     ),
     *(
         Workload(

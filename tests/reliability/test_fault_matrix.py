@@ -46,8 +46,10 @@ from api4gpt_async.testing._workloads import (
 
 pytestmark = pytest.mark.anyio
 
-TIMEOUT = 1.0  # a call's deadline (roomy for loaded machines); slow answers outlast it
-SLOW = 1.3
+TIMEOUT = 2.0  # a call's deadline: roomy, for loaded machines
+SHORT = 0.3  # the deadline when the fault is a slow answer or a stall, which outlast it
+SLOW = 0.5
+OUTLASTING: frozenset[str] = frozenset({"slow", "ping_stall"})
 POLL = PollPolicy(initial_delay=0.001, multiplier=1.0, max_delay=0.005, jitter=0, timeout=10)
 RETRY = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.002, max_retry_after=1)
 
@@ -150,7 +152,9 @@ async def test_fault(
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="api4gpt_async")
     async with ChaosProxy(emu.base_url, rate=0, slow=SLOW, ping_every=0.02) as proxy:
-        client = _client(emu, proxy.base_url)
+        client = _client(
+            emu, proxy.base_url, timeout=SHORT if scenario.fault in OUTLASTING else TIMEOUT
+        )
 
         def on_stage(stage: Stage) -> None:
             if stage == scenario.stage:
@@ -158,7 +162,12 @@ async def test_fault(
 
         async with client:
             attempt = await perform(
-                client, workload, marker_of(1), folder=tmp_path / "out", on_stage=on_stage
+                client,
+                workload,
+                marker_of(1),
+                folder=tmp_path / "out",
+                download_timeout=TIMEOUT,
+                on_stage=on_stage,
             )
         assert not _sdk_tasks()
         assert client.tasks.scheduler.waiting == 0
