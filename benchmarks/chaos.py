@@ -83,7 +83,7 @@ class Intent:
 
     @property
     def prompt(self) -> str:
-        words = "please fail this one" if self.expected_failure else "a calm sea at dawn"
+        words = f"{Emulator.FAIL} please" if self.expected_failure else "a calm sea at dawn"
         return f"{self.marker} {words}"
 
 

@@ -54,9 +54,6 @@ POLL = PollPolicy(initial_delay=0.001, multiplier=1.0, max_delay=0.005, jitter=0
 RETRY = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.002, max_retry_after=1)
 
 TASKS = [w for w in WORKLOADS if w.shape == "task"]
-#: What i7-wire (issue 10 defects 1-4) fixes; strict, so the marks go once it is merged.
-WIRE = "issue 10 defects 1-4: fixed on branch i7-wire, not yet merged"
-KEY = "issue 10 defect 5 (the key in aiohttp's error, chained): fixed on branch i7-wire"
 
 
 @attrs.frozen
@@ -68,7 +65,6 @@ class Scenario:
     outcome: Outcome
     accepted: int  # accepted submits in the server's log
     stream_outcome: Outcome | None = None  # when a stream ends otherwise
-    xfail: str | None = None
 
     @property
     def id(self) -> str:
@@ -76,27 +72,25 @@ class Scenario:
 
 
 SUBMIT_SCENARIOS = (
-    Scenario("html_5xx_before", "submit", "uncertain", 0, xfail=WIRE),
-    Scenario("html_5xx_after", "submit", "uncertain", 1, xfail=WIRE),
+    Scenario("html_5xx_before", "submit", "uncertain", 0),
+    Scenario("html_5xx_after", "submit", "uncertain", 1),
     Scenario("rate_limit", "submit", "done", 1),
     Scenario("drop_before", "submit", "uncertain", 0),
     Scenario("drop_after", "submit", "uncertain", 1),
     Scenario("truncated", "submit", "uncertain", 1, stream_outcome="failed"),
-    Scenario("malformed", "submit", "uncertain", 1, stream_outcome="failed", xfail=WIRE),
-    Scenario("invalid_http", "submit", "uncertain", 1, xfail=KEY),
-    Scenario("slow", "submit", "uncertain", 1, xfail=WIRE),
+    Scenario("malformed", "submit", "uncertain", 1, stream_outcome="failed"),
+    Scenario("invalid_http", "submit", "uncertain", 1),
+    Scenario("slow", "submit", "uncertain", 1),
     Scenario("ping_stall", "submit", "failed", 1),  # streams only
 )
 #: Status queries and downloads are idempotent: every fault is absorbed.
 LATER_FAULTS = tuple(f for f in ALL_FAULTS if f not in ("ping_stall", "download_cut"))
-WAIT_SCENARIOS = tuple(
-    Scenario(f, "wait", "done", 1, xfail=WIRE if f == "malformed" else None) for f in LATER_FAULTS
-)
+WAIT_SCENARIOS = tuple(Scenario(f, "wait", "done", 1) for f in LATER_FAULTS)
+#: A file's bytes are opaque (no malformed), and a slow answer takes from the one deadline.
 DOWNLOAD_SCENARIOS = tuple(
     Scenario(f, "download", "done", 1)
     for f in (*LATER_FAULTS, "download_cut")
-    if f
-    not in ("malformed", "slow")  # a file's bytes are opaque; a slow answer spends the deadline
+    if f not in ("malformed", "slow")
 )
 
 
@@ -109,14 +103,7 @@ def _cases() -> list[Any]:
         for scenario in scenarios:
             if scenario.fault == "ping_stall" and workload.shape != "stream":
                 continue
-            # A stream's own ending (stream_outcome) does not depend on the wire fixes.
-            own_end = workload.shape == "stream" and scenario.stream_outcome is not None
-            marks = [pytest.mark.xfail(reason=scenario.xfail, strict=True)] * bool(
-                scenario.xfail and not own_end
-            )
-            cases.append(
-                pytest.param(workload, scenario, id=f"{workload.name}-{scenario.id}", marks=marks)
-            )
+            cases.append(pytest.param(workload, scenario, id=f"{workload.name}-{scenario.id}"))
     return cases
 
 

@@ -56,20 +56,22 @@ def service_of(client: AsyncAPI4GPT, workload: Workload) -> Any:
 
 # -- strategies ------------------------------------------------------------------------------
 
-json_leaves = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats()  # NaN and infinities included: json.loads accepts them
-    | st.text(max_size=6)
-)
-json_values = st.recursive(
-    json_leaves,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
+
+def _json(floats: st.SearchStrategy[float]) -> st.SearchStrategy[Any]:
+    leaves = st.none() | st.booleans() | st.integers() | floats | st.text(max_size=6)
+    return st.recursive(
+        leaves,
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+        ),
+        max_leaves=6,
+    )
+
+
+#: Any JSON, NaN and infinities included (json.loads accepts them).
+json_values = _json(st.floats())
+#: JSON a valid answer may carry where a model takes anything (NaN never equals itself).
+finite_json_values = _json(st.floats(allow_nan=False))
 
 
 def _models() -> list[type[Model]]:
@@ -114,9 +116,9 @@ def valid(tp: Any) -> st.SearchStrategy[Any]:
     if origin in (list, typing.List):  # noqa: UP006
         return st.lists(valid(args[0]), max_size=2)
     if origin in (dict, Mapping) or tp in (dict, Mapping):
-        return st.dictionaries(st.text(max_size=4), json_values, max_size=2)
+        return st.dictionaries(st.text(max_size=4), finite_json_values, max_size=2)
     if tp is Any:
-        return json_values
+        return finite_json_values
     if tp is str:
         return st.text(max_size=8) | st.integers()  # ids arrive as numbers too
     if tp is bool:
