@@ -4,7 +4,7 @@ the key in no error and no log record.
 The families come from the one workload table (``testing/_workloads.py``); the faults from the
 chaos proxy (``testing/_chaos.py``), dealt to the first request of one stage of the work: its
 submit, its first status query, its download. Plus the emulator restarted on the same port
-while handles wait, and jobs that never finish.
+while handles wait, jobs that never finish, and the gateway's own JSON 5xx (a refusal).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from api4gpt_async import (
     PollPolicy,
     RequestEvent,
     RetryPolicy,
+    ServerError,
     TaskState,
     TaskTimeoutError,
 )
@@ -240,3 +241,21 @@ async def test_a_job_that_never_finishes_times_out_and_its_handle_stays_usable(
         assert (await handle.download(tmp_path / "out")).stat().st_size > 0
     assert not _sdk_tasks()
     assert sum(emu.count(route) for route in workload.routes) == 1
+
+
+# -- refusals ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 503])
+@pytest.mark.parametrize("workload", WORKLOADS, ids=[w.name for w in WORKLOADS])
+async def test_a_5xx_with_the_gateways_own_json_body_is_a_refusal(
+    emu: Emulator, tmp_path: Path, workload: Workload, status: int
+) -> None:
+    emu.fail(min(workload.routes), status=status)  # new-api's own error JSON
+    async with _client(emu, emu.base_url) as client:
+        attempt = await perform(client, workload, marker_of(1), folder=tmp_path)
+    accepted = accepted_by_marker(emu.requests).get(marker_of(1), 0)
+    assert attempt.outcome(accepted) == "refused", attempt.error
+    assert isinstance(attempt.error, ServerError)
+    assert sum(emu.count(route) for route in workload.routes) == 1  # sent once, not retried
+    assert not _sdk_tasks()
