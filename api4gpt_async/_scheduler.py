@@ -54,10 +54,16 @@ class JobRecord:
 
 @attrs.define(eq=False)
 class _Waiter:
+    """One ``next_snapshot`` call; also its future's done-callback (no closure per wait)."""
+
     future: asyncio.Future[TaskSnapshot[Any]]
     record: JobRecord
     terminal_only: bool
     after: tuple[TaskState, float | None, bool] | None
+    scheduler: PollScheduler
+
+    def __call__(self, _future: asyncio.Future[TaskSnapshot[Any]]) -> None:
+        self.scheduler._forget((self.record.kind.name, self.record.task_id), self)
 
 
 @attrs.define(eq=False)
@@ -81,6 +87,10 @@ class _Entry:
             return None
         rate = (progress - mark[0]) / (now - mark[1])
         return (1.0 - progress) / rate
+
+
+#: One status request to send: a kind, its jobs, and whether they go in one batch query.
+_Poll = tuple[TaskKind[Any, Any], list["_Entry"], bool]
 
 
 def _is_transient(error: BaseException) -> bool:
@@ -141,9 +151,9 @@ class PollScheduler:
                 self._schedule(entry, max(loop.time(), record.polled_at + entry.delay))
         else:
             entry.policy = policy
-        waiter = _Waiter(future, record, terminal_only, after._change_key if after else None)
+        waiter = _Waiter(future, record, terminal_only, after._change_key if after else None, self)
         entry.waiters.append(waiter)
-        future.add_done_callback(lambda _f: self._forget(key, waiter))
+        future.add_done_callback(waiter)
         self._ensure_driver()
         return future
 
@@ -207,7 +217,6 @@ class PollScheduler:
 
     async def _drive(self) -> None:
         loop = asyncio.get_running_loop()
-        limiter = anyio.CapacityLimiter(self.max_in_flight)
         assert self._wakeup is not None
         wakeup = self._wakeup
         while self._entries:
@@ -223,15 +232,31 @@ class PollScheduler:
             due_entries = self._pop_due(now + self.coalesce_window)
             if not due_entries:
                 continue
-            async with anyio.create_task_group() as tg:
-                for kind, group in _group_by_kind(due_entries):
-                    if kind.batch_size > 1 and len(group) > 1:
-                        for start in range(0, len(group), kind.batch_size):
-                            chunk = group[start : start + kind.batch_size]
-                            tg.start_soon(self._poll_batch, kind, chunk, limiter)
-                    else:
-                        for entry in group:
-                            tg.start_soon(self._poll_one, entry, limiter)
+            polls: list[_Poll] = []
+            for kind, group in _group_by_kind(due_entries):
+                if kind.batch_size > 1 and len(group) > 1:
+                    for start in range(0, len(group), kind.batch_size):
+                        polls.append((kind, group[start : start + kind.batch_size], True))
+                else:
+                    polls.extend((kind, [entry], False) for entry in group)
+            await self._poll_all(polls)
+
+    async def _poll_all(self, polls: list[_Poll]) -> None:
+        """Send every poll, at most ``max_in_flight`` at once: that many workers take them in
+        turn, so a tick costs the same few tasks however many jobs are due."""
+        polls.reverse()
+
+        async def worker() -> None:
+            while polls:
+                kind, group, batched = polls.pop()
+                if batched:
+                    await self._poll_batch(kind, group)
+                else:
+                    await self._poll_one(group[0])
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(min(self.max_in_flight, len(polls))):
+                tg.start_soon(worker)
 
     def _pop_due(self, horizon: float) -> list[_Entry]:
         due: list[_Entry] = []
@@ -243,22 +268,18 @@ class PollScheduler:
                 due.append(entry)
         return due
 
-    async def _poll_one(self, entry: _Entry, limiter: anyio.CapacityLimiter) -> None:
+    async def _poll_one(self, entry: _Entry) -> None:
         try:
-            async with limiter:
-                status = await entry.kind.fetch(entry.task_id)
+            status = await entry.kind.fetch(entry.task_id)
             snap = entry.kind.snapshot(entry.task_id, status)
         except Exception as error:
             self._after_error(entry, error)
         else:
             self._deliver(entry, snap)
 
-    async def _poll_batch(
-        self, kind: TaskKind[Any, Any], group: list[_Entry], limiter: anyio.CapacityLimiter
-    ) -> None:
+    async def _poll_batch(self, kind: TaskKind[Any, Any], group: list[_Entry]) -> None:
         try:
-            async with limiter:
-                statuses = await kind.fetch_many([e.task_id for e in group])
+            statuses = await kind.fetch_many([e.task_id for e in group])
         except Exception as error:
             for entry in group:
                 self._after_error(entry, error)
@@ -267,7 +288,7 @@ class PollScheduler:
             status = statuses.get(entry.task_id)
             if status is None:
                 # Missing from the batch answer: ask for it alone, which gives a proper error.
-                await self._poll_one(entry, limiter)
+                await self._poll_one(entry)
                 continue
             try:
                 snap = kind.snapshot(entry.task_id, status)

@@ -131,3 +131,53 @@ async def test_jobs_are_never_polled_before_they_are_due(fake: Any) -> None:
     with pytest.raises(TaskTimeoutError):
         await handle.wait(timeout=0.1, poll=policy)
     assert 1 <= kind.seen["steady"] <= 13  # polling early made it thousands
+
+
+@attrs.define
+class GatedKind(TaskKind[str, str]):
+    """One-by-one jobs whose status queries wait for ``gate``; counts them in flight."""
+
+    transport: Any = None
+    name: str = "gated"
+    batch_size: int = 1
+    gate: asyncio.Event = attrs.Factory(asyncio.Event)
+    full: asyncio.Event = attrs.Factory(asyncio.Event)  # set at ``full_at`` queries in flight
+    full_at: int = 0
+    in_flight: int = 0
+    most_in_flight: int = 0
+    most_tasks: int = 0
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        self.most_tasks = max(self.most_tasks, len(asyncio.all_tasks()))
+        if self.in_flight == self.full_at:
+            self.full.set()
+        await self.gate.wait()
+        self.in_flight -= 1
+        return "done"
+
+    async def fetch_many(self, task_ids: Sequence[str]) -> Mapping[str, str]:
+        raise AssertionError("no batch query")
+
+    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
+        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
+        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
+
+    def result(self, status: str) -> str:
+        return status
+
+
+async def test_a_tick_of_many_single_polls_runs_a_few_tasks_not_one_per_job() -> None:
+    async with AsyncAPI4GPT(api_key="k", base_url="http://127.0.0.1:9", poll=FAST) as client:
+        limit = client.tasks.scheduler.max_in_flight
+        kind = GatedKind(full_at=limit)
+        client.tasks.register(kind)
+        handles = [client.tasks.resume({"kind": "gated", "id": f"job-{i}"}) for i in range(300)]
+        waiter = asyncio.ensure_future(client.tasks.gather(handles))
+        await kind.full.wait()
+        kind.gate.set()
+        assert await waiter == ["done"] * 300
+    assert kind.most_in_flight == limit
+    # The workers, the driver, this test and the gather: not a task per due job.
+    assert kind.most_tasks <= limit + 5
