@@ -53,7 +53,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _bench import RESULTS_DIR, environment, table, user_system, write_json
+from _bench import RESULTS_DIR, SUBMITTERS, environment, table, user_system, write_json
 from _server import Answer, Server
 
 from api4gpt_async import AsyncAPI4GPT
@@ -67,17 +67,6 @@ MODEL = "gpt-4o-mini"
 MESSAGES = [
     {"role": "user", "content": "Write two sentences about a red fox running through snow."}
 ]
-PROMPT = "a red fox running through fresh snow at dawn, cinematic, slow motion"
-
-#: How to submit one job of each family to the emulator, so its status answer can be captured.
-#: A family the SDK has but this table lacks is reported as skipped.
-SUBMITTERS: dict[str, Callable[[Any], Awaitable[Any]]] = {
-    "lumvip": lambda svc: svc.generate(PROMPT),
-    "midjourney": lambda svc: svc.imagine(PROMPT),
-    "suno": lambda svc: svc.generate(prompt=PROMPT),
-    "zhipu_video": lambda svc: svc.generate(prompt=PROMPT),
-    "digital_human": lambda svc: svc.generate(prompt=PROMPT),
-}
 
 
 class Scenario:
@@ -177,7 +166,7 @@ async def capture() -> tuple[list[Scenario], dict[str, str]]:
                 continue  # the same service as lumvip, without the envelope
             submit = SUBMITTERS.get(attr)
             if submit is None:
-                skipped[attr] = "no submitter in benchmarks/overhead.py SUBMITTERS"
+                skipped[attr] = "no submitter in benchmarks/_bench.py SUBMITTERS"
                 continue
             handle = await submit(svc)
             emu.advance(24 * 3600)
