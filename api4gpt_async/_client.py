@@ -25,6 +25,7 @@ from .services.completions import CompletionsService
 from .services.embeddings import EmbeddingsService
 from .services.images import ImagesService
 from .services.luma import LumaService
+from .services.midjourney import MidjourneyService
 from .services.models import ModelsService
 
 __all__ = ["AsyncAPI4GPT"]
@@ -77,6 +78,7 @@ class AsyncAPI4GPT:
         context = ServiceContext(transport=self._transport, tasks=self.tasks, paths=self.paths)
         self.luma = LumaService(context, "luma")
         self.lumvip = LumaService(context, "lumvip")
+        self.midjourney = MidjourneyService(context)
         self.images = ImagesService(context)
         self.audio = AudioService(context)
         self.chat = ChatService(context)

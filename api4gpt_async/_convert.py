@@ -14,13 +14,14 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from .errors import ResponseDecodeError
 from .models._base import Model
 
-__all__ = ["accept_bare_url", "converter", "structure", "unstructure"]
+__all__ = ["accept_bare_url", "camel_case_keys", "converter", "structure", "unstructure"]
 
 T = TypeVar("T")
 
@@ -118,15 +119,17 @@ def _model_hook(cls: Any) -> Callable[[Any, Any], Any]:
     inner = make_dict_structure_fn(
         cls, converter, raw=override(omit=True), request_id=override(omit=True)
     )
+    wire_keys: _WireKeys | None = cls.__dict__.get("_wire_keys")
 
     def structure_model(value: Any, _: Any) -> Any:
         if type(value) is not dict and not isinstance(value, Mapping):
             raise TypeError(f"expected an object for {cls.__name__}, got {type(value).__name__}")
-        obj = inner(value, cls)
+        obj = inner(value if wire_keys is None else wire_keys.apply(value), cls)
         object.__setattr__(obj, "raw", value)
         return obj
 
-    _plain_model_hooks[structure_model] = cls
+    if wire_keys is None:  # renamed keys take the generic path
+        _plain_model_hooks[structure_model] = cls
     return structure_model
 
 
@@ -151,6 +154,40 @@ def accept_bare_url(cls: type[T]) -> type[T]:
 
     converter.register_structure_hook(cls, structure_url_model)
     return cls
+
+
+def camel_case_keys(cls: type[T]) -> type[T]:
+    """Let a model read its snake_case fields from camelCase keys (``imageUrl`` → ``image_url``).
+
+    For the Java-born APIs (midjourney-proxy). Either spelling is accepted; a ``null`` where a
+    field has a factory default (a list) reads as that default: those APIs send ``null`` for
+    "none".
+    """
+    renames: dict[str, str] = {}
+    defaults: set[str] = set()
+    for field in attrs.fields(cls):  # type: ignore[arg-type]
+        head, *rest = field.name.split("_")
+        camel = head + "".join(part.title() for part in rest)
+        if camel != field.name:
+            renames[camel] = field.name
+        if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            defaults.add(field.name)
+    cls._wire_keys = _WireKeys(renames, frozenset(defaults))  # type: ignore[attr-defined]
+    return cls
+
+
+class _WireKeys(typing.NamedTuple):
+    renames: Mapping[str, str]
+    null_is_default: frozenset[str]
+
+    def apply(self, value: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            name = self.renames.get(key, key)
+            if item is None and name in self.null_is_default:
+                continue
+            out[name] = item
+        return out
 
 
 #: The generated structure function of each model, looked up once (this is the hot path).

@@ -33,6 +33,22 @@ DEFAULT_PATHS: Mapping[str, str] = MappingProxyType(
         "lumvip.generate": "/luma/generations",
         "lumvip.extend": "/luma/extend",
         "lumvip.task": "/luma/task",
+        # Midjourney (midjourney-proxy through new-api's /mj relay); `speed` puts /mj-fast,
+        # /mj-relax or /mj-turbo in front of a submit path
+        "midjourney.imagine": "/mj/submit/imagine",
+        "midjourney.action": "/mj/submit/action",
+        "midjourney.modal": "/mj/submit/modal",
+        "midjourney.blend": "/mj/submit/blend",
+        "midjourney.describe": "/mj/submit/describe",
+        "midjourney.shorten": "/mj/submit/shorten",
+        "midjourney.swap_face": "/mj/insight-face/swap",
+        "midjourney.fetch": "/mj/task/{id}/fetch",
+        "midjourney.list_by_condition": "/mj/task/list-by-condition",
+        "midjourney.image_seed": "/mj/task/{id}/image-seed",
+        "midjourney.list": "/mj/task/list",
+        "midjourney.query": "/mj/task/query",
+        "midjourney.queue": "/mj/task/queue",
+        "midjourney.cancel": "/mj/task/{id}/cancel",
     }
 )
 

@@ -111,6 +111,10 @@ class PollScheduler:
     coalesce_window = 0.05
     #: Status requests in flight at once, so polling never starves the caller's own requests.
     max_in_flight = 32
+    #: A batch request with room left takes jobs of its family due within this fraction of
+    #: their current delay: polled a little early, for free, instead of in a request of their
+    #: own later (jitter spreads jobs apart; this gathers them again).
+    batch_fill = 0.5
 
     def __init__(self) -> None:
         self._entries: dict[tuple[str, str], _Entry] = {}
@@ -119,6 +123,8 @@ class PollScheduler:
         self._driver: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
         self._closed = False
+        #: Kinds whose batch query failed for good (e.g. not served): polled one by one.
+        self._no_batch: set[str] = set()
 
     @property
     def waiting(self) -> int:
@@ -234,7 +240,10 @@ class PollScheduler:
                 continue
             polls: list[_Poll] = []
             for kind, group in _group_by_kind(due_entries):
-                if kind.batch_size > 1 and len(group) > 1:
+                batched = kind.batch_size > 1 and kind.name not in self._no_batch
+                if batched:
+                    group.extend(self._fill(kind, -len(group) % kind.batch_size, now))
+                if batched and len(group) > 1:
                     for start in range(0, len(group), kind.batch_size):
                         polls.append((kind, group[start : start + kind.batch_size], True))
                 else:
@@ -243,20 +252,41 @@ class PollScheduler:
 
     async def _poll_all(self, polls: list[_Poll]) -> None:
         """Send every poll, at most ``max_in_flight`` at once: that many workers take them in
-        turn, so a tick costs the same few tasks however many jobs are due."""
+        turn, so a tick costs the same few tasks however many jobs are due. Jobs a batch
+        answer leaves out go back on the list, to be asked for one by one."""
         polls.reverse()
 
         async def worker() -> None:
             while polls:
                 kind, group, batched = polls.pop()
                 if batched:
-                    await self._poll_batch(kind, group)
+                    missing = await self._poll_batch(kind, group)
+                    polls.extend((kind, [entry], False) for entry in missing)
                 else:
                     await self._poll_one(group[0])
 
         async with anyio.create_task_group() as tg:
             for _ in range(min(self.max_in_flight, len(polls))):
                 tg.start_soon(worker)
+
+    def _fill(self, kind: TaskKind[Any, Any], room: int, now: float) -> list[_Entry]:
+        """Up to ``room`` more jobs of ``kind`` due soon (see ``batch_fill``), soonest first.
+
+        Their heap records go stale (a poll reschedules them), as for any polled entry.
+        """
+        if room == 0:
+            return []
+        soon = [
+            entry
+            for entry in self._entries.values()
+            if entry.kind is kind
+            and not entry.in_flight
+            and entry.due - now <= (entry.delay or 0.0) * self.batch_fill
+        ]
+        taken = heapq.nsmallest(room, soon, key=lambda entry: entry.due)
+        for entry in taken:
+            entry.in_flight = True
+        return taken
 
     def _pop_due(self, horizon: float) -> list[_Entry]:
         due: list[_Entry] = []
@@ -277,18 +307,28 @@ class PollScheduler:
         else:
             self._deliver(entry, snap)
 
-    async def _poll_batch(self, kind: TaskKind[Any, Any], group: list[_Entry]) -> None:
+    async def _poll_batch(self, kind: TaskKind[Any, Any], group: list[_Entry]) -> list[_Entry]:
+        """Poll ``group`` in one batch query; returns the jobs its answer left out."""
         try:
             statuses = await kind.fetch_many([e.task_id for e in group])
         except Exception as error:
-            for entry in group:
-                self._after_error(entry, error)
-            return
+            if _is_transient(error):
+                for entry in group:
+                    self._after_error(entry, error)  # a blip: the batch again next tick
+                return []
+            # The batch query itself is refused (not served, not understood): from now on
+            # this kind is polled one job at a time, starting with this group.
+            if kind.name not in self._no_batch:
+                self._no_batch.add(kind.name)
+                logger.warning("%s batch status query failed (%s); polling one by one",
+                               kind.name, error)  # fmt: skip
+            statuses = {}
+        missing = []
         for entry in group:
             status = statuses.get(entry.task_id)
             if status is None:
                 # Missing from the batch answer: ask for it alone, which gives a proper error.
-                await self._poll_one(entry)
+                missing.append(entry)
                 continue
             try:
                 snap = kind.snapshot(entry.task_id, status)
@@ -296,17 +336,20 @@ class PollScheduler:
                 self._after_error(entry, error)
             else:
                 self._deliver(entry, snap)
+        return missing
 
     def _deliver(self, entry: _Entry, snap: TaskSnapshot[Any]) -> None:
         entry.in_flight = False
         key = snap._change_key
+        # A job waiting for input (needs_action) will not move on alone: stop polling it too.
+        stop = snap.state.terminal or snap.needs_action
         for waiter in list(entry.waiters):
             waiter.record.observe(snap)
             if waiter.future.done():
                 continue
-            if snap.state.terminal or (not waiter.terminal_only and key != waiter.after):
+            if stop or (not waiter.terminal_only and key != waiter.after):
                 waiter.future.set_result(snap)
-        if entry.waiters and not snap.state.terminal:
+        if entry.waiters and not stop:
             now = asyncio.get_running_loop().time()
             eta = snap.eta_seconds
             if eta is None:

@@ -27,6 +27,7 @@ from .errors import (
     TaskCancelledError,
     TaskError,
     TaskFailedError,
+    TaskNeedsActionError,
     TaskTimeoutError,
 )
 
@@ -103,9 +104,10 @@ class TaskHandle(Generic[R]):
     async def wait(self, *, timeout: float | None = None, poll: PollPolicy | None = None) -> R:
         """The job's result once it succeeds.
 
-        Raises ``TaskFailedError`` / ``TaskCancelledError`` when it ends otherwise, and
-        ``TaskTimeoutError`` after ``timeout`` seconds (default ``poll.timeout``), leaving the
-        handle usable: the job may still finish.
+        Raises ``TaskFailedError`` / ``TaskCancelledError`` when it ends otherwise,
+        ``TaskNeedsActionError`` as soon as it waits for input (a Midjourney task in MODAL:
+        it would not move on alone), and ``TaskTimeoutError`` after ``timeout`` seconds
+        (default ``poll.timeout``), leaving the handle usable: the job may still finish.
         """
         policy = poll or self._tasks.poll
         limit = policy.timeout if timeout is None else timeout
@@ -127,12 +129,13 @@ class TaskHandle(Generic[R]):
     async def watch(self, *, poll: PollPolicy | None = None) -> AsyncIterator[TaskSnapshot[Any]]:
         """Yield the current snapshot, then one on every change of state or progress.
 
-        Ends after yielding the terminal snapshot. Bound it with ``anyio.fail_after``.
+        Ends after yielding the terminal snapshot, or one that ``needs_action`` (the job
+        waits for input). Bound it with ``anyio.fail_after``.
         """
         policy = poll or self._tasks.poll
         snap = self._record.last or await self.refresh()
         yield snap
-        while not snap.state.terminal:
+        while not snap.state.terminal and not snap.needs_action:
             snap = await self._tasks.scheduler.next_snapshot(
                 self._record, terminal_only=False, policy=policy, after=snap
             )
@@ -231,6 +234,14 @@ class TaskHandle(Generic[R]):
             )
         if snap.state is TaskState.CANCELLED:
             raise TaskCancelledError(f"{self.kind} task {self.id} was cancelled", snapshot=snap)
+        if snap.needs_action:
+            suggested = self._kind.suggested_input(snap.raw)
+            raise TaskNeedsActionError(
+                f"{self.kind} task {self.id} waits for input and will not finish alone"
+                + (f" (suggested prompt: {suggested!r})" if suggested else ""),
+                snapshot=snap,
+                suggested_prompt=suggested,
+            )
         raise TaskError(f"{self.kind} task {self.id} has not finished ({snap.state.value})")
 
 

@@ -184,5 +184,9 @@ class TaskKind(Generic[S, R]):
         """Every file of a finished job, for ``TaskHandle.download_all``; default: the main one."""
         return main_file(self.media_url(result))
 
+    def suggested_input(self, status: S) -> str | None:
+        """For a job that ``needs_action``: the input the service suggests, if any."""
+        return None
+
     async def cancel(self, task_id: str) -> None:
         raise UnsupportedOperation(f"{self.name} jobs cannot be cancelled on the service")

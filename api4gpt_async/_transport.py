@@ -26,6 +26,7 @@ from .errors import (
     APIError,
     APIStatusError,
     APITimeoutError,
+    ContentPolicyError,
     RateLimitError,
     ResponseDecodeError,
     SubmissionUncertainError,
@@ -47,6 +48,18 @@ _USER_AGENT = (
 )
 #: Envelope codes that mean success (new-api task relays use "success"; GoAPI-style 200 or 0).
 _ENVELOPE_OK = frozenset({"success", 200, 0, "200", "0"})
+
+#: How a family wraps its answers: ``"task"`` is new-api's ``{"code": "success", "data": …}``
+#: (``envelope=True`` means it); ``"midjourney"`` is midjourney-proxy's ``{"code": 1,
+#: "description": …, "result": …}``.
+EnvelopeStyle = Literal["task", "midjourney"]
+#: midjourney-proxy ``ReturnCode``s that accept a submit: 1 success, 21 exists / waits in
+#: MODAL, 22 queued (new-api rewrites most 21 and all 22 to 1).
+_MIDJOURNEY_OK = frozenset({1, 21, 22})
+#: The HTTP status each midjourney-proxy / new-api failure code stands for: 3 not found,
+#: 4 validation error, 5 new-api relay error, 9 upstream failure, 23 queue full (a refusal:
+#: retried like a 429), 30 new-api group saturated. 24 (banned prompt) is ContentPolicyError.
+_MIDJOURNEY_STATUS = {3: 404, 4: 400, 5: 502, 9: 500, 23: 429, 30: 429}
 
 
 @attrs.frozen(kw_only=True)
@@ -104,13 +117,51 @@ def normalize_base_url(url: str) -> str:
     return url
 
 
-def unwrap_envelope(body: Any, headers: Mapping[str, str] | None = None) -> Any:
-    """``{"code": "success", "data": X}`` gives X; a failure code raises; other bodies pass."""
+def unwrap_envelope(
+    body: Any, headers: Mapping[str, str] | None = None, style: EnvelopeStyle = "task"
+) -> Any:
+    """``{"code": "success", "data": X}`` gives X; a failure code raises; other bodies pass.
+
+    With ``style="midjourney"`` an answer ``{"code": 1 | 21 | 22, "description", "result"}`` is
+    returned whole (the caller reads ``result`` and ``properties``), and any other code raises:
+    24 ``ContentPolicyError``; 23 (queue full) ``RateLimitError``, so it is retried like a 429;
+    3, 4, 5, 9, 30 the error of the HTTP status they stand for; others ``APIError``; each with
+    the answer's ``description`` as message and ``code``. Task objects and lists pass as they
+    are.
+    """
+    if style == "midjourney":
+        return _unwrap_midjourney(body, headers)
     if isinstance(body, dict) and "code" in body and "data" in body:
         if body["code"] in _ENVELOPE_OK:
             return body["data"]
         raise error_from_envelope(body, headers)
     return body
+
+
+def _unwrap_midjourney(body: Any, headers: Mapping[str, str] | None) -> Any:
+    if not (isinstance(body, dict) and "code" in body and "id" not in body):
+        return body
+    raw_code = body["code"]
+    code = int(raw_code) if isinstance(raw_code, str) and raw_code.isdigit() else raw_code
+    if code in _MIDJOURNEY_OK:
+        return body
+    if code == 24:
+        props = body.get("properties")
+        props = props if isinstance(props, Mapping) else {}
+        description = body.get("description") or "banned prompt"
+        raise ContentPolicyError(
+            f"{description}: {props['bannedWord']}" if props.get("bannedWord") else description,
+            code=code,
+            banned_word=props.get("bannedWord") or None,
+            prompt_en=props.get("promptEn") or None,
+            request_id=request_id_from(headers),
+            body=body,
+        )
+    status = _MIDJOURNEY_STATUS.get(code) if isinstance(code, int) else None
+    if status is None:
+        raise error_from_envelope(body, headers)
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    raise error_from_response(status, headers or {}, raw)
 
 
 class Transport:
@@ -171,7 +222,7 @@ class Transport:
         json_body: Any = None,
         form: Sequence[tuple[str, FormValue]] | None = None,
         billable: bool = False,
-        envelope: bool = False,
+        envelope: bool | EnvelopeStyle = False,
         expect: Literal["json", "text", "bytes"] = "json",
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
@@ -179,7 +230,8 @@ class Transport:
         """Send one logical request (retrying as allowed) and decode its answer.
 
         ``billable`` requests are never re-sent once they may have reached the server.
-        ``timeout`` bounds the whole call, retries and back-off sleeps included.
+        ``timeout`` bounds the whole call, retries and back-off sleeps included. ``envelope``
+        names the family's answer wrapper (``True`` is ``"task"``; see ``unwrap_envelope``).
         """
         url = self.base_url + path
 
@@ -473,7 +525,7 @@ def _describe_response(response: aiohttp.ClientResponse) -> tuple[int, str | Non
 def _decode(
     raw: bytes,
     expect: str,
-    envelope: bool,
+    envelope: bool | EnvelopeStyle,
     headers: Mapping[str, str],
     request_id: str | None,
 ) -> Any:
@@ -481,6 +533,8 @@ def _decode(
         return raw
     if expect == "text":
         return raw.decode("utf-8", "replace")
+    if envelope == "midjourney" and not raw.strip():
+        return None  # midjourney-proxy answers some actions (cancel) with an empty 200
     try:
         body = json.loads(raw)
     except ValueError:
@@ -494,7 +548,9 @@ def _decode(
     if type(body) is dict and body.get("error") and "choices" not in body:
         # Some upstreams answer an OpenAI error object with status 200.
         raise error_from_event(body, request_id or request_id_from(headers))
-    return unwrap_envelope(body, headers) if envelope else body
+    if not envelope:
+        return body
+    return unwrap_envelope(body, headers, "task" if envelope is True else envelope)
 
 
 def map_client_error(exc: BaseException, *, billable: bool, what: str) -> APIConnectionError:

@@ -18,6 +18,7 @@ extension and answer "Unrecognized file format" without one. So when the caller 
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import mimetypes
@@ -36,6 +37,7 @@ __all__ = [
     "form_text",
     "guess_content_type",
     "is_file_input",
+    "to_data_url",
     "to_form_file",
     "to_form_files",
 ]
@@ -229,3 +231,18 @@ def form_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return json.dumps(value, ensure_ascii=False)
+
+
+async def to_data_url(image: FileInput) -> str:
+    """``data:<type>;base64,<…>`` for one file (any accepted input); a data URL passes as is.
+
+    For APIs that take images inside JSON (midjourney-proxy's ``base64Array``). An ``http(s)``
+    URL is refused: these APIs want the bytes, so pass a path, bytes or a file object.
+    """
+    if isinstance(image, str) and image.startswith("data:"):
+        return image
+    if isinstance(image, str) and image.startswith(("http://", "https://")):
+        raise ValueError(f"pass the image itself (path, bytes or file), not a URL: {image!r}")
+    part = await to_form_file(image, default_stem="image")
+    encoded = base64.b64encode(part.content).decode("ascii")
+    return f"data:{part.content_type};base64,{encoded}"

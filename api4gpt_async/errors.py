@@ -14,9 +14,11 @@ The tree (catch the level you care about)::
     │   ├── APIConnectionError
     │   │   ├── APITimeoutError
     │   │   └── SubmissionUncertainError
+    │   ├── ContentPolicyError        banned_word (Midjourney code 24)
     │   └── ResponseDecodeError
     ├── TaskError
     │   ├── TaskFailedError           reason, snapshot
+    │   ├── TaskNeedsActionError      snapshot, suggested_prompt (Midjourney MODAL)
     │   ├── TaskTimeoutError          the task may still finish
     │   ├── TaskCancelledError
     │   └── TaskBatchError            outcomes of a gather, nothing lost
@@ -41,6 +43,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ContentPolicyError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -52,6 +55,7 @@ __all__ = [
     "TaskCancelledError",
     "TaskError",
     "TaskFailedError",
+    "TaskNeedsActionError",
     "TaskTimeoutError",
     "UnsupportedOperation",
 ]
@@ -162,6 +166,26 @@ class SubmissionUncertainError(APIConnectionError):
     """
 
 
+class ContentPolicyError(APIError):
+    """The service refused the prompt as banned (Midjourney code 24); do not retry as is.
+
+    ``banned_word`` is the word it objected to and ``prompt_en`` the prompt as translated, when
+    the answer says (midjourney-proxy ``properties.bannedWord`` / ``promptEn``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        banned_word: str | None = None,
+        prompt_en: str | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(message, **kw)
+        self.banned_word = banned_word
+        self.prompt_en = prompt_en
+
+
 class ResponseDecodeError(APIError):
     """The answer arrived but could not be read as the documented shape."""
 
@@ -186,6 +210,21 @@ class TaskFailedError(TaskError):
         super().__init__(message)
         self.reason = reason
         self.snapshot = snapshot
+
+
+class TaskNeedsActionError(TaskError):
+    """The job waits for input and will not move on alone (a Midjourney task in ``MODAL``).
+
+    Submit the input (``client.midjourney.modal(error.snapshot.id, prompt=...)``) and wait on
+    the handle that returns. ``suggested_prompt`` is the prompt the service proposes, if any.
+    """
+
+    def __init__(
+        self, message: str, *, snapshot: TaskSnapshot[Any], suggested_prompt: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.snapshot = snapshot
+        self.suggested_prompt = suggested_prompt
 
 
 class TaskTimeoutError(TaskError, TimeoutError):

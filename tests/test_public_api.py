@@ -24,6 +24,7 @@ EXPECTED_TOP_LEVEL = {
     "AsyncAPI4GPT",
     "AuthenticationError",
     "BadRequestError",
+    "ContentPolicyError",
     "FormFile",
     "Hooks",
     "NotFoundError",
@@ -43,6 +44,7 @@ EXPECTED_TOP_LEVEL = {
     "TaskError",
     "TaskFailedError",
     "TaskHandle",
+    "TaskNeedsActionError",
     "TaskOutcome",
     "TaskSnapshot",
     "TaskState",
@@ -93,6 +95,10 @@ def test_client_surface() -> None:
     assert callable(client.audio.translations.create)
     assert callable(client.audio.speech.create)
     assert callable(client.models.list)
+    for method in ("imagine", "action", "modal", "blend", "describe", "shorten", "swap_face",
+                   "upscale", "variation", "reroll", "get", "get_many", "list", "query",
+                   "queue", "cancel", "image_seed", "task", "split_grid"):  # fmt: skip
+        assert callable(getattr(client.midjourney, method))
     for method in ("resume", "as_completed", "gather"):
         assert callable(getattr(client.tasks, method))
     for method in ("refresh", "wait", "watch", "cancel", "download"):

@@ -134,6 +134,43 @@ async def test_jobs_are_never_polled_before_they_are_due(fake: Any) -> None:
 
 
 @attrs.define
+class OrderedKind(FakeBatchKind):
+    """Also records every status request in order: ("one", id) or ("many", ids)."""
+
+    name: str = "ordered"
+    log: list[tuple[str, Any]] = attrs.Factory(list)
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
+        self.log.append(("one", task_id))
+        return await super().fetch(task_id, timeout=timeout)
+
+    async def fetch_many(self, task_ids: Sequence[str]) -> Mapping[str, str]:
+        self.log.append(("many", sorted(task_ids)))
+        return await super().fetch_many(task_ids)
+
+
+@pytest.mark.parametrize(
+    ("batch_fill", "second_request"),
+    [(1.0, ("many", ["early", "late"])), (0.0, ("one", "early"))],
+)
+async def test_a_batch_takes_jobs_due_soon(
+    fake: Any, batch_fill: float, second_request: Any
+) -> None:
+    """Jitter spreads jobs apart; a batch request with room takes those due soon, for free."""
+    client, _ = fake
+    kind = OrderedKind()
+    client.tasks.register(kind)
+    client.tasks.scheduler.batch_fill = batch_fill
+    late = client.tasks.resume({"kind": "ordered", "id": "late"})
+    await late.refresh()  # polled just now: next due a whole delay later
+    early = client.tasks.resume({"kind": "ordered", "id": "early"})  # never polled: due now
+    policy = PollPolicy(initial_delay=0.3, multiplier=1.0, max_delay=0.3, jitter=0, timeout=5)
+    await client.tasks.gather([early, late], poll=policy)
+    # Filling, the early job's first poll takes the late one along; else it goes alone.
+    assert kind.log[:2] == [("one", "late"), second_request]
+
+
+@attrs.define
 class GatedKind(TaskKind[str, str]):
     """One-by-one jobs whose status queries wait for ``gate``; counts them in flight."""
 

@@ -15,6 +15,7 @@ from api4gpt_async._uploads import (
     form_text,
     guess_content_type,
     is_file_input,
+    to_data_url,
     to_form_file,
     to_form_files,
 )
@@ -196,3 +197,21 @@ def test_form_text() -> None:
         "0.5",
         '["word"]',
     ]
+
+
+# -- data URLs (images inside JSON, as midjourney-proxy's base64Array wants) ---------------------
+
+
+async def test_data_url_from_every_kind_of_image(tmp_path: Path) -> None:
+    import base64
+
+    (tmp_path / "fox.png").write_bytes(PNG)
+    expected = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    for image in (tmp_path / "fox.png", str(tmp_path / "fox.png"), PNG, io.BytesIO(PNG)):
+        assert await to_data_url(image) == expected
+    assert await to_data_url(expected) == expected  # already a data URL: as is
+
+
+async def test_data_url_refuses_a_web_url() -> None:
+    with pytest.raises(ValueError, match="not a URL"):
+        await to_data_url("https://example.com/fox.png")

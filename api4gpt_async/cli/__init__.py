@@ -10,6 +10,7 @@ __all__ = ["main"]
 def main(argv: list[str] | None = None) -> None:
     try:
         from ._app import app
+        from ._midjourney import mj_app  # noqa: F401  (importing it adds `api4gpt mj`)
     except ImportError as exc:  # rich / typer are optional
         sys.stderr.write(
             f"the api4gpt command needs the 'cli' extra ({exc.name} is missing):\n"

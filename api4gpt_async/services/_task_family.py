@@ -31,6 +31,7 @@ from ._common import ServiceContext
 
 if TYPE_CHECKING:
     from .._task_handle import TaskHandle
+    from .._transport import EnvelopeStyle
 
 __all__ = ["BatchQuery", "FamilyKind", "ServiceContext", "StatusQuery", "TaskFamily"]
 
@@ -48,13 +49,15 @@ class StatusQuery:
     With ``id_param`` the id goes in that query-string parameter (``GET /luma/task?id=<id>``);
     without it the path holds an ``{id}`` placeholder (``GET /mj/task/{id}/fetch``).
     ``envelope``: the answer may come in the task envelope ``{"code", "message", "data"}``
+    (``True``, or another ``EnvelopeStyle`` such as ``"midjourney"``: see
+    ``_transport.unwrap_envelope``)
     (bare answers pass through unchanged).
     """
 
     path: str = "task"
     method: Method = "GET"
     id_param: str | None = "id"
-    envelope: bool = True
+    envelope: bool | EnvelopeStyle = True
 
 
 @attrs.frozen(kw_only=True)
@@ -74,7 +77,7 @@ class BatchQuery:
     method: Method = "POST"
     ids_field: str = "ids"
     size: int = attrs.field(default=20, validator=attrs.validators.ge(2))
-    envelope: bool = True
+    envelope: bool | EnvelopeStyle = True
     list_field: str | None = None
 
 
@@ -85,6 +88,8 @@ class TaskFamily(Generic[S, R]):
     name: ClassVar[str] = ""
     #: The status model answers are structured into.
     status_model: ClassVar[type[Any]]
+    #: How submit answers are wrapped (``True``: the task envelope; see ``unwrap_envelope``).
+    submit_envelope: ClassVar[bool | EnvelopeStyle] = True
     #: Where a status carries its job id (attribute of the model, key of the raw answer).
     id_field: ClassVar[str] = "id"
     status_query: ClassVar[StatusQuery] = StatusQuery()
@@ -116,8 +121,15 @@ class TaskFamily(Generic[S, R]):
         """Every media file of a finished job, for ``TaskHandle.download_all``."""
         return main_file(self.media_url(result))
 
-    async def cancel(self, task_id: str) -> None:
-        """Cancel a job on the service; ``UnsupportedOperation`` unless the family has a way."""
+    def suggested_input(self, status: S) -> str | None:
+        """For a job that ``needs_action``: the input the service suggests (a prompt), if any."""
+        return None
+
+    async def cancel(self, task_id: str) -> object:
+        """Cancel a job on the service; ``UnsupportedOperation`` unless the family has a way.
+
+        A family may return what its API answers (``TaskHandle.cancel`` ignores it).
+        """
         raise UnsupportedOperation(f"{self.flavour} jobs cannot be cancelled on the service")
 
     # -- public methods every family has -------------------------------------------------------
@@ -172,15 +184,17 @@ class TaskFamily(Generic[S, R]):
         )
 
     async def _submit(
-        self, key: str, body: Mapping[str, Any], timeout: float | None
+        self, key: str, body: Mapping[str, Any], timeout: float | None, *, path: str | None = None
     ) -> TaskHandle[R]:
-        """POST a billable submit to the path ``key`` and return the new job's handle.
+        """POST a billable submit to the path ``key`` (or ``path`` as given) and return the new
+        job's handle.
 
-        The answer (inside the envelope or not) is read by :meth:`submitted`.
+        The answer (unwrapped as ``submit_envelope`` says) is read by :meth:`submitted`.
         """
         reply = await self._transport.request(
-            "POST", self.path(key), json_body=body, billable=True, envelope=True, timeout=timeout
-        )
+            "POST", path or self.path(key), json_body=body, billable=True,
+            envelope=self.submit_envelope, timeout=timeout,
+        )  # fmt: skip
         task_id, status = self.submitted(reply.data, reply.request_id)
         snap = self._kind.snapshot(task_id, status) if status is not None else None
         return self._tasks.handle(self._kind, task_id, snap)
@@ -194,19 +208,21 @@ class TaskFamily(Generic[S, R]):
         status = cast(S, structure(data, self.status_model, request_id=request_id))
         return self.id_of(status), status
 
-    async def _get_many(self, task_ids: Sequence[str]) -> Mapping[str, S]:
+    async def _get_many(
+        self, task_ids: Sequence[str], *, timeout: float | None = None
+    ) -> Mapping[str, S]:
         query = self.batch_query
         assert query is not None
         ids = list(task_ids)
         if query.method == "GET":
             reply = await self._transport.request(
                 "GET", self.path(query.path), params={query.ids_field: ",".join(ids)},
-                envelope=query.envelope,
+                envelope=query.envelope, timeout=timeout,
             )  # fmt: skip
         else:
             reply = await self._transport.request(
                 "POST", self.path(query.path), json_body={query.ids_field: ids},
-                envelope=query.envelope,
+                envelope=query.envelope, timeout=timeout,
             )  # fmt: skip
         items = reply.data
         if query.list_field is not None and isinstance(items, Mapping):
@@ -251,6 +267,9 @@ class FamilyKind(TaskKind[S, R]):
 
     def media_urls(self, result: R) -> list[MediaFile]:
         return self.family.media_urls(result)
+
+    def suggested_input(self, status: S) -> str | None:
+        return self.family.suggested_input(status)
 
     async def cancel(self, task_id: str) -> None:
         await self.family.cancel(task_id)

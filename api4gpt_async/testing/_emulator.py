@@ -43,7 +43,7 @@ import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from . import _luma, _media, _multipart, _openai_media, _openai_text
+from . import _luma, _media, _midjourney, _multipart, _openai_media, _openai_text
 from ._http import REQUEST_ID_HEADER, default_error_body, json_response, openai_error
 
 if TYPE_CHECKING:
@@ -63,10 +63,11 @@ FAMILIES: Final[tuple[Registrar, ...]] = (
     _luma.register,
     _openai_text.register,
     _openai_media.register,
+    _midjourney.register,
 )
 
 #: Routes that need no ``Authorization`` (the media files, like a CDN).
-ANONYMOUS_ROUTES: Final = frozenset({"files"})
+ANONYMOUS_ROUTES: Final = frozenset({"files", "midjourney.image"})
 
 #: Header names whose values are masked in the request log.
 _SECRET_HEADERS: Final = frozenset(
@@ -421,6 +422,12 @@ class Emulator:
     @luma_duration.setter
     def luma_duration(self, value: float) -> None:
         self.durations["luma"] = value
+
+    @property
+    def midjourney(self) -> _midjourney.MidjourneySettings:
+        """The Midjourney switches: banned words, queue full, remix, a stock gateway's HTML
+        answers, notify hooks (see :class:`~._midjourney.MidjourneySettings`)."""
+        return _midjourney.settings(self)
 
     @property
     def now(self) -> float:

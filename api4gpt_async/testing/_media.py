@@ -5,7 +5,8 @@ tested end to end: each function returns a complete, well-formed file of its for
 
 - :func:`mp4_bytes` — an ISO-BMFF (MP4) file: ``ftyp`` (brand ``isom``), ``moov`` (``mvhd`` and one
   empty video ``trak``) and an empty ``mdat``. A few hundred bytes; it carries no frames.
-- :func:`png_bytes` — a solid-colour RGB PNG of any size.
+- :func:`png_bytes` — a solid-colour RGB PNG of any size; :func:`grid_png_bytes` one of four
+  solid quadrants (a Midjourney 2x2 grid).
 - :func:`wav_bytes` — 16-bit mono PCM silence, written with the standard ``wave`` module.
 - :func:`mp3_bytes` — silent MPEG-1 Layer III frames (32 kbit/s, 48 kHz, mono).
 
@@ -30,7 +31,16 @@ from aiohttp import web
 
 from ._http import openai_error
 
-__all__ = ["cut_short", "mp3_bytes", "mp4_bytes", "png_bytes", "serve_file", "wav_bytes"]
+__all__ = [
+    "GRID_COLORS",
+    "cut_short",
+    "grid_png_bytes",
+    "mp3_bytes",
+    "mp4_bytes",
+    "png_bytes",
+    "serve_file",
+    "wav_bytes",
+]
 
 # --------------------------------------------------------------------------- MP4 (ISO-BMFF)
 
@@ -115,6 +125,15 @@ def mp4_bytes() -> bytes:
 # --------------------------------------------------------------------------- PNG
 
 
+#: The quadrant colours of :func:`grid_png_bytes` (and of the emulator's Midjourney grids).
+GRID_COLORS: tuple[tuple[int, int, int], ...] = (
+    (0xE4, 0x57, 0x2E),
+    (0x29, 0x33, 0x5C),
+    (0xF3, 0xA7, 0x12),
+    (0x66, 0x9B, 0xBC),
+)
+
+
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     crc = zlib.crc32(data, zlib.crc32(kind))
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
@@ -124,17 +143,31 @@ def png_bytes(
     width: int = 16, height: int = 16, *, color: tuple[int, int, int] = (0x2B, 0x59, 0xC3)
 ) -> bytes:
     """A valid solid-colour 8-bit RGB PNG of ``width`` × ``height`` pixels."""
+    return grid_png_bytes(width, height, colors=(color,) * 4)
+
+
+def grid_png_bytes(
+    width: int, height: int, *, colors: tuple[tuple[int, int, int], ...] = GRID_COLORS
+) -> bytes:
+    """A valid 8-bit RGB PNG of four solid quadrants, like a Midjourney 2x2 grid.
+
+    ``colors`` are top left, top right, bottom left, bottom right; an odd width or height
+    gives the extra column / row to the right / bottom quadrants.
+    """
     if width < 1 or height < 1:
         raise ValueError("width and height must be at least 1")
-    if any(not 0 <= c <= 255 for c in color):
-        raise ValueError("color components must be in 0..255")
-    row = b"\x00" + bytes(color) * width  # filter type 0 (None) + pixels
+    if len(colors) != 4 or any(not 0 <= c <= 255 for color in colors for c in color):
+        raise ValueError("colors must be four RGB triples with components in 0..255")
+    half_w, half_h = width // 2, height // 2
+    top = b"\x00" + bytes(colors[0]) * half_w + bytes(colors[1]) * (width - half_w)
+    bottom = b"\x00" + bytes(colors[2]) * half_w + bytes(colors[3]) * (width - half_w)
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit truecolour
+    pixels = top * half_h + bottom * (height - half_h)  # filter type 0 (None) on every row
     return b"".join(
         (
             b"\x89PNG\r\n\x1a\n",
             _png_chunk(b"IHDR", ihdr),
-            _png_chunk(b"IDAT", zlib.compress(row * height, 9)),
+            _png_chunk(b"IDAT", zlib.compress(pixels, 9)),
             _png_chunk(b"IEND", b""),
         )
     )
