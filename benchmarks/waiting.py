@@ -57,24 +57,34 @@ def _families(client: Any) -> list[tuple[str, TaskFamily[Any, Any]]]:
     return [(n, s) for n, s in found if n in FAMILIES and n in SUBMITTERS]
 
 
-async def measure(n: int, interval: float, top: int = 0) -> dict[str, Any]:
-    policy = PollPolicy(
-        initial_delay=interval, multiplier=1.0, max_delay=interval, jitter=0, timeout=3600
-    )
-    spread = interval  # submit instants spread over one poll interval
-    duration = spread + 3 * interval  # every job ends after a few polls
+async def measure(n: int, interval: float | None, top: int = 0) -> dict[str, Any]:
     async with (
         EmulatorChild() as emu,
-        AsyncAPI4GPT(
-            api_key=emu.api_key, base_url=emu.base_url, poll=policy, timeout=120
-        ) as client,
+        AsyncAPI4GPT(api_key=emu.api_key, base_url=emu.base_url, timeout=120) as client,
     ):
         families = _families(client)
+        share = [n // len(families) + (i < n % len(families)) for i in range(len(families))]
+        if interval is None:
+            # A family without a batch query sends one request per job per poll: P grows with
+            # them so that one client process on a small machine polls every job once per P
+            # (a real client polls every 2-15 s by default, and a job takes minutes).
+            requests = sum(c / (s.batch_query.size if s.batch_query else 1)
+                           for (_, s), c in zip(families, share, strict=True))  # fmt: skip
+            interval = max(0.5, requests / 400)
+        policy = PollPolicy(
+            initial_delay=interval, multiplier=1.0, max_delay=interval, jitter=0, timeout=3600
+        )
+        spread = interval  # submit instants spread over one poll interval
+        duration = spread + 3 * interval  # every job ends after a few polls
         routes = [_status_route(svc) for _, svc in families]
         await emu.call({"op": "durations",
                         "durations": {svc.name: duration for _, svc in families}})  # fmt: skip
-        share = [n // len(families) + (i < n % len(families)) for i in range(len(families))]
-        await SUBMITTERS[families[0][0]](families[0][1])  # warm up: pool, converters
+        # Warm up (imports, converters, the pool): a few jobs of each family, waited for.
+        warm = [await SUBMITTERS[name](svc) for name, svc in families for _ in range(3)]
+        await emu.call({"op": "advance", "seconds": duration})
+        fast = PollPolicy(initial_delay=0.01, multiplier=1, max_delay=0.01, jitter=0)
+        await client.tasks.gather(warm, poll=fast)
+        del warm
 
         gc.collect()
         tracemalloc.start()
@@ -101,7 +111,7 @@ async def measure(n: int, interval: float, top: int = 0) -> dict[str, Any]:
         done_at: dict[int, float] = {}
 
         async def consume() -> None:
-            async for outcome in client.tasks.as_completed(handles):
+            async for outcome in client.tasks.as_completed(handles, poll=policy):
                 if outcome.error is not None:
                     raise outcome.error
                 done_at[outcome.index] = loop.time()
@@ -113,6 +123,9 @@ async def measure(n: int, interval: float, top: int = 0) -> dict[str, Any]:
         waiting = tracemalloc.take_snapshot()
         tracemalloc.stop()
         memory = _client_bytes(waiting, before)
+        # The statuses the handles hold now (running jobs), not the final ones.
+        status_by_family = _status_bytes(handles, family_of)
+        status_bytes = sum(status_by_family[f] for f in family_of) / n
         for stat in waiting.compare_to(before, "lineno")[:top]:
             print(f"{stat.size_diff / n:8.1f} B/handle  {stat.traceback}", file=sys.stderr)
         del waiting, before
@@ -127,7 +140,6 @@ async def measure(n: int, interval: float, top: int = 0) -> dict[str, Any]:
         await consumer
         delays = sorted(done_at[i] - _crossing(steps, end) for i, end in enumerate(ends))
         counts = await _counts(emu, routes)
-        status_bytes = _status_bytes(handles)
     requests = {}
     for (name, svc), (singles, batches, ids) in zip(families, counts, strict=True):
         jobs = family_of.count(name)
@@ -149,6 +161,7 @@ async def measure(n: int, interval: float, top: int = 0) -> dict[str, Any]:
         "bytes_per_waiting_handle": memory / n,
         # Of which the job's last status (model, raw answer, snapshot): the job's data.
         "bytes_of_last_status": status_bytes,
+        "bytes_of_last_status_by_family": status_by_family,
         "bytes_of_waiting_machinery": memory / n - status_bytes,
         "requests": requests,
         "detection_delay_s": {
@@ -183,24 +196,29 @@ async def _bounded(coros: list[Any], limit: int) -> list[Any]:
     return await asyncio.gather(*(one(c) for c in coros))
 
 
-def _status_bytes(handles: list[TaskHandle[Any]]) -> float:
-    """Heap of one job's last status as a handle holds it: its model (with the answer as
-    ``raw``) in a snapshot, decoded again from the same JSON for a sample of the handles."""
+def _status_bytes(handles: list[TaskHandle[Any]], family_of: list[str]) -> dict[str, float]:
+    """Heap of one job's last status as a handle holds it (its model, with the answer as
+    ``raw``, in a snapshot), per family: decoded again from the same JSON for a sample."""
     from api4gpt_async._convert import structure
 
-    sample = handles[:: max(1, len(handles) // 300)]
-    texts = [json.dumps(h.last.raw.raw) for h in sample if h.last is not None]
-    gc.collect()
-    tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
-    kept = [
-        h._kind.snapshot(h.id, structure(json.loads(text), type(h.last.raw)))
-        for h, text in zip(sample, texts, strict=True)
-        if h.last is not None
-    ]
-    used = tracemalloc.get_traced_memory()[0] - base
-    tracemalloc.stop()
-    return used / max(1, len(kept))
+    out: dict[str, float] = {}
+    for name in dict.fromkeys(family_of):
+        sample = [h for h, f in zip(handles, family_of, strict=True) if f == name][:200]
+        texts = [json.dumps(h.last.raw.raw) if h.last else "{}" for h in sample]
+        tracemalloc.start()
+        kept = [
+            h._kind.snapshot(h.id, structure(json.loads(text), type(h.last.raw)))
+            for h, text in zip(sample, texts, strict=True)
+            if h.last is not None
+        ]
+        count = len(kept)
+        gc.collect()
+        with_kept = tracemalloc.get_traced_memory()[0]
+        del kept  # what the snapshots held, not what decoding left in caches
+        gc.collect()
+        out[name] = (with_kept - tracemalloc.get_traced_memory()[0]) / max(1, count)
+        tracemalloc.stop()
+    return out
 
 
 def _crossing(steps: list[tuple[float, float]], end: float) -> float:
@@ -285,12 +303,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.jobs = 300
-    # A family without a batch query sends one request per job per poll: P grows with N so
-    # that one client process on a small machine polls every job once per P (a real client
-    # polls every 2-15 s by default and a job takes minutes).
-    interval = args.interval or max(0.5, args.jobs / 400)
     started = time.perf_counter()
-    http = asyncio.run(measure(args.jobs, interval, args.top))
+    http = asyncio.run(measure(args.jobs, args.interval, args.top))
+    interval = http["poll_interval_s"]
     scheduler = asyncio.run(scheduler_cpu(args.jobs))
     coalesced = [r["coalescing"] for r in http["requests"].values() if r["batch_size"] > 1]
     report = {
