@@ -545,7 +545,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--check", action="store_true", help="exit 1 if the target is missed")
     args = parser.parse_args(argv)
     if args.quick:
-        args.requests = args.requests or 100
+        args.requests = args.requests or 20
         args.repeats = 1
         args.warmup = 20
     return args
