@@ -128,8 +128,7 @@ def _model_hook(cls: Any) -> Callable[[Any, Any], Any]:
         object.__setattr__(obj, "raw", value)
         return obj
 
-    if wire_keys is None:  # renamed keys take the generic path
-        _plain_model_hooks[structure_model] = cls
+    _plain_model_hooks[structure_model] = cls
     return structure_model
 
 
@@ -359,7 +358,19 @@ def _generate_reader(cls: type[Any]) -> Callable[[Any], Any] | None:
     lines.append("    return obj")
     exec("\n".join(lines), names)  # the code is generated from the model's own fields
     reader: Callable[[Any], Any] = names["read"]
-    return reader
+    wire_keys: _WireKeys | None = cls.__dict__.get("_wire_keys")
+    if wire_keys is None:
+        return reader
+
+    def read_wire_keys(value: Any) -> Any:
+        # As the generic path does: the renamed copy is read, ``raw`` is the answer as sent.
+        if type(value) is not dict:
+            raise _NotFast
+        obj = reader(wire_keys.apply(value))
+        object.__setattr__(obj, "raw", value)
+        return obj
+
+    return read_wire_keys
 
 
 def _raise_not_fast() -> Any:

@@ -12,6 +12,7 @@ from api4gpt_async import ResponseDecodeError
 from api4gpt_async._convert import _fast_by_class, converter, structure
 from api4gpt_async.models.chat import ChatCompletion, ChatCompletionChunk
 from api4gpt_async.models.luma import LumaGeneration
+from api4gpt_async.models.midjourney import MidjourneyTask
 
 CHUNK: dict[str, Any] = {
     "id": "chatcmpl-1",
@@ -63,6 +64,19 @@ GENERATION: dict[str, Any] = {
     "extra_field": {"kept": True},
 }
 
+MJ_TASK: dict[str, Any] = {
+    "id": "1730000000000001",
+    "action": "IMAGINE",
+    "status": "SUCCESS",
+    "progress": "100%",
+    "submitTime": 1730000000000,
+    "imageUrl": "https://cdn.example/grid.png",
+    "failReason": "",
+    "buttons": [{"customId": "MJ::JOB::upsample::1::x", "label": "U1", "style": 2}],
+    "properties": {"finalPrompt": "a fox"},
+    "fail_reason": None,
+}
+
 
 def _variants(answer: dict[str, Any]) -> list[Any]:
     """The answer, and shapes only the generic path reads (or refuses)."""
@@ -112,7 +126,12 @@ def _same(a: Any, b: Any) -> None:
 
 @pytest.mark.parametrize(
     ("cls", "answer"),
-    [(ChatCompletionChunk, CHUNK), (ChatCompletion, COMPLETION), (LumaGeneration, GENERATION)],
+    [
+        (ChatCompletionChunk, CHUNK),
+        (ChatCompletion, COMPLETION),
+        (LumaGeneration, GENERATION),
+        (MidjourneyTask, MJ_TASK),  # camelCase keys on the wire
+    ],
 )
 def test_fast_path_reads_what_the_generic_path_reads(cls: type[Any], answer: Any) -> None:
     structure(answer, cls)
