@@ -22,11 +22,14 @@ from .services._common import ServiceContext
 from .services.audio import AudioService
 from .services.chat import ChatService
 from .services.completions import CompletionsService
+from .services.digital_human import DigitalHumanService
 from .services.embeddings import EmbeddingsService
 from .services.images import ImagesService
 from .services.luma import LumaService
 from .services.midjourney import MidjourneyService
 from .services.models import ModelsService
+from .services.suno import SunoService
+from .services.zhipu_video import ZhipuVideoService
 
 __all__ = ["AsyncAPI4GPT"]
 
@@ -79,6 +82,9 @@ class AsyncAPI4GPT:
         self.luma = LumaService(context, "luma")
         self.lumvip = LumaService(context, "lumvip")
         self.midjourney = MidjourneyService(context)
+        self.suno = SunoService(context)
+        self.zhipu_video = ZhipuVideoService(context)
+        self.digital_human = DigitalHumanService(context)
         self.images = ImagesService(context)
         self.audio = AudioService(context)
         self.chat = ChatService(context)
@@ -97,6 +103,11 @@ class AsyncAPI4GPT:
     @property
     def poll(self) -> PollPolicy:
         return self.tasks.poll
+
+    @property
+    def paths_in_use(self) -> Mapping[str, str]:
+        """Your ``paths=`` overrides, and the path each endpoint with candidates settled on."""
+        return self.paths.in_use
 
     def __repr__(self) -> str:
         return f"<AsyncAPI4GPT base_url={self.base_url!r}>"

@@ -21,7 +21,15 @@ from cattrs.gen import make_dict_structure_fn, override
 from .errors import ResponseDecodeError
 from .models._base import Model
 
-__all__ = ["accept_bare_url", "camel_case_keys", "converter", "structure", "unstructure"]
+__all__ = [
+    "accept_bare_url",
+    "camel_case_keys",
+    "converter",
+    "fraction_from_percent",
+    "read_with",
+    "structure",
+    "unstructure",
+]
 
 T = TypeVar("T")
 
@@ -187,6 +195,51 @@ class _WireKeys(typing.NamedTuple):
                 continue
             out[name] = item
         return out
+
+
+def read_with(
+    prepare: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+) -> Callable[[type[T]], type[T]]:
+    """Read a model from ``prepare(value)`` (one wire shape of several made canonical); the
+    model's ``raw`` stays the object exactly as it arrived."""
+
+    def decorate(cls: type[T]) -> type[T]:
+        structure_mapping = _model_hook(cls)
+
+        def structure_prepared(value: Any, _: Any) -> Any:
+            if not isinstance(value, Mapping):
+                raise TypeError(
+                    f"expected an object for {cls.__name__}, got {type(value).__name__}"
+                )
+            obj = structure_mapping(prepare(value), cls)
+            object.__setattr__(obj, "raw", value)
+            return obj
+
+        converter.register_structure_hook(cls, structure_prepared)
+        return cls
+
+    return decorate
+
+
+def fraction_from_percent(value: Any) -> float | None:
+    """``"45%"``, ``"45"``, ``45`` or ``0.45``-style progress as 0.0–1.0; None if unreadable.
+
+    A number above 1 (or any text) is read as a percentage.
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip().rstrip("%").strip()
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        number /= 100
+    elif isinstance(value, (int, float)):
+        number = value / 100 if value > 1 else float(value)
+    else:
+        return None
+    return min(max(number, 0.0), 1.0)
 
 
 #: The generated structure function of each model, looked up once (this is the hot path).

@@ -59,6 +59,8 @@ _STATE_WORDS: Mapping[str, TaskState] = {
         ("processing", "dreaming", "in_progress", "running", "streaming", "generating", "started"),
         TaskState.RUNNING,
     ),
+    # new-api's UNKNOWN (upstream said something unmapped): it keeps polling, and so do we.
+    "unknown": TaskState.RUNNING,
     **dict.fromkeys(
         ("completed", "complete", "success", "succeeded", "succeed", "done", "finished"),
         TaskState.SUCCEEDED,

@@ -19,6 +19,7 @@ import anyio
 import attrs
 
 from ._hooks import Hooks, RequestEvent, RetryEvent, call_hook
+from ._paths import PathNotServedError, no_handler_answered
 from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from ._version import __version__
 from .errors import (
@@ -226,12 +227,18 @@ class Transport:
         expect: Literal["json", "text", "bytes"] = "json",
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
+        probe_path: bool = False,
+        job_field: str | None = None,
     ) -> Reply:
         """Send one logical request (retrying as allowed) and decode its answer.
 
         ``billable`` requests are never re-sent once they may have reached the server.
         ``timeout`` bounds the whole call, retries and back-off sleeps included. ``envelope``
         names the family's answer wrapper (``True`` is ``"task"``; see ``unwrap_envelope``).
+        ``probe_path``: an answer proving no handler took the request (an HTML page, a
+        non-JSON 404) raises ``PathNotServedError``, so the caller may try another path.
+        ``job_field``: a 200 carrying an ``error`` object next to this field (e.g. Zhipu's
+        ``task_status``) describes a failed job, so it is returned as data, not raised.
         """
         url = self.base_url + path
 
@@ -257,12 +264,19 @@ class Transport:
                 raise map_client_error(exc, billable=billable, what=f"{method} {url}") from exc
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s %s -> %d (%d bytes)", method, url, status, len(raw))
+            if probe_path and no_handler_answered(status, resp_headers, raw):
+                raise PathNotServedError(
+                    f"no handler for {method} {path} (HTTP {status}, not a JSON answer)",
+                    status=status,
+                    request_id=request_id_from(resp_headers),
+                    body=raw[:500].decode("utf-8", "replace"),
+                )
             if status >= 300:
                 raise error_from_response(
                     status, resp_headers, raw, retry_after=parse_retry_after(resp_headers)
                 )
             request_id = request_id_from(resp_headers)
-            decoded = _decode(raw, expect, envelope, resp_headers, request_id)
+            decoded = _decode(raw, expect, envelope, resp_headers, request_id, job_field)
             return Reply(decoded, request_id, resp_headers, status)
 
         return await self._retrying(method, url, billable, timeout, attempt, _describe_reply)
@@ -528,6 +542,7 @@ def _decode(
     envelope: bool | EnvelopeStyle,
     headers: Mapping[str, str],
     request_id: str | None,
+    job_field: str | None = None,
 ) -> Any:
     if expect == "bytes":
         return raw
@@ -545,8 +560,14 @@ def _decode(
             request_id=request_id,
             body=raw[:2000].decode("utf-8", "replace"),
         ) from None
-    if type(body) is dict and body.get("error") and "choices" not in body:
-        # Some upstreams answer an OpenAI error object with status 200.
+    if (
+        type(body) is dict
+        and body.get("error")
+        and "choices" not in body
+        and (job_field is None or job_field not in body)
+    ):
+        # Some upstreams answer an OpenAI error object with status 200 (but a job's status may
+        # carry its own failure as an error object: that is the job's outcome).
         raise error_from_event(body, request_id or request_id_from(headers))
     if not envelope:
         return body

@@ -34,6 +34,7 @@ from ._transport import FormFile
 __all__ = [
     "FileContent",
     "FileInput",
+    "file_base64",
     "form_text",
     "guess_content_type",
     "is_file_input",
@@ -246,3 +247,10 @@ async def to_data_url(image: FileInput) -> str:
     part = await to_form_file(image, default_stem="image")
     encoded = base64.b64encode(part.content).decode("ascii")
     return f"data:{part.content_type};base64,{encoded}"
+
+
+async def file_base64(file: FileInput) -> str:
+    """The content of any accepted file input as plain base64 text (for JSON APIs that take
+    images inline, such as Zhipu's ``image_url``)."""
+    part = await to_form_file(file, default_stem="image")
+    return base64.b64encode(part.content).decode("ascii")

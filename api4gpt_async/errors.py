@@ -115,7 +115,12 @@ class APIStatusError(APIError):
 
 
 class BadRequestError(APIStatusError):
-    """The request was rejected as invalid (400 and friends): fix it, do not retry."""
+    """The request was rejected (400, 409, 413, 415, 422).
+
+    400, 413, 415 and 422 mean the request itself is wrong: fix it; they are never retried.
+    A 409 (conflict) is often transient, so, like openai-python, requests that are safe to
+    repeat (status queries, other GETs) retry it; billable submits never do.
+    """
 
 
 class AuthenticationError(APIStatusError):

@@ -3,7 +3,8 @@
 The description (OpenAPI 3.1, about 3 MB of YAML) lives beside the repository, at
 ``../shared/openai-openapi/openapi.yaml`` relative to the repository root; the environment
 variable ``API4GPT_OPENAPI_SPEC`` points elsewhere. When the file is absent, tests that need it
-skip (:func:`require_spec`, or the :func:`openapi_spec` fixture).
+skip (:func:`require_spec`, or the :func:`openapi_spec` fixture) — unless
+``API4GPT_REQUIRE_SHARED=1`` is set (``.ci/run`` sets it), which makes them fail instead.
 
 Import it from tests as ``from openapi_conformance import ...``: ``tests/`` has no
 ``__init__.py``, so pytest puts ``tests/`` itself on ``sys.path``.
@@ -61,6 +62,8 @@ __all__ = [
 
 #: Environment variable naming another copy of the description.
 ENV_VAR = "API4GPT_OPENAPI_SPEC"
+#: Set to 1 (as ``.ci/run`` does) to fail, not skip, when the description is absent.
+REQUIRE_ENV_VAR = "API4GPT_REQUIRE_SHARED"
 _DEFAULT_PATH = Path(__file__).resolve().parents[1].parent / "shared/openai-openapi/openapi.yaml"
 _DOC_URI = "https://api4gpt-async.invalid/openai-openapi.json"
 #: Bump when the cached JSON would differ for the same YAML (for example, a loader change).
@@ -91,6 +94,10 @@ def require_spec() -> dict[str, Any]:
     """The parsed description, or skip the calling test when the file is absent."""
     path = spec_path()
     if not path.is_file():
+        if os.environ.get(REQUIRE_ENV_VAR, "") not in ("", "0"):
+            pytest.fail(
+                f"OpenAI's OpenAPI description not found at {path} ({REQUIRE_ENV_VAR} is set)"
+            )
         pytest.skip(f"OpenAI's OpenAPI description not found at {path}; conformance checks skipped")
     return load_spec(path)
 

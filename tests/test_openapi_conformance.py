@@ -357,11 +357,25 @@ components:
 def test_absent_spec_skips(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     missing = tmp_path / "missing.yaml"
     monkeypatch.setenv(ENV_VAR, str(missing))
+    monkeypatch.delenv(oc.REQUIRE_ENV_VAR, raising=False)  # a user's checkout
     assert not spec_available()
     with pytest.raises(pytest.skip.Exception, match=r"not found at .*missing\.yaml"):
         require_spec()
     monkeypatch.undo()
     assert spec_available() == oc.spec_path().is_file()
+
+
+@pytest.mark.parametrize("value", ["1", "yes"])
+def test_absent_spec_fails_where_it_is_required(
+    value: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "missing.yaml"))
+    monkeypatch.setenv(oc.REQUIRE_ENV_VAR, value)  # as .ci/run sets it
+    with pytest.raises(pytest.fail.Exception, match=r"not found at .*missing\.yaml"):
+        require_spec()
+    monkeypatch.setenv(oc.REQUIRE_ENV_VAR, "0")
+    with pytest.raises(pytest.skip.Exception):
+        require_spec()
 
 
 @pytest.fixture

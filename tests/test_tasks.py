@@ -9,6 +9,7 @@ import anyio
 import pytest
 
 from api4gpt_async import (
+    API4GPTError,
     AsyncAPI4GPT,
     BadRequestError,
     PollPolicy,
@@ -103,22 +104,33 @@ async def test_cancelling_a_waiter_stops_polling_at_once(
     client: AsyncAPI4GPT, emulator: Emulator
 ) -> None:
     handle = await client.luma.generate("never finishes")
-    with anyio.move_on_after(0.05):
-        await handle.wait()
+    with anyio.CancelScope() as scope:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(handle.wait)
+            await _until(lambda: _polls_of(emulator, handle.id) >= 2)
+            scope.cancel()
     scheduler = client.tasks.scheduler
     assert scheduler.waiting == 0
     await asyncio.sleep(0)  # let the driver see its cancellation
     assert scheduler._driver is None
-    # A request already on the wire may still arrive; after that, silence. (Polling every few
-    # milliseconds would send several more requests within this window.)
-    await asyncio.sleep(0.02)
-    polls = emulator.count("luma.task")
-    await asyncio.sleep(0.05)
-    assert emulator.count("luma.task") == polls
     assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("api4gpt_async")]
     session = client._transport._session
     assert session is not None
     assert not session.connector._acquired  # type: ignore[union-attr]  # no connection held
+    # Another job is polled meanwhile: its polls are the clock. (A request already on the wire
+    # may still arrive; after that, silence, while polling every few ms would send many more.)
+    other = await client.luma.generate("another")
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(other.wait)
+        await _until(lambda: _polls_of(emulator, other.id) >= 2)
+        polls = _polls_of(emulator, handle.id)
+        await _until(lambda: _polls_of(emulator, other.id) >= 8)
+        assert _polls_of(emulator, handle.id) == polls
+        emulator.advance(60)
+
+
+def _polls_of(emulator: Emulator, task_id: str) -> int:
+    return sum(1 for r in emulator.requests if r.route == "luma.task" and r.query["id"] == task_id)
 
 
 async def test_closing_the_client_fails_waiters_instead_of_hanging(emulator: Emulator) -> None:
@@ -130,14 +142,15 @@ async def test_closing_the_client_fails_waiters_instead_of_hanging(emulator: Emu
         errors: list[BaseException] = []
 
         async def waiter() -> None:
-            try:
+            with pytest.raises(API4GPTError) as info:  # anything else fails the test
                 await handle.wait()
-            except Exception as exc:
-                errors.append(exc)
+            errors.append(info.value)
 
         tg.start_soon(waiter)
         await _until(lambda: client.tasks.scheduler.waiting == 1)
-        await client.aclose()
+        with anyio.fail_after(5):  # a waiter left hanging fails here, not after 30 minutes
+            await client.aclose()
+            await _until(lambda: bool(errors))
     assert errors and "closed" in str(errors[0])
 
 

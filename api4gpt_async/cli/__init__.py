@@ -9,6 +9,7 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> None:
     try:
+        from . import _avatar, _suno, _zhipu  # noqa: F401  (each adds its commands to app)
         from ._app import app
         from ._midjourney import mj_app  # noqa: F401  (importing it adds `api4gpt mj`)
     except ImportError as exc:  # rich / typer are optional

@@ -20,20 +20,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
-from urllib.parse import quote
 
 import attrs
 
 from .._convert import structure
+from .._paths import request_path
 from .._task_kind import MediaFile, TaskKind, TaskSnapshot, TaskState, main_file
 from ..errors import ResponseDecodeError, UnsupportedOperation
 from ._common import ServiceContext
 
 if TYPE_CHECKING:
     from .._task_handle import TaskHandle
-    from .._transport import EnvelopeStyle
+    from .._transport import EnvelopeStyle, Reply
 
-__all__ = ["BatchQuery", "FamilyKind", "ServiceContext", "StatusQuery", "TaskFamily"]
+__all__ = [
+    "BatchQuery",
+    "FamilyKind",
+    "ServiceContext",
+    "StatusQuery",
+    "TaskFamily",
+    "id_answer",
+]
 
 S = TypeVar("S")  # the family's status model
 R = TypeVar("R")  # the family's result
@@ -51,13 +58,16 @@ class StatusQuery:
     ``envelope``: the answer may come in the task envelope ``{"code", "message", "data"}``
     (``True``, or another ``EnvelopeStyle`` such as ``"midjourney"``: see
     ``_transport.unwrap_envelope``)
-    (bare answers pass through unchanged).
+    (bare answers pass through unchanged). ``job_field``: a status carrying an ``error``
+    object next to this field (Zhipu's ``task_status: FAIL``) describes a failed *job*, so it
+    is read as the job's status, not raised as a failed request.
     """
 
     path: str = "task"
     method: Method = "GET"
     id_param: str | None = "id"
     envelope: bool | EnvelopeStyle = True
+    job_field: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -79,6 +89,18 @@ class BatchQuery:
     size: int = attrs.field(default=20, validator=attrs.validators.ge(2))
     envelope: bool | EnvelopeStyle = True
     list_field: str | None = None
+
+
+def id_answer(data: Any, request_id: str | None) -> str:
+    """The new job's id from a submit that answers only the id (a string, or a number).
+
+    Raises ``ResponseDecodeError`` for anything else: without an id the job cannot be followed.
+    """
+    if isinstance(data, (str, int)) and not isinstance(data, bool) and str(data):
+        return str(data)
+    raise ResponseDecodeError(
+        f"the submit answer carries no task id: {data!r}", body=data, request_id=request_id
+    )
 
 
 class TaskFamily(Generic[S, R]):
@@ -137,14 +159,15 @@ class TaskFamily(Generic[S, R]):
     async def get(self, task_id: str, *, timeout: float | None = None) -> S:
         """The job as it is now (one status query, no waiting)."""
         query = self.status_query
-        path = self.path(query.path)
-        params = None
-        if query.id_param is None:
-            path = path.replace("{id}", quote(task_id, safe=""))
-        else:
-            params = {query.id_param: task_id}
-        reply = await self._transport.request(
-            query.method, path, params=params, envelope=query.envelope, timeout=timeout
+        in_path = query.id_param is None
+        reply = await self._request(
+            query.path,
+            query.method,
+            path_params={"id": task_id} if in_path else None,
+            params=None if in_path else {query.id_param or "id": task_id},
+            envelope=query.envelope,
+            job_field=query.job_field,
+            timeout=timeout,
         )
         return cast(S, structure(reply.data, self.status_model, request_id=reply.request_id))
 
@@ -157,6 +180,25 @@ class TaskFamily(Generic[S, R]):
     def path(self, key: str) -> str:
         """This flavour's path for ``key`` (``"generate"`` → ``paths["lumvip.generate"]``)."""
         return self._context.paths[f"{self.flavour}.{key}"]
+
+    async def _request(
+        self,
+        key: str,
+        method: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Reply:
+        """One request to this flavour's endpoint ``key`` (``{id}`` filled from
+        ``path_params``), its candidate paths tried safely (see ``_paths``)."""
+        return await request_path(
+            self._transport,
+            self._context.paths,
+            f"{self.flavour}.{key}",
+            method,
+            path_params=path_params,
+            **kwargs,
+        )
 
     def id_of(self, status: S) -> str:
         return str(getattr(status, self.id_field))
@@ -191,10 +233,16 @@ class TaskFamily(Generic[S, R]):
 
         The answer (unwrapped as ``submit_envelope`` says) is read by :meth:`submitted`.
         """
-        reply = await self._transport.request(
-            "POST", path or self.path(key), json_body=body, billable=True,
-            envelope=self.submit_envelope, timeout=timeout,
-        )  # fmt: skip
+        if path is not None:
+            reply = await self._transport.request(
+                "POST", path, json_body=body, billable=True,
+                envelope=self.submit_envelope, timeout=timeout,
+            )  # fmt: skip
+        else:
+            reply = await self._request(
+                key, "POST", json_body=body, billable=True,
+                envelope=self.submit_envelope, timeout=timeout,
+            )  # fmt: skip
         task_id, status = self.submitted(reply.data, reply.request_id)
         snap = self._kind.snapshot(task_id, status) if status is not None else None
         return self._tasks.handle(self._kind, task_id, snap)
@@ -203,7 +251,7 @@ class TaskFamily(Generic[S, R]):
         """The job id and (when the answer has one) status of a submit answer.
 
         By default the answer is the new job's status; a family whose submit answers only an
-        id overrides this and returns ``(id, None)``.
+        id overrides this and returns ``(id_answer(data, request_id), None)``.
         """
         status = cast(S, structure(data, self.status_model, request_id=request_id))
         return self.id_of(status), status
@@ -215,13 +263,13 @@ class TaskFamily(Generic[S, R]):
         assert query is not None
         ids = list(task_ids)
         if query.method == "GET":
-            reply = await self._transport.request(
-                "GET", self.path(query.path), params={query.ids_field: ",".join(ids)},
+            reply = await self._request(
+                query.path, "GET", params={query.ids_field: ",".join(ids)},
                 envelope=query.envelope, timeout=timeout,
             )  # fmt: skip
         else:
-            reply = await self._transport.request(
-                "POST", self.path(query.path), json_body={query.ids_field: ids},
+            reply = await self._request(
+                query.path, "POST", json_body={query.ids_field: ids},
                 envelope=query.envelope, timeout=timeout,
             )  # fmt: skip
         items = reply.data

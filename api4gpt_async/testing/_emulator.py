@@ -43,7 +43,17 @@ import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from . import _luma, _media, _midjourney, _multipart, _openai_media, _openai_text
+from . import (
+    _digital_human,
+    _luma,
+    _media,
+    _midjourney,
+    _multipart,
+    _openai_media,
+    _openai_text,
+    _suno,
+    _zhipu,
+)
 from ._http import REQUEST_ID_HEADER, default_error_body, json_response, openai_error
 
 if TYPE_CHECKING:
@@ -64,6 +74,9 @@ FAMILIES: Final[tuple[Registrar, ...]] = (
     _openai_text.register,
     _openai_media.register,
     _midjourney.register,
+    _suno.register,
+    _zhipu.register,
+    _digital_human.register,
 )
 
 #: Routes that need no ``Authorization`` (the media files, like a CDN).

@@ -7,6 +7,7 @@ tested end to end: each function returns a complete, well-formed file of its for
   empty video ``trak``) and an empty ``mdat``. A few hundred bytes; it carries no frames.
 - :func:`png_bytes` — a solid-colour RGB PNG of any size; :func:`grid_png_bytes` one of four
   solid quadrants (a Midjourney 2x2 grid).
+- :func:`jpeg_bytes` — a baseline (JFIF) greyscale JPEG of one shade, any size.
 - :func:`wav_bytes` — 16-bit mono PCM silence, written with the standard ``wave`` module.
 - :func:`mp3_bytes` — silent MPEG-1 Layer III frames (32 kbit/s, 48 kHz, mono).
 
@@ -35,6 +36,7 @@ __all__ = [
     "GRID_COLORS",
     "cut_short",
     "grid_png_bytes",
+    "jpeg_bytes",
     "mp3_bytes",
     "mp4_bytes",
     "png_bytes",
@@ -173,6 +175,52 @@ def grid_png_bytes(
     )
 
 
+# --------------------------------------------------------------------------- JPEG
+
+
+def _jpeg_segment(marker: int, payload: bytes) -> bytes:
+    return struct.pack(">BBH", 0xFF, marker, len(payload) + 2) + payload
+
+
+def jpeg_bytes(width: int = 64, height: int = 36, *, shade: int = 0x60) -> bytes:
+    """A valid baseline JPEG (JFIF, one greyscale component) of one ``shade`` (0–255).
+
+    Every 8×8 block carries only its DC coefficient (all AC coefficients are zero, one EOB
+    each), coded with two tiny Huffman tables: DC ``0`` → the first block's category, ``10``
+    → category 0 (no change) for the rest (just ``0`` when that is the same category); AC
+    ``0`` → EOB.
+    """
+    if width < 1 or height < 1 or width > 0xFFFF or height > 0xFFFF:
+        raise ValueError("width and height must be in 1..65535")
+    if not 0 <= shade <= 255:
+        raise ValueError("shade must be in 0..255")
+    blocks = math.ceil(width / 8) * math.ceil(height / 8)
+    dc = (shade - 128) * 8  # the DC coefficient of a flat block, quantiser 1
+    category = abs(dc).bit_length()
+    value_bits = dc if dc >= 0 else dc + (1 << category) - 1  # JPEG's one's-complement rule
+    bits = "0" + (format(value_bits, f"0{category}b") if category else "") + "0"
+    dc_symbols = [category] if blocks == 1 or category == 0 else [category, 0]
+    no_change = "0" if len(dc_symbols) == 1 else "10"  # the code of DC category 0
+    bits += (no_change + "0") * (blocks - 1)  # DC "no change", then EOB
+    bits += "1" * (-len(bits) % 8)  # pad the last byte with ones
+    scan = bytearray(int(bits[i : i + 8], 2) for i in range(0, len(bits), 8))
+    scan = scan.replace(b"\xff", b"\xff\x00")  # byte stuffing
+    dc_counts = bytes([1, len(dc_symbols) - 1] + [0] * 14)
+    return b"".join(
+        (
+            b"\xff\xd8",  # SOI
+            _jpeg_segment(0xE0, b"JFIF\x00" + struct.pack(">BBBHHBB", 1, 1, 0, 1, 1, 0, 0)),
+            _jpeg_segment(0xDB, b"\x00" + bytes([1] * 64)),  # quantiser 1 everywhere
+            _jpeg_segment(0xC0, struct.pack(">BHHB", 8, height, width, 1) + b"\x01\x11\x00"),
+            _jpeg_segment(0xC4, b"\x00" + dc_counts + bytes(dc_symbols)),  # DC table 0
+            _jpeg_segment(0xC4, b"\x10" + bytes([1] + [0] * 15) + b"\x00"),  # AC table 0
+            _jpeg_segment(0xDA, b"\x01\x01\x00\x00\x3f\x00"),  # SOS: one component
+            bytes(scan),
+            b"\xff\xd9",  # EOI
+        )
+    )
+
+
 # --------------------------------------------------------------------------- WAV
 
 
@@ -220,7 +268,7 @@ def mp3_bytes(seconds: float = 1.0) -> bytes:
 _FILE_KINDS: Final[dict[str, tuple[str, Callable[[], bytes]]]] = {
     "mp4": ("video/mp4", mp4_bytes),
     "jpg": ("image/png", lambda: png_bytes(64, 36)),
-    "jpeg": ("image/png", lambda: png_bytes(64, 36)),
+    "jpeg": ("image/jpeg", jpeg_bytes),
     "png": ("image/png", lambda: png_bytes(64, 36)),
     "mp3": ("audio/mpeg", mp3_bytes),
     "wav": ("audio/wav", wav_bytes),
