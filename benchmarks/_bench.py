@@ -29,7 +29,9 @@ SUBMITTERS: dict[str, Callable[[Any], Awaitable[Any]]] = {
     "midjourney": lambda svc: svc.imagine(PROMPT),
     "suno": lambda svc: svc.generate(prompt=PROMPT),
     "zhipu_video": lambda svc: svc.generate(prompt=PROMPT),
-    "digital_human": lambda svc: svc.generate(prompt=PROMPT),
+    "digital_human": lambda svc: svc.create(
+        "https://example.com/avatar.jpg", audio_url="https://example.com/voice.mp3"
+    ),
 }
 
 
