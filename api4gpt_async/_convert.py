@@ -121,6 +121,10 @@ def _is_model(cls: Any) -> bool:
 
 #: The hooks ``_model_hook`` made (no custom reading on top), by the class they read.
 _plain_model_hooks: dict[Callable[[Any, Any], Any], type[Any]] = {}
+#: The hooks ``read_with`` made: the class, and how an answer is prepared for it.
+_prepared_hooks: dict[
+    Callable[[Any, Any], Any], tuple[type[Any], Callable[[Mapping[str, Any]], Mapping[str, Any]]]
+] = {}
 
 
 def _model_hook(cls: Any) -> Callable[[Any, Any], Any]:
@@ -216,6 +220,7 @@ def read_with(
             return obj
 
         converter.register_structure_hook(cls, structure_prepared)
+        _prepared_hooks[structure_prepared] = (cls, prepare)
         return cls
 
     return decorate
@@ -305,14 +310,36 @@ class _NotFast(Exception):
 
 
 _LEAVES = (str, int, float, bool)
-_fast_readers: dict[type[Any], Callable[[Any], Any] | None] = {}
+#: Fast readers by model class, and by ``read_with`` hook.
+_fast_readers: dict[Any, Callable[[Any], Any] | None] = {}
 
 
 def _fast_reader(hook: Callable[[Any, Any], Any]) -> Callable[[Any], Any] | None:
-    """The fast reader of the model ``hook`` reads, or None when it is not a plain model."""
+    """The fast reader of the model ``hook`` reads, or None when it is no model hook of this
+    module (a plain one, or one of ``read_with``)."""
     cls = _plain_model_hooks.get(hook)
-    if cls is None:
+    if cls is not None:
+        return _class_reader(cls)
+    prepared = _prepared_hooks.get(hook)
+    if prepared is None:
         return None
+    if hook not in _fast_readers:
+        cls, prepare = prepared
+        inner = _class_reader(cls)
+
+        def read_prepared(value: Any) -> Any:
+            # As ``read_with`` does: the prepared copy is read, ``raw`` is the answer as sent.
+            if type(value) is not dict or inner is None:
+                raise _NotFast
+            obj = inner(prepare(value))
+            object.__setattr__(obj, "raw", value)
+            return obj
+
+        _fast_readers[hook] = read_prepared if inner is not None else None
+    return _fast_readers[hook]
+
+
+def _class_reader(cls: type[Any]) -> Callable[[Any], Any] | None:
     if cls not in _fast_readers:
         _fast_readers[cls] = None  # a model that contains itself takes the generic path
         try:

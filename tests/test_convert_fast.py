@@ -152,3 +152,29 @@ def test_fast_path_nested_answers_keep_their_raw() -> None:
     completion = structure(COMPLETION, ChatCompletion)
     # A custom hook under the fast path still runs: arguments sent as an object become text.
     assert completion.choices[0].message.tool_calls[0].function.arguments == '{"a": 1}'
+
+
+SUBMIT = {
+    "suno": lambda c: c.suno.generate(prompt="a song about snow"),
+    "zhipu_video": lambda c: c.zhipu_video.generate(prompt="a fox in snow"),
+    "digital_human": lambda c: c.digital_human.create(
+        "https://example.com/a.jpg", audio_url="https://example.com/v.mp3"
+    ),
+}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("family", sorted(SUBMIT))
+async def test_fast_path_of_prepared_models(emulator: Any, client: Any, family: str) -> None:
+    """Families that make several wire shapes canonical (``read_with``) read the same too."""
+    handle = await SUBMIT[family](client)
+    emulator.advance(3600)
+    status = await getattr(client, family).get(handle.id)
+    cls, answer = type(status), status.raw
+    assert _fast_by_class[cls] is not None
+    for data in _variants(answer):
+        got, expected = _read(data, cls), _generic(data, cls)
+        assert got[0] == expected[0], data
+        if got[0] == "ok":
+            _same(got[1], expected[1])
+            assert got[1].raw is data
