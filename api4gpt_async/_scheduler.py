@@ -75,6 +75,8 @@ class _Entry:
     due: float = 0.0
     delay: float | None = None
     in_flight: bool = False
+    #: Loop time the last status request was sent: the next poll is counted from it.
+    sent: float = 0.0
     #: The last progress seen and when (loop time), to estimate the time left from its rate.
     progress_mark: tuple[float, float] | None = None
 
@@ -299,6 +301,7 @@ class PollScheduler:
         return due
 
     async def _poll_one(self, entry: _Entry) -> None:
+        entry.sent = asyncio.get_running_loop().time()
         try:
             status = await entry.kind.fetch(entry.task_id)
             snap = entry.kind.snapshot(entry.task_id, status)
@@ -309,6 +312,9 @@ class PollScheduler:
 
     async def _poll_batch(self, kind: TaskKind[Any, Any], group: list[_Entry]) -> list[_Entry]:
         """Poll ``group`` in one batch query; returns the jobs its answer left out."""
+        sent = asyncio.get_running_loop().time()
+        for entry in group:
+            entry.sent = sent
         try:
             statuses = await kind.fetch_many([e.task_id for e in group])
         except Exception as error:
@@ -355,7 +361,10 @@ class PollScheduler:
             if eta is None:
                 eta = entry.eta_from_progress(snap.progress, now)
             entry.delay = entry.policy.next_delay(entry.delay, eta)
-            self._schedule(entry, now + entry.delay)
+            # Every ``delay`` from the last request, not from its answer: a slow answer (or a
+            # long tick) must not stretch the time a finished job goes unnoticed; but never
+            # sooner than half a delay after the answer, so an overloaded server gets air.
+            self._schedule(entry, max(now + entry.delay / 2, entry.sent + entry.delay))
 
     def _after_error(self, entry: _Entry, error: Exception) -> None:
         entry.in_flight = False
