@@ -308,6 +308,7 @@ class OpenAIPython:
                 api_key=API_KEY,
                 base_url=base,
                 max_retries=0,
+                timeout=600,  # a busy machine must not fail the run
                 http_client=self._openai.DefaultAsyncHttpxClient(limits=limits),
             )
         call = scenario.openai
