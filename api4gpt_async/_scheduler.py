@@ -17,9 +17,9 @@ import anyio
 import attrs
 
 from ._hooks import call_hook
-from ._retry import RETRYABLE_STATUSES
+from ._retry import is_transient
 from ._task_kind import PollPolicy, TaskKind, TaskSnapshot, TaskState
-from .errors import APIConnectionError, APIStatusError
+from .errors import APIConnectionError, ResponseDecodeError
 
 if TYPE_CHECKING:
     from ._hooks import Hooks
@@ -95,12 +95,6 @@ class _Entry:
 _Poll = tuple[TaskKind[Any, Any], list["_Entry"], bool]
 
 
-def _is_transient(error: BaseException) -> bool:
-    if isinstance(error, APIConnectionError):
-        return True
-    return isinstance(error, APIStatusError) and error.status in RETRYABLE_STATUSES
-
-
 class PollScheduler:
     """Polls every waiting handle of one client from a single driver task.
 
@@ -110,13 +104,13 @@ class PollScheduler:
     """
 
     #: Entries due within this many seconds of each other are polled in the same tick.
-    coalesce_window = 0.05
+    coalesce_window: float = 0.05
     #: Status requests in flight at once, so polling never starves the caller's own requests.
     max_in_flight = 32
     #: A batch request with room left takes jobs of its family due within this fraction of
     #: their current delay: polled a little early, for free, instead of in a request of their
     #: own later (jitter spreads jobs apart; this gathers them again).
-    batch_fill = 0.5
+    batch_fill: float = 0.5
 
     def __init__(self) -> None:
         self._entries: dict[tuple[str, str], _Entry] = {}
@@ -318,17 +312,22 @@ class PollScheduler:
         try:
             statuses = await kind.fetch_many([e.task_id for e in group])
         except Exception as error:
-            if _is_transient(error):
+            if isinstance(error, ResponseDecodeError):
+                # An unreadable batch answer: ask each job alone this time (a single status
+                # answer is what tells a blip from an endpoint that is not served).
+                statuses = {}
+            elif is_transient(error):
                 for entry in group:
                     self._after_error(entry, error)  # a blip: the batch again next tick
                 return []
-            # The batch query itself is refused (not served, not understood): from now on
-            # this kind is polled one job at a time, starting with this group.
-            if kind.name not in self._no_batch:
-                self._no_batch.add(kind.name)
-                logger.warning("%s batch status query failed (%s); polling one by one",
-                               kind.name, error)  # fmt: skip
-            statuses = {}
+            else:
+                # The batch query itself is refused (not served, not understood): from now
+                # on this kind is polled one job at a time, starting with this group.
+                if kind.name not in self._no_batch:
+                    self._no_batch.add(kind.name)
+                    logger.warning("%s batch status query failed (%s); polling one by one",
+                                   kind.name, error)  # fmt: skip
+                statuses = {}
         missing = []
         for entry in group:
             status = statuses.get(entry.task_id)
@@ -368,7 +367,7 @@ class PollScheduler:
 
     def _after_error(self, entry: _Entry, error: Exception) -> None:
         entry.in_flight = False
-        if not _is_transient(error):
+        if not is_transient(error):
             self._fail(entry, error)
             return
         entry.delay = entry.policy.next_delay(entry.delay)

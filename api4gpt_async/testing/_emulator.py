@@ -24,8 +24,11 @@ Every request goes through one middleware, in this order:
    authentication, like a proxy or load balancer in front of the gateway would;
 3. unknown paths (and known paths with a wrong method) get the gateway's 404;
 4. **authentication** (every route but ``files``) answers 401 on a missing or wrong key;
-5. the route handler answers;
-6. the request is appended to :attr:`Emulator.requests` — always, whatever the outcome.
+5. a request naming a **model** the emulator does not serve gets the gateway's 503
+   ``model_not_found`` (see :mod:`._model_names`; extend the list with ``models=`` or
+   :meth:`Emulator.accept_models`);
+6. the route handler answers;
+7. the request is appended to :attr:`Emulator.requests` — always, whatever the outcome.
 """
 
 from __future__ import annotations
@@ -35,8 +38,9 @@ import datetime as _dt
 import itertools
 import json
 import logging
+import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
@@ -44,8 +48,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from . import (
+    _admin,
     _digital_human,
     _luma,
+    _magic,
     _media,
     _midjourney,
     _multipart,
@@ -55,6 +61,7 @@ from . import (
     _zhipu,
 )
 from ._http import REQUEST_ID_HEADER, default_error_body, json_response, openai_error
+from ._model_names import MODEL_ROUTES, ModelNames
 
 if TYPE_CHECKING:
     from .. import AsyncAPI4GPT
@@ -77,6 +84,7 @@ FAMILIES: Final[tuple[Registrar, ...]] = (
     _suno.register,
     _zhipu.register,
     _digital_human.register,
+    _admin.register,
 )
 
 #: Routes that need no ``Authorization`` (the media files, like a CDN).
@@ -264,7 +272,30 @@ class Emulator:
             (``{"luma": 30}``; both Luma flavours read ``"luma"``); a family not listed takes
             :data:`DEFAULT_DURATION`.
         luma_duration: the same as ``durations={"luma": …}`` (kept as an alias).
+        models: model names served besides :data:`~._model_names.DEFAULT_MODELS` (a trailing
+            ``*`` accepts any suffix); any other name gets the gateway's 503
+            ``model_not_found``.
+
+    Time left (``estimate_wait_seconds``) is reported in real seconds when the clock runs: a
+    12 s job on ``time_scale=6`` says 2 s, so clients poll as fast as the clock goes.
+
+    Magic words in a prompt make it misbehave on purpose; they are bracketed, so ordinary
+    words such as "failing" never trigger them:
+
+    - :attr:`FAIL` ``"[fail]"``: a job whose prompt carries it ends ``failed``;
+    - :attr:`REFUSE` ``"[refuse]"``: a chat reply is a refusal;
+    - :attr:`STREAM_ERROR` ``"[stream-error]"``: a stream ends with an error event, no ``[DONE]``;
+    - :attr:`STREAM_CUT` ``"[stream-cut]"``: a stream ends early without ``[DONE]``;
+    - :attr:`HUGE` ``"[huge]"``: a ~3 MB reply, streamed as one event;
+    - :attr:`SLOW` ``"[slow]"``: an image route first sends two ``102 Processing`` answers.
     """
+
+    FAIL: Final = _magic.FAIL
+    REFUSE: Final = _magic.REFUSE
+    STREAM_ERROR: Final = _magic.STREAM_ERROR
+    STREAM_CUT: Final = _magic.STREAM_CUT
+    HUGE: Final = _magic.HUGE
+    SLOW: Final = _magic.SLOW
 
     def __init__(
         self,
@@ -275,6 +306,7 @@ class Emulator:
         port: int = 0,
         durations: Mapping[str, float] | None = None,
         luma_duration: float | None = None,
+        models: Iterable[str] = (),
     ) -> None:
         if not api_key.removeprefix("sk-"):
             raise ValueError("api_key must not be empty")
@@ -294,6 +326,8 @@ class Emulator:
         self.durations: dict[str, float] = {"luma": DEFAULT_DURATION, **(durations or {})}
         if luma_duration is not None:
             self.durations["luma"] = luma_duration
+        self._models = ModelNames()
+        self._models.add(models)
         #: Every request received, oldest first.
         self.requests: list[RecordedRequest] = []
 
@@ -421,6 +455,10 @@ class Emulator:
         """The URL at which the emulator serves the media file ``name`` (e.g. ``"x.mp4"``)."""
         return f"{self.base_url}/files/{name}"
 
+    def accept_models(self, *names: str) -> None:
+        """Serve these model names too (a trailing ``*`` accepts any suffix)."""
+        self._models.add(names)
+
     # ------------------------------------------------------------------ clock
 
     def duration(self, family: str) -> float:
@@ -465,6 +503,14 @@ class Emulator:
         if seconds < 0:
             raise ValueError("the clock cannot go backwards")
         self._clock_offset += seconds
+
+    def client_seconds(self, seconds: float) -> int:
+        """An emulator duration as clients should read it (an ETA): real seconds, rounded up.
+
+        Divided by :attr:`time_scale` when the clock runs; unchanged when it is frozen (0).
+        """
+        scaled = seconds / self._time_scale if self._time_scale > 0 else seconds
+        return max(1, math.ceil(round(scaled, 6))) if seconds > 0 else 0
 
     def timestamp(self, at: float | None = None) -> str:
         """``at`` (default: :attr:`now`) as an ISO-8601 UTC string like the service's
@@ -693,6 +739,10 @@ class Emulator:
             denied = self._check_auth(request, rid)
             if denied is not None:
                 return denied
+        if route in MODEL_ROUTES:
+            refused = self._models.refusal(request, await request.read(), rid)
+            if refused is not None:
+                return refused
         try:
             response = await handler(request)
         except web.HTTPException as exc:
