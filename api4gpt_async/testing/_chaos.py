@@ -250,7 +250,7 @@ class ChaosProxy:
             return forced.kind
         if self.rate == 0 or self._random.random() >= self.rate:
             return None
-        kinds = [
+        kinds: list[FaultKind] = [
             k
             for k in self.faults
             if _applies(k, is_stream, is_download) and (only is None or k in only)

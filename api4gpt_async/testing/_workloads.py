@@ -325,7 +325,7 @@ def classify(*, held: bool, completed: bool, uncertain: bool, accepted: int) -> 
 
 def summary(outcomes: Iterable[Outcome]) -> Mapping[str, int]:
     """How many intents ended in each class."""
-    counts = dict.fromkeys(("done", "failed", "refused", "uncertain", "lost"), 0)
+    counts: dict[str, int] = dict.fromkeys(("done", "failed", "refused", "uncertain", "lost"), 0)
     for outcome in outcomes:
         counts[outcome] += 1
     return counts
