@@ -11,7 +11,7 @@ paths are still candidates (see ``_paths``). Suno has no cancel.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .._task_kind import MediaFile, TaskSnapshot, TaskState, state_from_text
 from ..models.suno import SunoTask
@@ -29,7 +29,7 @@ _CLIP_DONE = frozenset({"complete", "completed", "succeeded", "success"})
 class _SunoFamily(TaskFamily[SunoTask, SunoTask]):
     status_model = SunoTask
     id_field = "task_id"
-    submit_answer = "id"
+    submit_answer: ClassVar[Literal["status", "id"]] = "id"
     status_query: ClassVar[StatusQuery] = StatusQuery(path="fetch", id_param=None)
 
     def read(self, status: SunoTask) -> TaskSnapshot[SunoTask]:
