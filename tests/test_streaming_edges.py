@@ -184,6 +184,14 @@ async def test_json_content_type_with_an_error_raises_it() -> None:
     with pytest.raises(APIError, match="no streaming here") as info:
         await read_all(open_stream(body))
     assert info.value.code == "c1" and body.closed == 1
+    assert info.value.request_id == "req-7"
+
+
+async def test_a_json_body_that_is_not_json_is_a_decode_error_with_the_request_id() -> None:
+    body = ScriptedBody(b"{half", content_type="application/json")
+    with pytest.raises(ResponseDecodeError, match="not JSON") as info:
+        await read_all(open_stream(body))
+    assert info.value.request_id == "req-7"
 
 
 async def test_json_content_type_without_an_error_is_a_decode_error() -> None:
@@ -191,6 +199,10 @@ async def test_json_content_type_without_an_error_is_a_decode_error() -> None:
     with pytest.raises(ResponseDecodeError, match=r"^expected an event stream but the") as info:
         await read_all(open_stream(body))
     assert info.value.body == {"id": "x", "error": None}
+    assert info.value.message == (
+        "expected an event stream but the answer is a single JSON object "
+        "(does this model support stream=True?)"
+    )
     assert info.value.request_id == "req-7"
 
 
@@ -209,6 +221,10 @@ async def test_an_html_body_without_events_is_named(page: bytes) -> None:
     with pytest.raises(ResponseDecodeError, match="got an HTML page: check the base URL") as info:
         await read_all(open_stream(body))
     assert info.value.request_id == "req-7"
+    assert info.value.message == (
+        "expected an event stream, got an HTML page: check the base URL (it should be the "
+        "API's, not a website's or a proxy's)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -231,6 +247,13 @@ async def test_other_bodies_without_events_are_decode_errors(raw: bytes) -> None
         await read_all(open_stream(ScriptedBody(raw, content_type="")))
     assert not isinstance(info.value, APIStatusError)
     assert info.value.body == raw.decode() and repr(raw.decode()) in str(info.value)
+    assert info.value.request_id == "req-7"
+
+
+async def test_undecodable_bytes_without_events_are_replaced() -> None:
+    with pytest.raises(ResponseDecodeError) as info:
+        await read_all(open_stream(ScriptedBody(b"\xff\xfeoops", content_type="")))
+    assert info.value.body == "\ufffd\ufffdoops"
 
 
 async def test_only_the_start_of_a_long_body_is_kept() -> None:
@@ -263,3 +286,55 @@ async def test_aclose_releases_an_unread_and_a_half_read_stream() -> None:
     await stream.aclose()
     assert half.chunks_closed == 1 and half.closed >= 2
     assert aiter(stream) is aiter(stream)
+
+
+async def test_an_html_content_type_is_refused_even_with_events_in_it() -> None:
+    body = ScriptedBody(event(chunk("a")), event("[DONE]"), content_type="text/html")
+    with pytest.raises(ResponseDecodeError, match="HTML page"):
+        await read_all(open_stream(body))
+
+
+async def test_an_error_after_unreadable_events_after_done_still_raises() -> None:
+    tail = event("not json") + event({"error": {"message": "cut late", "code": "cut"}})
+    with pytest.raises(APIError, match="cut late"):
+        await read_all(open_stream(ScriptedBody(event(chunk("a")) + event("[DONE]") + tail)))
+
+
+async def test_undecodable_bytes_in_a_json_error_answer_are_replaced() -> None:
+    raw = b'{"error": {"message": "bad \xff byte", "code": "c2"}}'
+    with pytest.raises(APIError, match="bad \ufffd byte"):
+        await read_all(open_stream(ScriptedBody(raw, content_type="application/json")))
+
+
+async def test_a_long_non_json_event_is_quoted_to_200_characters() -> None:
+    data = "y" * 300
+    with pytest.raises(ResponseDecodeError) as info:
+        await read_all(open_stream(ScriptedBody(event(data))))
+    assert info.value.message == f"a stream event is not JSON: {'y' * 200!r}"
+    assert info.value.body == data
+
+
+async def test_an_error_among_several_events_after_done_raises() -> None:
+    error = event({"error": {"message": "cut between", "code": "cut"}})
+    body = ScriptedBody(event("[DONE]") + error + event({"ok": 1}))
+    with pytest.raises(APIError, match="cut between"):
+        await read_all(open_stream(body))
+
+
+async def test_a_comment_before_events_then_no_done_is_a_cut_answer() -> None:
+    body = ScriptedBody(b": PING\n\n", event(chunk("a")))
+    with pytest.raises(APIConnectionError, match="ended before"):
+        await read_all(open_stream(body))
+
+
+async def test_refusals_carry_the_request_id_and_the_whole_reason() -> None:
+    body = ScriptedBody(b"<html>", content_type="text/html")
+    with pytest.raises(ResponseDecodeError) as info:
+        await read_all(open_stream(body))
+    assert info.value.request_id == "req-7"
+    stalled = ScriptedBody(timeout=0.05, stall=True)
+    with pytest.raises(APITimeoutError) as timeout:
+        await read_all(open_stream(stalled))
+    assert timeout.value.message == (
+        "no event for 0.05s on the stream (keep-alive comments do not count): the upstream stalled"
+    )

@@ -55,7 +55,7 @@ def app_for(seen: Seen) -> web.Application:
         body = await request.json() if request.can_read_body else None
         seen.requests.append((request.method, request.path, dict(request.query), body))
         if seen.many is not None:
-            return web.json_response(seen.many)
+            return web.json_response(seen.many, headers={"X-Oneapi-Request-Id": "rq-5"})
         ids = request.query["job_ids"].split(",")
         return web.json_response({"items": [{"job": i, "status": "running"} for i in ids]})
 
@@ -97,8 +97,9 @@ async def test_a_batch_answer_that_is_no_list_is_a_decode_error(
 ) -> None:
     seen, _, family = wired
     seen.many = answer
-    with pytest.raises(ResponseDecodeError, match=r"^gb batch query answered \w+, not a list"):
+    with pytest.raises(ResponseDecodeError, match=r"^gb batch query answered \w+, not a list") as e:
         await family._kind.fetch_many(["a"])
+    assert e.value.request_id == "rq-5"
 
 
 async def test_the_id_goes_in_its_own_query_parameter(
@@ -137,6 +138,13 @@ async def test_the_family_defaults(wired: tuple[Seen, AsyncAPI4GPT, GetBatch]) -
     assert family._kind.suggested_input(status) is None
     with pytest.raises(UnsupportedOperation, match=r"^gb jobs cannot be cancelled"):
         await family._kind.cancel("1")
+
+    class WithMedia(GetBatch):
+        def media_url(self, result: JobStatus) -> str | None:
+            return f"https://cdn.example/{result.job}.mp4"
+
+    media = WithMedia(family._context, "gbm")
+    assert [f.url for f in media._kind.media_urls(status)] == ["https://cdn.example/1.mp4"]
     flavoured = GetBatch(family._context, "gbvip")
     assert (flavoured.flavour, flavoured._kind.name) == ("gbvip", "gbvip")
 
