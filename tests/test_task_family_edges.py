@@ -159,3 +159,23 @@ def test_id_answer_refuses_anything_else(data: Any) -> None:
     with pytest.raises(ResponseDecodeError, match=r"^the submit answer carries no task id") as info:
         id_answer(data, "req-1")
     assert (info.value.body, info.value.request_id) == (data, "req-1")
+
+
+@pytest.mark.parametrize(("answer", "name"), [("text", "str"), (42, "int"), ({"items": 1}, "int")])
+async def test_the_batch_error_names_what_came(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch], answer: Any, name: str
+) -> None:
+    seen, _, family = wired
+    seen.many = answer
+    with pytest.raises(ResponseDecodeError, match=f"^gb batch query answered {name}, not a list"):
+        await family._kind.fetch_many(["a"])
+
+
+async def test_an_item_that_does_not_structure_carries_the_request_id(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch],
+) -> None:
+    seen, _, family = wired
+    seen.many = {"items": [{"status": "no job field"}]}
+    with pytest.raises(ResponseDecodeError) as info:
+        await family._kind.fetch_many(["a"])
+    assert info.value.request_id == "rq-5"
