@@ -1,0 +1,181 @@
+"""The task family base's queries as data, each variant on the wire: a GET batch query with the
+ids in the query string, a list under ``list_field``, a batch answer that is not a list, the id
+in a query parameter of its own name, a submit to an explicit path, and an id-only submit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import attrs
+import pytest
+from _loopback import serve
+from aiohttp import web
+
+from api4gpt_async import AsyncAPI4GPT, ResponseDecodeError, UnsupportedOperation
+from api4gpt_async.models._base import Model
+from api4gpt_async.services._common import ServiceContext
+from api4gpt_async.services._task_family import BatchQuery, StatusQuery, TaskFamily, id_answer
+from api4gpt_async.tasks import TaskSnapshot, TaskState
+
+pytestmark = pytest.mark.anyio
+
+
+@attrs.frozen(kw_only=True)
+class JobStatus(Model):
+    job: str
+    status: str | None = None
+
+
+class GetBatch(TaskFamily[JobStatus, JobStatus]):
+    name = "gb"
+    status_model = JobStatus
+    id_field = "job"
+    status_query = StatusQuery(path="one", id_param="job_id", envelope=False)
+    batch_query = BatchQuery(
+        path="many", method="GET", ids_field="job_ids", size=3, envelope=False, list_field="items"
+    )
+
+    def read(self, status: JobStatus) -> TaskSnapshot[JobStatus]:
+        return self.snapshot(status, TaskState.RUNNING, progress=0.25, eta_seconds=9.0)
+
+
+class Seen:
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, dict[str, str], Any]] = []
+        self.many: Any = None
+
+
+def app_for(seen: Seen) -> web.Application:
+    async def one(request: web.Request) -> web.Response:
+        seen.requests.append((request.method, request.path, dict(request.query), None))
+        return web.json_response({"job": request.query.get("job_id"), "status": "running"})
+
+    async def many(request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else None
+        seen.requests.append((request.method, request.path, dict(request.query), body))
+        if seen.many is not None:
+            return web.json_response(seen.many, headers={"X-Oneapi-Request-Id": "rq-5"})
+        ids = request.query["job_ids"].split(",")
+        return web.json_response({"items": [{"job": i, "status": "running"} for i in ids]})
+
+    async def submit(request: web.Request) -> web.Response:
+        body = await request.json()
+        seen.requests.append((request.method, request.path, dict(request.query), body))
+        return web.json_response({"job": "new-1", "status": "queued"})
+
+    app = web.Application()
+    app.router.add_get("/gb/one", one)
+    app.router.add_route("*", "/gb/many", many)
+    app.router.add_post("/elsewhere/submit", submit)
+    app.router.add_post("/gb/submit", submit)
+    return app
+
+
+@pytest.fixture
+async def wired() -> AsyncIterator[tuple[Seen, AsyncAPI4GPT, GetBatch]]:
+    seen = Seen()
+    paths = {"gb.one": "/gb/one", "gb.many": "/gb/many", "gb.submit": "/gb/submit"}
+    async with serve(app_for(seen)) as url, AsyncAPI4GPT(api_key="k", base_url=url) as client:
+        context = ServiceContext(transport=client._transport, tasks=client.tasks, paths=paths)
+        yield seen, client, GetBatch(context)
+
+
+async def test_a_get_batch_query_joins_ids_and_reads_the_list_field(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch],
+) -> None:
+    seen, _, family = wired
+    statuses = await family._kind.fetch_many(["a", "b", "c"])
+    assert {k: v.status for k, v in statuses.items()} == dict.fromkeys("abc", "running")
+    assert seen.requests == [("GET", "/gb/many", {"job_ids": "a,b,c"}, None)]
+    assert family._kind.batch_size == 3
+
+
+@pytest.mark.parametrize("answer", [{"items": "nope"}, {"other": []}, "text", 42])
+async def test_a_batch_answer_that_is_no_list_is_a_decode_error(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch], answer: Any
+) -> None:
+    seen, _, family = wired
+    seen.many = answer
+    with pytest.raises(ResponseDecodeError, match=r"^gb batch query answered \w+, not a list") as e:
+        await family._kind.fetch_many(["a"])
+    assert e.value.request_id == "rq-5"
+
+
+async def test_the_id_goes_in_its_own_query_parameter(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch],
+) -> None:
+    seen, _, family = wired
+    status = await family._kind.fetch("j-9")
+    assert status == JobStatus(job="j-9", status="running")
+    assert seen.requests == [("GET", "/gb/one", {"job_id": "j-9"}, None)]
+    snap = family._kind.snapshot("other-id", status)  # the handle's id wins over the status's
+    assert (snap.id, snap.kind, snap.progress, snap.eta_seconds) == ("other-id", "gb", 0.25, 9.0)
+    assert (snap.failure_reason, snap.needs_action, snap.raw) == (None, False, status)
+    assert family._kind.snapshot("j-9", status).id == "j-9"
+
+
+async def test_a_submit_to_an_explicit_path_answers_a_handle_with_its_status(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch],
+) -> None:
+    seen, _, family = wired
+    handle = await family._submit("submit", {"prompt": "p"}, None, path="/elsewhere/submit")
+    assert seen.requests == [("POST", "/elsewhere/submit", {}, {"prompt": "p"})]
+    assert handle.id == "new-1" and handle.last is not None
+    assert handle.last.raw == JobStatus(job="new-1", status="queued")
+    plain = await family._submit("submit", {"prompt": "q"}, None)
+    assert seen.requests[-1] == ("POST", "/gb/submit", {}, {"prompt": "q"})
+    assert plain.id == "new-1"
+
+
+async def test_the_family_defaults(wired: tuple[Seen, AsyncAPI4GPT, GetBatch]) -> None:
+    _, _, family = wired
+    status = JobStatus(job="1")
+    assert family.flavour == "gb" and family.path("one") == "/gb/one"
+    assert family.result(status) is status and family._kind.result(status) is status
+    assert family.media_url(status) is None and family._kind.media_url(status) is None
+    assert family.media_urls(status) == [] and family._kind.media_urls(status) == []
+    assert family._kind.suggested_input(status) is None
+    with pytest.raises(UnsupportedOperation, match=r"^gb jobs cannot be cancelled"):
+        await family._kind.cancel("1")
+
+    class WithMedia(GetBatch):
+        def media_url(self, result: JobStatus) -> str | None:
+            return f"https://cdn.example/{result.job}.mp4"
+
+    media = WithMedia(family._context, "gbm")
+    assert [f.url for f in media._kind.media_urls(status)] == ["https://cdn.example/1.mp4"]
+    flavoured = GetBatch(family._context, "gbvip")
+    assert (flavoured.flavour, flavoured._kind.name) == ("gbvip", "gbvip")
+
+
+@pytest.mark.parametrize(("data", "expected"), [("abc", "abc"), (17, "17"), (0, "0")])
+def test_id_answer_takes_a_string_or_a_number(data: Any, expected: str) -> None:
+    assert id_answer(data, "r") == expected
+
+
+@pytest.mark.parametrize("data", ["", True, False, None, 1.5, {"id": "x"}, ["x"]])
+def test_id_answer_refuses_anything_else(data: Any) -> None:
+    with pytest.raises(ResponseDecodeError, match=r"^the submit answer carries no task id") as info:
+        id_answer(data, "req-1")
+    assert (info.value.body, info.value.request_id) == (data, "req-1")
+
+
+@pytest.mark.parametrize(("answer", "name"), [("text", "str"), (42, "int"), ({"items": 1}, "int")])
+async def test_the_batch_error_names_what_came(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch], answer: Any, name: str
+) -> None:
+    seen, _, family = wired
+    seen.many = answer
+    with pytest.raises(ResponseDecodeError, match=f"^gb batch query answered {name}, not a list"):
+        await family._kind.fetch_many(["a"])
+
+
+async def test_an_item_that_does_not_structure_carries_the_request_id(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch],
+) -> None:
+    seen, _, family = wired
+    seen.many = {"items": [{"status": "no job field"}]}
+    with pytest.raises(ResponseDecodeError) as info:
+        await family._kind.fetch_many(["a"])
+    assert info.value.request_id == "rq-5"
