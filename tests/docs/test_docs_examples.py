@@ -1,0 +1,87 @@
+"""Every Python block of the docs site runs as shown, against the emulator.
+
+A block titled ``conftest.py`` or ``test_*.py`` (```` ```python title="test_x.py" ````) is written
+to a folder with the page's other such blocks and run with pytest; every other Python block is a
+complete script and is run as ``__main__``. No key is set, so nothing can reach the real service.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+FENCE = re.compile(r"^```python(?P<attrs>[^\n]*)\n(?P<code>.*?)^```\s*$", re.M | re.S)
+TITLE = re.compile(r'title="([^"]+)"')
+
+
+def _pages() -> list[Path]:
+    return sorted(p for p in DOCS.rglob("*.md") if "reference" not in p.relative_to(DOCS).parts)
+
+
+def _blocks(page: Path) -> list[tuple[int, str | None, str]]:
+    text = page.read_text(encoding="utf-8")
+    found = []
+    for match in FENCE.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        title = TITLE.search(match.group("attrs"))
+        found.append((line, title.group(1) if title else None, match.group("code")))
+    return found
+
+
+def _is_test_file(title: str | None) -> bool:
+    return title is not None and (title == "conftest.py" or title.startswith("test_"))
+
+
+SCRIPTS = [
+    pytest.param(page, line, code, id=f"{page.relative_to(DOCS).as_posix()}:{line}")
+    for page in _pages()
+    for line, title, code in _blocks(page)
+    if not _is_test_file(title)
+]
+TEST_PAGES = [
+    pytest.param(page, id=page.relative_to(DOCS).as_posix())
+    for page in _pages()
+    if any(_is_test_file(title) for _, title, _ in _blocks(page))
+]
+
+
+def test_the_docs_have_examples() -> None:
+    assert len(SCRIPTS) >= 15
+    assert TEST_PAGES
+
+
+@pytest.mark.parametrize(("page", "line", "code"), SCRIPTS)
+def test_script_runs(
+    page: Path, line: int, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("API4GPT_API_KEY", raising=False)
+    monkeypatch.delenv("API4GPT_BASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    compiled = compile(code, f"{page}:{line}", "exec")
+    exec(compiled, {"__name__": "__main__"})
+
+
+@pytest.mark.parametrize("page", TEST_PAGES)
+def test_pytest_examples_pass(page: Path, tmp_path: Path) -> None:
+    for _, title, code in _blocks(page):
+        if _is_test_file(title):
+            assert title is not None
+            (tmp_path / title).write_text(code, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("API4GPT_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(DOCS.parent), env.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", "."],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
