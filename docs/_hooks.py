@@ -75,7 +75,7 @@ def cli_reference() -> str:
         if command.help:
             out.append(_dedent(command.help) + "\n")
         if not subcommands:
-            usage = " ".join(command.collect_usage_pieces(ctx))
+            usage = " ".join(["[OPTIONS]", *map(_metavar, _arguments(command))])
             out.append(f"```text\n{' '.join(path)} {usage}\n```\n")
             rows = [_row(param) for param in command.params if not getattr(param, "hidden", 0)]
             if rows:
@@ -89,10 +89,20 @@ def cli_reference() -> str:
     return "\n".join(out)
 
 
+def _arguments(command: Any) -> list[Any]:
+    return [param for param in command.params if param.param_type_name == "argument"]
+
+
+def _metavar(argument: Any) -> str:
+    name = str(argument.metavar or argument.name).strip("{}[]").upper()
+    name = f"{name}..." if argument.nargs != 1 else name
+    return name if argument.required else f"[{name}]"
+
+
 def _row(param: Any) -> str:
     names = ", ".join(f"`{opt}`" for opt in [*param.opts, *param.secondary_opts])
     if param.param_type_name == "argument":
-        names = f"`{(param.metavar or param.name).upper()}`"
+        names = f"`{_metavar(param)}`"
     default = param.default
     shown = "" if default is None or param.required else f"`{default}`"
     if getattr(param, "is_flag", False) and default is False:
