@@ -6,13 +6,17 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import aiohttp
+import attrs
 
+from ._config import check_api_key, check_base_url
 from ._files import DEFAULT_MAX_BYTES, DEFAULT_READ_TIMEOUT, download
 from ._hooks import Hooks
 from ._logging import setup_logging_from_env
-from ._paths import resolve_paths
+from ._paths import PathTable, resolve_paths
+from ._raw_response import WithRawResponse
 from ._retry import RetryPolicy
 from ._task_handle import Tasks
 from ._task_kind import PollPolicy
@@ -37,13 +41,18 @@ DEFAULT_TIMEOUT = 600.0
 DEFAULT_MAX_CONNECTIONS = 100
 
 
-class AsyncAPI4GPT:
+class AsyncAPI4GPT(WithRawResponse):
     """The API4GPT client. Use it with ``async with``, or call ``await client.aclose()``.
 
     ``api_key`` and ``base_url`` default to ``API4GPT_API_KEY`` / ``API4GPT_BASE_URL``.
     ``timeout`` is the total seconds one call may take, retries and back-off included.
     A ``session`` you pass is used as is and never closed by the client. ``hooks`` are
-    callbacks for metrics and tracing (see ``Hooks``).
+    callbacks for metrics and tracing (see ``Hooks``). As in openai-python, ``max_retries``
+    overrides ``retry.max_retries`` and ``default_headers`` are sent with every request.
+
+    Both are checked here: the key loses surrounding whitespace (a trailing newline), and a
+    key with whitespace inside or a base URL without an http(s) scheme or host raises
+    ``ValueError``; no key at all raises ``AuthenticationError``.
     """
 
     def __init__(
@@ -58,6 +67,8 @@ class AsyncAPI4GPT:
         session: aiohttp.ClientSession | None = None,
         paths: Mapping[str, str] | None = None,
         hooks: Hooks | None = None,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
     ) -> None:
         setup_logging_from_env()
         api_key = api_key if api_key is not None else os.environ.get("API4GPT_API_KEY")
@@ -65,36 +76,59 @@ class AsyncAPI4GPT:
             raise AuthenticationError(
                 "no API key: pass api_key=... or set API4GPT_API_KEY", status=401
             )
-        self.base_url = base_url or os.environ.get("API4GPT_BASE_URL") or DEFAULT_BASE_URL
-        self.paths = resolve_paths(paths)
+        api_key = check_api_key(api_key)
+        self.base_url: str = check_base_url(
+            base_url or os.environ.get("API4GPT_BASE_URL") or DEFAULT_BASE_URL
+        )
+        self.paths: PathTable = resolve_paths(paths)
+        retry = retry or RetryPolicy()
+        if max_retries is not None:
+            retry = attrs.evolve(retry, max_retries=max_retries)
+        # What with_options() starts from (the session is shared, not passed again).
+        self._options: dict[str, Any] = {
+            "api_key": api_key,
+            "base_url": self.base_url,
+            "timeout": timeout,
+            "retry": retry,
+            "poll": poll,
+            "max_connections": max_connections,
+            "paths": paths,
+            "hooks": hooks,
+            "default_headers": dict(default_headers or {}),
+        }
         self._transport = Transport(
             api_key=api_key,
             base_url=self.base_url,
             timeout=timeout,
-            retry=retry or RetryPolicy(),
+            retry=retry,
             max_connections=max_connections,
             session=session,
             hooks=hooks,
+            default_headers=default_headers,
         )
         self.base_url = self._transport.base_url
-        self.tasks = Tasks(self._transport, poll or PollPolicy())
+        self.tasks: Tasks = Tasks(self._transport, poll or PollPolicy())
         context = ServiceContext(transport=self._transport, tasks=self.tasks, paths=self.paths)
-        self.luma = LumaService(context, "luma")
-        self.lumvip = LumaService(context, "lumvip")
-        self.midjourney = MidjourneyService(context)
-        self.suno = SunoService(context)
-        self.zhipu_video = ZhipuVideoService(context)
-        self.digital_human = DigitalHumanService(context)
-        self.images = ImagesService(context)
-        self.audio = AudioService(context)
-        self.chat = ChatService(context)
-        self.completions = CompletionsService(context)
-        self.embeddings = EmbeddingsService(context)
-        self.models = ModelsService(context)
+        self.luma: LumaService = LumaService(context, "luma")
+        self.lumvip: LumaService = LumaService(context, "lumvip")
+        self.midjourney: MidjourneyService = MidjourneyService(context)
+        self.suno: SunoService = SunoService(context)
+        self.zhipu_video: ZhipuVideoService = ZhipuVideoService(context)
+        self.digital_human: DigitalHumanService = DigitalHumanService(context)
+        self.images: ImagesService = ImagesService(context)
+        self.audio: AudioService = AudioService(context)
+        self.chat: ChatService = ChatService(context)
+        self.completions: CompletionsService = CompletionsService(context)
+        self.embeddings: EmbeddingsService = EmbeddingsService(context)
+        self.models: ModelsService = ModelsService(context)
 
     @property
     def timeout(self) -> float:
         return self._transport.timeout
+
+    @property
+    def max_retries(self) -> int:
+        return self._transport.retry.max_retries
 
     @property
     def retry(self) -> RetryPolicy:
@@ -143,10 +177,53 @@ class AsyncAPI4GPT:
             read_timeout=read_timeout,
         )
 
+    def with_options(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        hooks: Hooks | None = None,
+    ) -> AsyncAPI4GPT:
+        """A copy with some options changed that shares this client's HTTP session.
+
+        As openai-python's ``with_options`` (alias ``copy``): cheap, meant for one call
+        (``await client.with_options(timeout=5).chat.completions.create(...)``).
+        ``default_headers`` are added to this client's. Closing either closes the shared
+        session; handles a copy returns poll through the copy.
+        """
+        options = dict(self._options)
+        changes = {
+            "api_key": api_key,
+            "base_url": base_url,
+            "timeout": timeout,
+            "retry": retry,
+            "poll": poll,
+            "hooks": hooks,
+        }
+        options.update({name: value for name, value in changes.items() if value is not None})
+        if max_retries is not None:
+            options["retry"] = attrs.evolve(options["retry"], max_retries=max_retries)
+        if default_headers is not None:
+            options["default_headers"] = {**options["default_headers"], **default_headers}
+        copy = AsyncAPI4GPT(**options)
+        copy._transport.share_session_of(self._transport)
+        return copy
+
+    copy = with_options
+
     async def aclose(self) -> None:
         """Stop polling and close the HTTP session (unless it was passed in)."""
         await self.tasks.scheduler.aclose()
         await self._transport.aclose()
+
+    async def close(self) -> None:
+        """``aclose()``, under openai-python's name."""
+        await self.aclose()
 
     async def __aenter__(self) -> AsyncAPI4GPT:
         return self

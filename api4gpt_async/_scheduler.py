@@ -98,13 +98,13 @@ class PollScheduler:
     """
 
     #: Entries due within this many seconds of each other are polled in the same tick.
-    coalesce_window = 0.05
+    coalesce_window: float = 0.05
     #: Status requests in flight at once, so polling never starves the caller's own requests.
     max_in_flight = 32
     #: A batch request with room left takes jobs of its family due within this fraction of
     #: their current delay: polled a little early, for free, instead of in a request of their
     #: own later (jitter spreads jobs apart; this gathers them again).
-    batch_fill = 0.5
+    batch_fill: float = 0.5
 
     def __init__(self) -> None:
         self._entries: dict[tuple[str, str], _Entry] = {}

@@ -29,7 +29,7 @@ class Stream(Generic[T]):
         self._body = body
         self._decode = decode
         self._iterator: AsyncIterator[T] | None = None
-        self.request_id = body.request_id
+        self.request_id: str | None = body.request_id
 
     def __aiter__(self) -> AsyncIterator[T]:
         if self._iterator is None:

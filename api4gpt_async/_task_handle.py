@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 from urllib.parse import urlsplit
 
 import anyio
@@ -33,23 +33,55 @@ from .errors import (
 if TYPE_CHECKING:
     from ._transport import Transport
 
-__all__ = ["TaskHandle", "TaskOutcome", "Tasks"]
+__all__ = ["TaskHandle", "TaskNotSucceeded", "TaskOutcome", "TaskSucceeded", "Tasks"]
 
 R = TypeVar("R")  # a family's result
 
 
 @attrs.frozen(kw_only=True)
 class TaskOutcome(Generic[R]):
-    """How one job of a batch ended: ``result`` or ``error``, never both."""
+    """How one job of a batch ended: ``result`` or ``error``, never both.
+
+    ``as_completed`` yields one of two subclasses, so a type checker narrows on either test::
+
+        if outcome.ok:                 # mypy; pyright narrows on `outcome.ok is True`
+            video = outcome.result     # R, not R | None
+        if outcome.error is None:      # every checker
+            video = outcome.result
+    """
 
     handle: TaskHandle[R]
     index: int
-    result: R | None = None
-    error: BaseException | None = None
+    result: R | None
+    error: BaseException | None
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@attrs.frozen(kw_only=True)
+class TaskSucceeded(TaskOutcome[R]):
+    """A job that ended with its result."""
+
+    result: R
+    error: None = None
+
+    @property
+    def ok(self) -> Literal[True]:
+        return True
+
+
+@attrs.frozen(kw_only=True)
+class TaskNotSucceeded(TaskOutcome[R]):
+    """A job that failed, was cancelled, or did not end in time: ``error`` says which."""
+
+    error: BaseException
+    result: None = None
+
+    @property
+    def ok(self) -> Literal[False]:
+        return False
 
 
 class TaskHandle(Generic[R]):
@@ -65,7 +97,7 @@ class TaskHandle(Generic[R]):
         tasks: Tasks,
         snapshot: TaskSnapshot[Any] | None = None,
     ) -> None:
-        self.id = task_id
+        self.id: str = task_id
         self._tasks = tasks
         self._record = JobRecord(kind, task_id, tasks.transport.hooks)
         if snapshot is not None:
@@ -253,7 +285,7 @@ class Tasks:
     def __init__(self, transport: Transport, poll: PollPolicy) -> None:
         self.transport = transport
         self.poll = poll
-        self.scheduler = PollScheduler()
+        self.scheduler: PollScheduler = PollScheduler()
         self._kinds: dict[str, TaskKind[Any, Any]] = {}
 
     def register(self, kind: TaskKind[Any, Any]) -> None:
@@ -264,9 +296,32 @@ class Tasks:
     ) -> TaskHandle[R]:
         return TaskHandle(kind, str(task_id), tasks=self, snapshot=snapshot)
 
-    def resume(self, ref: Mapping[str, Any] | str) -> TaskHandle[Any]:
-        """A handle for a job saved with ``handle.ref`` (a mapping, or its JSON text)."""
-        data = json.loads(ref) if isinstance(ref, str) else ref
+    @overload
+    def resume(self, ref: Mapping[str, Any] | str) -> TaskHandle[Any]: ...
+
+    @overload
+    def resume(self, ref: Mapping[str, Any] | str, result_type: type[R]) -> TaskHandle[R]: ...
+
+    def resume(
+        self, ref: Mapping[str, Any] | str, result_type: type[Any] | None = None
+    ) -> TaskHandle[Any]:
+        """A handle for a job saved with ``handle.ref`` (a mapping, its JSON text, or the short
+        ``"kind:id"``).
+
+        ``result_type`` types the handle for your type checker:
+        ``client.tasks.resume(ref, LumaGeneration)`` is a ``TaskHandle[LumaGeneration]``
+        (``client.luma.task(id)`` is typed already). The job's family decides the result;
+        ``result_type`` changes nothing at run time. An unknown kind raises ``ValueError``.
+        """
+        if isinstance(ref, str) and not ref.lstrip().startswith("{"):
+            kind_part, sep, id_part = ref.strip().partition(":")
+            if not (sep and kind_part and id_part):
+                raise ValueError(f"not a task ref (JSON or kind:id): {ref!r}")
+            ref = {"kind": kind_part, "id": id_part}
+        try:
+            data = json.loads(ref) if isinstance(ref, str) else ref
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not a task ref: invalid JSON ({exc.msg})") from None
         try:
             kind_name, task_id = data["kind"], data["id"]
         except (KeyError, TypeError):
@@ -284,7 +339,7 @@ class Tasks:
         concurrency: int | None = None,
         timeout: float | None = None,
         poll: PollPolicy | None = None,
-    ) -> AsyncIterator[TaskOutcome[R]]:
+    ) -> AsyncIterator[TaskSucceeded[R] | TaskNotSucceeded[R]]:
         """Yield each job's ``TaskOutcome`` as it ends; a failure never hides the others.
 
         At most ``concurrency`` jobs are polled at once. After ``timeout`` seconds (default
@@ -327,7 +382,7 @@ class Tasks:
                             f"{handle.kind} task {handle.id} did not finish in time",
                             snapshot=handle.last,
                         )
-                        yield TaskOutcome(handle=handle, index=index, error=timed_out)
+                        yield TaskNotSucceeded(handle=handle, index=index, error=timed_out)
                     return
                 for future in done:
                     index, handle = active.pop(future)
@@ -339,6 +394,28 @@ class Tasks:
             for future, (_, handle) in active.items():
                 self.scheduler.discard(future, handle._record)
 
+    @overload
+    async def gather(
+        self,
+        handles: Iterable[TaskHandle[R]],
+        *,
+        concurrency: int | None = ...,
+        return_exceptions: Literal[False] = ...,
+        timeout: float | None = ...,
+        poll: PollPolicy | None = ...,
+    ) -> list[R]: ...
+
+    @overload
+    async def gather(
+        self,
+        handles: Iterable[TaskHandle[R]],
+        *,
+        concurrency: int | None = ...,
+        return_exceptions: bool,
+        timeout: float | None = ...,
+        poll: PollPolicy | None = ...,
+    ) -> list[R | BaseException]: ...
+
     async def gather(
         self,
         handles: Iterable[TaskHandle[R]],
@@ -347,26 +424,27 @@ class Tasks:
         return_exceptions: bool = False,
         timeout: float | None = None,
         poll: PollPolicy | None = None,
-    ) -> list[R | BaseException]:
-        """Results in input order once every job has ended.
+    ) -> list[R] | list[R | BaseException]:
+        """Results in input order once every job has ended: ``list[R]``, or with
+        ``return_exceptions=True`` ``list[R | BaseException]``.
 
         With ``return_exceptions=True`` an error stands in place of its result; otherwise a
         ``TaskBatchError`` is raised that still carries every outcome, successes included.
         """
         handles = list(handles)
-        outcomes: list[TaskOutcome[R] | None] = [None] * len(handles)
+        outcomes: list[TaskSucceeded[R] | TaskNotSucceeded[R] | None] = [None] * len(handles)
         async for outcome in self.as_completed(
             handles, concurrency=concurrency, timeout=timeout, poll=poll
         ):
             outcomes[outcome.index] = outcome
         done = [o for o in outcomes if o is not None]
-        failed = [o for o in done if o.error is not None]
+        failed = [o for o in done if isinstance(o, TaskNotSucceeded)]
         if failed and not return_exceptions:
             raise TaskBatchError(
                 f"{len(failed)} of {len(done)} tasks did not succeed (see .outcomes)",
                 outcomes=done,
             )
-        return [o.error if o.error is not None else o.result for o in done]  # type: ignore[misc]
+        return [o.result if isinstance(o, TaskSucceeded) else o.error for o in done]
 
 
 def _outcome(
@@ -374,10 +452,12 @@ def _outcome(
     index: int,
     snap: TaskSnapshot[Any] | None,
     error: BaseException | None,
-) -> TaskOutcome[R]:
+) -> TaskSucceeded[R] | TaskNotSucceeded[R]:
     if error is None and snap is not None:
         try:
-            return TaskOutcome(handle=handle, index=index, result=handle._result_of(snap))
+            return TaskSucceeded(handle=handle, index=index, result=handle._result_of(snap))
         except API4GPTError as exc:
             error = exc
-    return TaskOutcome(handle=handle, index=index, error=error)
+    if error is None:  # neither a snapshot nor an error: cannot happen, but never hide it
+        error = TaskError(f"{handle.kind} task {handle.id} ended without a result")
+    return TaskNotSucceeded(handle=handle, index=index, error=error)

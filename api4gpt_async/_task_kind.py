@@ -45,6 +45,9 @@ class TaskState(str, enum.Enum):
     FAILED = "failed"
     CANCELLED = "cancelled"
 
+    def __str__(self) -> str:  # "pending", not "TaskState.PENDING", in f-strings and logs
+        return self.value
+
     @property
     def terminal(self) -> bool:
         return self in (TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELLED)

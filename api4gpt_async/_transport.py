@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import platform
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Literal, NamedTuple, TypeVar
@@ -20,6 +21,7 @@ import attrs
 
 from ._hooks import Hooks, RequestEvent, RetryEvent, call_hook
 from ._paths import PathNotServedError, no_handler_answered
+from ._raw_response import note_response
 from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from ._version import __version__
 from .errors import (
@@ -94,7 +96,7 @@ class ByteStream:
         self._exit_stack = exit_stack
         self._what = what
         self.headers: Mapping[str, str] = response.headers
-        self.request_id = request_id_from(response.headers)
+        self.request_id: str | None = request_id_from(response.headers)
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """Body chunks as they arrive (any size); network failures become our errors."""
@@ -116,6 +118,74 @@ def normalize_base_url(url: str) -> str:
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"base_url must start with http:// or https://, got {url!r}")
     return url
+
+
+class _SharedSession:
+    """The aiohttp session of one client and its ``with_options`` copies, bound to a loop.
+
+    Created on first use inside the running loop, and rebuilt when the loop changes: a client
+    kept at module level and used from a second ``asyncio.run`` gets a fresh session (the old
+    loop's is dropped quietly). A session passed in cannot be rebuilt: using it from another
+    loop raises ``RuntimeError``. One never closed ends quietly: its connector is closed
+    synchronously when this holder is collected or the interpreter exits (no work on a loop).
+    """
+
+    def __init__(self, session: aiohttp.ClientSession | None, max_connections: int) -> None:
+        self._session = session
+        self._owned = session is None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._max_connections = max_connections
+        self._closed = False
+        self._finalizer = weakref.finalize(self, _abandon, None)
+
+    def get(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("this client is closed")
+        loop = asyncio.get_running_loop()
+        if self._session is not None and self._loop is not loop:
+            if self._loop is None:  # an injected session's first use
+                self._loop = loop
+            elif not self._owned:
+                raise RuntimeError(
+                    "the aiohttp session passed to AsyncAPI4GPT(session=...) belongs to another "
+                    "event loop; create the session (or let the client create its own) inside "
+                    "the loop that uses it"
+                )
+            else:
+                self._drop()
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
+            self._session = aiohttp.ClientSession(connector=connector)
+            self._loop = loop
+            self._finalizer = weakref.finalize(self, _abandon, self._session)
+        return self._session
+
+    def _drop(self) -> None:
+        self._finalizer.detach()
+        _abandon(self._session)
+        self._session = None
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._session is None or not self._owned:
+            self._session = None
+        elif self._loop is asyncio.get_running_loop():
+            self._finalizer.detach()
+            session, self._session = self._session, None
+            await session.close()
+        else:  # made by a loop that is gone or elsewhere: nothing to await there
+            self._drop()
+
+
+def _abandon(session: aiohttp.ClientSession | None) -> None:
+    """Close an owned session's connector without a loop, as aiohttp's own ``__del__`` does.
+
+    Its sockets are closed (or, when their loop is already closed, simply let go), and the
+    session then counts as closed, so it prints no "Unclosed client session" at exit.
+    """
+    connector = session.connector if session is not None else None
+    if connector is not None and not connector.closed:
+        connector._close()
 
 
 def unwrap_envelope(
@@ -178,19 +248,18 @@ class Transport:
         max_connections: int,
         session: aiohttp.ClientSession | None = None,
         hooks: Hooks | None = None,
+        default_headers: Mapping[str, str] | None = None,
     ) -> None:
-        self.base_url = normalize_base_url(base_url)
-        self.hooks = hooks or Hooks()
+        self.base_url: str = normalize_base_url(base_url)
+        self.hooks: Hooks = hooks or Hooks()
         self.timeout = timeout
         self.retry = retry
-        self._max_connections = max_connections
-        self._session = session
-        self._owns_session = session is None
-        self._closed = False
+        self._shared = _SharedSession(session, max_connections)
         self._headers = {
             "Authorization": f"Bearer {api_key}",
             "User-Agent": _USER_AGENT,
             "Accept": "application/json",
+            **(default_headers or {}),
         }
         self._json_headers = {**self._headers, "Content-Type": "application/json"}
         self._default_timeout = aiohttp.ClientTimeout(total=timeout)
@@ -198,19 +267,19 @@ class Transport:
     # -- session lifecycle -------------------------------------------------------------------
 
     def _get_session(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise RuntimeError("this client is closed")
-        if self._session is None:
-            # Created on first use so that it binds to the loop that actually runs the client.
-            connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
-            self._session = aiohttp.ClientSession(connector=connector)
-        return self._session
+        return self._shared.get()
+
+    @property
+    def _session(self) -> aiohttp.ClientSession | None:
+        """The current session, if one was made (for tests that count its connections)."""
+        return self._shared._session
+
+    def share_session_of(self, other: Transport) -> None:
+        """Use ``other``'s session from now on (``with_options`` copies share one)."""
+        self._shared = other._shared
 
     async def aclose(self) -> None:
-        self._closed = True
-        if self._session is not None and self._owns_session:
-            await self._session.close()
-        self._session = None
+        await self._shared.aclose()
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -279,7 +348,9 @@ class Transport:
             decoded = _decode(raw, expect, envelope, resp_headers, request_id, job_field)
             return Reply(decoded, request_id, resp_headers, status)
 
-        return await self._retrying(method, url, billable, timeout, attempt, _describe_reply)
+        reply = await self._retrying(method, url, billable, timeout, attempt, _describe_reply)
+        note_response(reply.status, reply.headers, reply.request_id)
+        return reply
 
     def _body(
         self,
@@ -520,6 +591,7 @@ class Transport:
             resp = await self._retrying(method, url, billable, timeout, attempt, _describe_response)
         else:
             resp = await attempt(per_call, 0)
+        note_response(resp.status, resp.headers, request_id_from(resp.headers))
         try:
             yield resp
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:

@@ -44,6 +44,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ContentPolicyError",
+    "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -110,6 +111,11 @@ class APIStatusError(APIError):
         self.status = status
         self.type = type
 
+    @property
+    def status_code(self) -> int:
+        """``status``, under openai-python's name."""
+        return self.status
+
     def __str__(self) -> str:
         return f"HTTP {self.status}: {super().__str__()}"
 
@@ -146,6 +152,10 @@ class RateLimitError(APIStatusError):
 
 class ServerError(APIStatusError):
     """The gateway or its upstream failed (5xx)."""
+
+
+#: openai-python's name for :class:`ServerError` (every 5xx), so ported ``except`` clauses work.
+InternalServerError = ServerError
 
 
 class APIConnectionError(APIError):
@@ -253,7 +263,7 @@ class TaskBatchError(TaskError):
 
     def __init__(self, message: str, *, outcomes: Sequence[TaskOutcome[Any]]) -> None:
         super().__init__(message)
-        self.outcomes = list(outcomes)
+        self.outcomes: list[TaskOutcome[Any]] = list(outcomes)
 
     @property
     def errors(self) -> list[BaseException]:

@@ -11,7 +11,7 @@ future and a heap entry, not a coroutine.
 from __future__ import annotations
 
 from ._exports import publish
-from ._task_handle import TaskHandle, TaskOutcome, Tasks
+from ._task_handle import TaskHandle, TaskNotSucceeded, TaskOutcome, Tasks, TaskSucceeded
 from ._task_kind import MediaFile, PollPolicy, TaskKind, TaskSnapshot, TaskState, state_from_text
 
 __all__ = [
@@ -19,9 +19,11 @@ __all__ = [
     "PollPolicy",
     "TaskHandle",
     "TaskKind",
+    "TaskNotSucceeded",
     "TaskOutcome",
     "TaskSnapshot",
     "TaskState",
+    "TaskSucceeded",
     "Tasks",
     "state_from_text",
 ]

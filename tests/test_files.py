@@ -60,7 +60,7 @@ async def test_download_to_a_new_file_path(
 async def test_download_of_a_failed_job_raises(
     client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path, method: str
 ) -> None:
-    handle = await client.luma.generate("fail please")
+    handle = await client.luma.generate("[fail] please")
     emulator.advance(60)
     with pytest.raises(TaskFailedError):
         await getattr(handle, method)(tmp_path)

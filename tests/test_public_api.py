@@ -27,6 +27,7 @@ EXPECTED_TOP_LEVEL = {
     "ContentPolicyError",
     "FormFile",
     "Hooks",
+    "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
     "PollPolicy",

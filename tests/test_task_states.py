@@ -159,7 +159,7 @@ async def test_gather_keeps_input_order_when_jobs_finish_in_reverse(
     # Jobs take 12 s of emulator time; each is submitted 5 s after the one before.
     first = await client.luma.generate("first")
     emulator.advance(5)
-    second = await client.luma.generate("second fails")
+    second = await client.luma.generate("second [fail]")
     emulator.advance(5)
     third = await client.luma.generate("third")
     order = [third, second, first]  # the input: the reverse of the order they finish in

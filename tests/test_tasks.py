@@ -75,7 +75,7 @@ async def test_wait_timeout_leaves_the_handle_usable(
 
 
 async def test_failed_job_raises_with_reason(client: AsyncAPI4GPT, emulator: Emulator) -> None:
-    handle = await client.luma.generate("please fail")
+    handle = await client.luma.generate("please [fail]")
     emulator.advance(60)
     with pytest.raises(TaskFailedError) as info:
         await handle.wait()
@@ -181,7 +181,7 @@ async def test_luma_has_no_remote_cancel(client: AsyncAPI4GPT) -> None:
 
 
 async def test_as_completed_keeps_every_outcome(client: AsyncAPI4GPT, emulator: Emulator) -> None:
-    handles = [await client.luma.generate(p) for p in ("one", "two fail", "three")]
+    handles = [await client.luma.generate(p) for p in ("one", "two [fail]", "three")]
     emulator.advance(60)
     outcomes = [o async for o in client.tasks.as_completed(handles, concurrency=2)]
     assert sorted(o.index for o in outcomes) == [0, 1, 2]
@@ -216,7 +216,7 @@ async def test_as_completed_times_out_the_rest_without_losing_them(
 async def test_gather_orders_results_and_reports_failures(
     client: AsyncAPI4GPT, emulator: Emulator
 ) -> None:
-    handles = [await client.lumvip.generate(p) for p in ("a", "b fail", "c")]
+    handles = [await client.lumvip.generate(p) for p in ("a", "b [fail]", "c")]
     emulator.advance(60)
     results = await client.tasks.gather(handles, return_exceptions=True)
     assert [getattr(r, "id", None) for r in results] == [handles[0].id, None, handles[2].id]

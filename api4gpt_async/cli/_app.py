@@ -7,6 +7,7 @@ import contextlib
 import errno
 import json
 import os
+import shlex
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -15,24 +16,23 @@ import attrs
 import typer
 from rich.console import Console
 
-from .. import API4GPTError, AsyncAPI4GPT
+from .. import AsyncAPI4GPT, TaskHandle, __version__
 from .._convert import unstructure
+from ._errors import UsageError, fail, run
 
 T = TypeVar("T")
 
 app = typer.Typer(
-    help="API4GPT from the command line. Try `api4gpt demo`: it needs no key and no network.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 luma_app = typer.Typer(help="Luma video jobs.", no_args_is_help=True)
-task_app = typer.Typer(help="Look up any job by kind and id.", no_args_is_help=True)
+task_app = typer.Typer(help="Look up, wait for or download any job.", no_args_is_help=True)
 app.add_typer(luma_app, name="luma")
 app.add_typer(task_app, name="task")
 
 console = Console()
-err_console = Console(stderr=True)
 
 BaseUrl = Annotated[
     str | None,
@@ -45,17 +45,8 @@ ApiKey = Annotated[
 
 
 def _run(make: Callable[[], Awaitable[T]]) -> T:
-    """Run one command's coroutine; our errors become a one-line message and exit code 1."""
-    try:
-        return asyncio.run(make())  # type: ignore[arg-type]
-    except API4GPTError as exc:
-        err_console.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
-        raise typer.Exit(1) from None
-    except FileExistsError as exc:
-        err_console.print(
-            f"[red]error:[/red] {exc.filename} exists (use --overwrite to replace it)"
-        )
-        raise typer.Exit(1) from None
+    """Run one command's coroutine; errors become one line ``error: ...`` and exit code 1/2."""
+    return run(make)
 
 
 #: ``--out``: a str, not a Path, so that a trailing separator ("videos/") still means a folder.
@@ -75,7 +66,28 @@ def _refuse_to_overwrite(out: str | None, overwrite: bool) -> None:
 
 
 def _client(api_key: str | None, base_url: str | None) -> AsyncAPI4GPT:
-    return AsyncAPI4GPT(api_key=api_key, base_url=base_url)
+    try:
+        return AsyncAPI4GPT(api_key=api_key, base_url=base_url)
+    except ValueError as exc:  # a malformed --base-url or --api-key
+        raise UsageError(str(exc)) from None
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        console.print(f"api4gpt-async {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """API4GPT from the command line. Try `api4gpt demo`: it needs no key and no network."""
 
 
 def _print_json(value: Any) -> None:
@@ -111,11 +123,26 @@ def emulator(
     """Serve the API4GPT emulator until interrupted (for your own tests and tools)."""
     from ..testing import Emulator
 
+    if not 0 <= port <= 65535:
+        fail(f"--port must be between 0 and 65535, got {port}", code=2)
+    if time_scale < 0:
+        fail(f"--time-scale must not be negative, got {time_scale:g}", code=2)
+
     async def serve() -> None:
         emu = Emulator(api_key=api_key, time_scale=time_scale, host=host, port=port)
         await emu.start()
-        console.print(f"API4GPT emulator on [bold]{emu.base_url}[/bold] (Ctrl-C to stop)")
-        console.print(f"  export API4GPT_BASE_URL={emu.base_url} API4GPT_API_KEY=<its key>")
+        console.print(
+            f"API4GPT emulator on [bold]{emu.base_url}[/bold] (Ctrl-C to stop)", soft_wrap=True
+        )
+        # Pasted into a POSIX shell as printed (the emulator's key is no secret).
+        exports = " ".join(
+            f"{name}={shlex.quote(value)}"
+            for name, value in (
+                ("API4GPT_BASE_URL", emu.base_url),
+                ("API4GPT_API_KEY", emu.api_key),
+            )
+        )
+        console.print(f"  export {exports}", markup=False, highlight=False, soft_wrap=True)
         try:
             await asyncio.Event().wait()
         finally:
@@ -184,7 +211,8 @@ def luma_generate(
             service = client.lumvip if vip else client.luma
             handle = await service.generate(prompt, aspect_ratio=aspect_ratio)
             console.print(f"submitted {handle.kind} job [bold]{handle.id}[/bold]")
-            console.print(f"ref: {json.dumps(handle.ref)}")
+            # One line whatever the terminal width: it is meant to be copied (`task wait REF`).
+            console.print(f"ref: {json.dumps(handle.ref)}", soft_wrap=True, markup=False)
             if wait or out is not None:
                 with console.status("waiting for the video…"):
                     video = await handle.wait()
@@ -207,11 +235,7 @@ def task_get(
 
     async def go() -> None:
         async with _client(api_key, base_url) as client:
-            try:
-                handle = client.tasks.resume({"kind": kind, "id": task_id})
-            except ValueError as exc:
-                err_console.print(f"[red]error:[/red] {exc}")
-                raise typer.Exit(2) from None
+            handle = _resume(client, {"kind": kind, "id": task_id})
             snap = await handle.refresh()
             console.print(
                 f"{snap.kind} {snap.id}: [bold]{snap.state.value}[/bold]"
@@ -219,6 +243,78 @@ def task_get(
                 + (f" — {snap.failure_reason}" if snap.failure_reason else "")
             )
             _print_json(snap.raw)
+
+    _run(go)
+
+
+def _resume(client: AsyncAPI4GPT, ref: str | dict[str, str]) -> TaskHandle[Any]:
+    """The job a ref names (printed JSON, ``kind:id``, or a mapping); a bad one is a usage error."""
+    try:
+        return client.tasks.resume(ref)
+    except ValueError as exc:  # malformed, or an unknown kind
+        raise UsageError(str(exc)) from None
+
+
+async def _finished(
+    client: AsyncAPI4GPT, ref: str, timeout: float | None
+) -> tuple[TaskHandle[Any], Any]:
+    """The job a printed ``ref`` names, and its result once it has ended well."""
+    handle = _resume(client, ref)
+    with console.status(f"waiting for {handle.kind} job {handle.id}…"):
+        return handle, await handle.wait(timeout=timeout)
+
+
+RefArg = Annotated[
+    str,
+    typer.Argument(metavar="REF", help='A printed ref: {"kind": "luma", "id": "..."} or luma:ID.'),
+]
+TimeoutOpt = Annotated[
+    float | None, typer.Option(help="Seconds to wait at most (default: the poll timeout).")
+]
+
+
+@task_app.command("wait")
+def task_wait(
+    ref: RefArg, timeout: TimeoutOpt = None, base_url: BaseUrl = None, api_key: ApiKey = None
+) -> None:
+    """Wait for a job to end; print its result (exit 1 if it failed)."""
+
+    async def go() -> None:
+        async with _client(api_key, base_url) as client:
+            handle, result = await _finished(client, ref, timeout)
+            console.print(f"{handle.kind} {handle.id}: [bold]succeeded[/bold]")
+            _print_json(result)
+
+    _run(go)
+
+
+@task_app.command("download")
+def task_download(
+    ref: RefArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder (or file) to save to.")],
+    timeout: TimeoutOpt = None,
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Wait for a job if needed, then save its media."""
+
+    async def go() -> None:
+        async with _client(api_key, base_url) as client:
+            handle, _ = await _finished(client, ref, timeout)
+            path = await handle.download(out)
+            console.print(f"saved {path} ({path.stat().st_size} bytes)")
+
+    _run(go)
+
+
+@app.command()
+def models(base_url: BaseUrl = None, api_key: ApiKey = None) -> None:
+    """List the models your key may call, one id per line."""
+
+    async def go() -> None:
+        async with _client(api_key, base_url) as client:
+            async for model in client.models.list():
+                console.print(model.id, markup=False, highlight=False, soft_wrap=True)
 
     _run(go)
 
@@ -247,8 +343,7 @@ def image(
             with console.status("generating the image…"):
                 answer = await client.images.generate(prompt, model=model, size=size)
             if not answer.data:
-                err_console.print("[red]error:[/red] the service returned no image")
-                raise typer.Exit(1)
+                fail("the service returned no image")
             first = answer.data[0]
             path = await first.save(out, overwrite=overwrite)
             console.print(f"saved {path} ({path.stat().st_size} bytes)")
@@ -273,8 +368,7 @@ def speak(
 ) -> None:
     """Turn text into speech, streamed straight to a file."""
     if audio_format is not None and audio_format not in _SPEECH_FORMATS:
-        err_console.print(f"[red]error:[/red] --format must be one of {', '.join(_SPEECH_FORMATS)}")
-        raise typer.Exit(2)
+        fail(f"--format must be one of {', '.join(_SPEECH_FORMATS)}", code=2)
     response_format: Any = audio_format
 
     async def go() -> None:
@@ -305,10 +399,7 @@ def transcribe(
 ) -> None:
     """Transcribe an audio file and print the transcript."""
     if transcript_format not in _TRANSCRIPT_FORMATS:
-        err_console.print(
-            f"[red]error:[/red] --format must be one of {', '.join(_TRANSCRIPT_FORMATS)}"
-        )
-        raise typer.Exit(2)
+        fail(f"--format must be one of {', '.join(_TRANSCRIPT_FORMATS)}", code=2)
     response_format: Any = transcript_format
 
     async def go() -> None:

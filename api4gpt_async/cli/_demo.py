@@ -13,8 +13,16 @@ from pathlib import Path
 import anyio
 import attrs
 from rich.console import Console, Group
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.progress_bar import ProgressBar
 
 from .. import API4GPTError, AsyncAPI4GPT, PollPolicy, TaskHandle, TaskState
 from ..models.luma import LumaGeneration
@@ -29,7 +37,7 @@ PROMPTS = [
     "steam rising from a cup of coffee, macro",
 ]
 #: On the emulator one job is asked to fail, to show that the others are unaffected.
-FAILING_PROMPT = "a job that is told to fail, to show nothing else is lost"
+FAILING_PROMPT = f"{Emulator.FAIL} a job told to fail, to show that nothing else is lost"
 #: Emulated seconds per real second: a twelve-second Luma job takes two.
 DEMO_TIME_SCALE = 6.0
 DEMO_POLL = PollPolicy(initial_delay=0.2, multiplier=1.3, max_delay=0.5, jitter=0.1, timeout=60)
@@ -67,7 +75,7 @@ async def run_demo(
         progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}", style="bold"),
-            BarColumn(),
+            StateBar(),
             TextColumn("{task.fields[state]}"),
             TimeElapsedColumn(),
             console=console,
@@ -76,7 +84,9 @@ async def run_demo(
         with progress:
             async with anyio.create_task_group() as tg:
                 for row in rows:
-                    bar = progress.add_task(row.prompt[:40], total=None, state="submitting")
+                    bar = progress.add_task(
+                        escape(cut(row.prompt, PROMPT_WIDTH)), total=None, state="submitting"
+                    )
                     tg.start_soon(_one_job, client, row, out, progress, bar)
         console.print(_summary(rows, time.monotonic() - started, out))
 
@@ -103,28 +113,54 @@ async def _one_job(
         row.state = "failed"
         row.note = str(getattr(exc, "reason", None) or exc)
     row.seconds = time.monotonic() - started
-    progress.update(bar, total=1, completed=1, state=row.state)  # type: ignore[arg-type]
+    progress.update(
+        bar,  # type: ignore[arg-type]
+        total=1,
+        completed=1,
+        state=row.state,
+        failed=row.state == "failed",
+    )
+
+
+#: How much of a prompt the live bars and the summary show (the rest becomes "…").
+PROMPT_WIDTH = 40
+
+
+def cut(text: str, width: int) -> str:
+    """``text`` if it fits in ``width`` characters, else its start and "…" (``width`` in all)."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+class StateBar(BarColumn):
+    """The progress bar, red once its job has failed (the task field ``failed``)."""
+
+    def render(self, task: Task) -> ProgressBar:
+        bar = super().render(task)
+        if task.fields.get("failed"):
+            bar.complete_style = bar.finished_style = "red"
+        return bar
 
 
 def _summary(rows: list[_Row], seconds: float, out: Path) -> Group:
+    """One line per job: result, flavour, seconds, the file name whole, then the prompt cut.
+
+    Lines rather than a table: a table squeezed by a narrow terminal cuts what it holds, and
+    the file name is what the user looks for.
+    """
     saved = sum(r.state == "saved" for r in rows)
-    table = Table(
-        title=f"{saved} of {len(rows)} videos saved in {seconds:.1f}s",
-        caption=f"files in {out}/",
-    )
-    table.add_column("job", no_wrap=True, overflow="ellipsis", max_width=24)
-    table.add_column("flavour")
-    table.add_column("result")
-    table.add_column("file", no_wrap=True, overflow="ellipsis", max_width=16)
-    table.add_column("seconds", justify="right")
+    lines: list[str] = [f"[bold]{saved} of {len(rows)} videos saved in {seconds:.1f}s[/bold]"]
     for row in rows:
         style = "green" if row.state == "saved" else "red"
-        table.add_row(
-            row.prompt,
-            row.flavour,
-            f"[{style}]{row.state}[/{style}]",
-            row.path.name if row.path else "-",
-            f"{row.seconds:.1f}",
+        name = escape(row.path.name) if row.path else "-"
+        prompt = escape(cut(row.prompt, PROMPT_WIDTH))
+        lines.append(
+            f"[{style}]{row.state:<6}[/{style}] {row.flavour:<6} {row.seconds:5.1f}s  "
+            f"{name}  [dim]{prompt}[/dim]"
         )
-    notes = [f"[red]{row.prompt}[/red]: {row.note}" for row in rows if row.note]
-    return Group(table, *notes)
+    lines.append(f"[dim]files in {escape(str(out))}/[/dim]")
+    notes = [
+        f"[red]{escape(cut(row.prompt, PROMPT_WIDTH))}[/red]: {escape(row.note)}"
+        for row in rows
+        if row.note
+    ]
+    return Group(*lines, *notes)

@@ -19,8 +19,8 @@ from ._app import (
     _run,
     app,
     console,
-    err_console,
 )
+from ._errors import UsageError, fail
 
 mj_app = typer.Typer(
     help="Midjourney tasks: imagine, click buttons, look up.", no_args_is_help=True
@@ -74,8 +74,7 @@ def _run_task(make: Any) -> None:
     try:
         _run(make)
     except ImportError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        fail(str(exc))
 
 
 @mj_app.command("imagine")
@@ -94,8 +93,7 @@ def imagine(
 ) -> None:
     """Start a 2x2 grid from a prompt; print its id (and wait, save, split if asked)."""
     if speed not in (None, "fast", "relax", "turbo"):
-        err_console.print("[red]error:[/red] --speed must be fast, relax or turbo")
-        raise typer.Exit(2)
+        fail("--speed must be fast, relax or turbo", code=2)
 
     async def go() -> None:
         async with _client(api_key, base_url) as client:
@@ -127,8 +125,7 @@ def action(
             try:
                 handle = await client.midjourney.click(task_id, label)
             except ValueError as exc:
-                err_console.print(f"[red]error:[/red] {exc}", markup=False)
-                raise typer.Exit(2) from None
+                raise UsageError(str(exc)) from None
             if wait or out is not None:
                 await _follow(client, handle, out, overwrite=overwrite)
             else:

@@ -116,3 +116,26 @@ class SpeechResponse:
             return f"speech-{digest}{extension_for(self.content_type or '', '.mp3')}"
 
         return await save_bytes(self.content, dest, name, overwrite=overwrite)
+
+    # -- openai-python's names (its binary response); plain, synchronous writes ---------------
+
+    def read(self) -> bytes:
+        """The audio bytes (``content``)."""
+        return self.content
+
+    def write_to_file(self, file: str | os.PathLike[str]) -> None:
+        """Write the audio to the file ``file``, replacing it, as openai-python does.
+
+        A synchronous write of bytes already in memory; in async code prefer ``await save(...)``
+        (atomic, never overwrites unasked).
+        """
+        Path(file).write_bytes(self.content)
+
+    def stream_to_file(
+        self, file: str | os.PathLike[str], *, chunk_size: int | None = None
+    ) -> None:
+        """openai-python's (deprecated) name for :meth:`write_to_file`; ``chunk_size`` is
+        accepted and ignored. To stream from the network, use
+        ``client.audio.speech.stream_to_file(dest, ...)``."""
+        del chunk_size
+        self.write_to_file(file)

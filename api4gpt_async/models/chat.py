@@ -396,7 +396,7 @@ class ChatCompletionAccumulator:
         self._choices: dict[int, _ChoiceParts] = {}
         self._usage: Mapping[str, Any] | None = None
         self._request_id: str | None = None
-        self.chunks = 0
+        self.chunks: int = 0
         """How many chunks were added."""
 
     def add(self, chunk: ChatCompletionChunk) -> None:

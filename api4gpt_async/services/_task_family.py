@@ -25,6 +25,7 @@ import attrs
 
 from .._convert import structure
 from .._paths import request_path
+from .._raw_response import WithRawResponse
 from .._task_kind import MediaFile, TaskKind, TaskSnapshot, TaskState, main_file
 from ..errors import ResponseDecodeError, UnsupportedOperation
 from ._common import ServiceContext
@@ -103,7 +104,7 @@ def id_answer(data: Any, request_id: str | None) -> str:
     )
 
 
-class TaskFamily(Generic[S, R]):
+class TaskFamily(WithRawResponse, Generic[S, R]):
     """The base of every task family service (``client.luma``, ``client.lumvip``, …)."""
 
     #: The kind name (also the flavour, the prefix of this family's path keys).
@@ -121,7 +122,7 @@ class TaskFamily(Generic[S, R]):
         self._context = context
         self._transport = context.transport
         self._tasks = context.tasks
-        self.flavour = flavour or self.name
+        self.flavour: str = flavour or self.name
         self._kind: FamilyKind[S, R] = FamilyKind(self)
         context.tasks.register(self._kind)
 

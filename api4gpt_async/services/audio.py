@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .._convert import structure
 from .._files import check_writable, extension_for, save_response
+from .._raw_response import WithRawResponse
 from .._uploads import FileInput, form_text, to_form_file
 from ..errors import APIError, ResponseDecodeError, error_from_event, request_id_from
 from ..models.audio import (
@@ -53,17 +54,21 @@ _TEXT_FORMATS = frozenset({"text", "srt", "vtt"})
 _SPEECH_ACCEPT = {"Accept": "audio/*, application/octet-stream;q=0.9, */*;q=0.5"}
 
 
-class AudioService:
+class AudioService(WithRawResponse):
     """``client.audio``: ``transcriptions``, ``translations`` and ``speech``."""
 
     def __init__(self, context: ServiceContext) -> None:
         transport, paths = context.transport, context.paths
-        self.transcriptions = TranscriptionsService(transport, paths["audio.transcriptions"])
-        self.translations = TranslationsService(transport, paths["audio.translations"])
-        self.speech = SpeechService(transport, paths["audio.speech"])
+        self.transcriptions: TranscriptionsService = TranscriptionsService(
+            transport, paths["audio.transcriptions"]
+        )
+        self.translations: TranslationsService = TranslationsService(
+            transport, paths["audio.translations"]
+        )
+        self.speech: SpeechService = SpeechService(transport, paths["audio.speech"])
 
 
-class TranscriptionsService:
+class TranscriptionsService(WithRawResponse):
     """``client.audio.transcriptions``: speech to text in its own language."""
 
     def __init__(self, transport: Transport, path: str) -> None:
@@ -160,7 +165,7 @@ class TranscriptionsService:
         )
 
 
-class TranslationsService:
+class TranslationsService(WithRawResponse):
     """``client.audio.translations``: speech in any language to English text."""
 
     def __init__(self, transport: Transport, path: str) -> None:
@@ -240,7 +245,7 @@ class TranslationsService:
         )
 
 
-class SpeechService:
+class SpeechService(WithRawResponse):
     """``client.audio.speech``: text to speech."""
 
     def __init__(self, transport: Transport, path: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from .._raw_response import WithRawResponse
 from .._streaming import Stream
 from ..models.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage
 from ._openai_text import Headers, Query, create_maybe_streamed, jsonable, listed
@@ -27,14 +28,14 @@ __all__ = ["ChatCompletionsService", "ChatService", "MessageParam"]
 MessageParam = Mapping[str, Any] | ChatCompletionMessage
 
 
-class ChatService:
+class ChatService(WithRawResponse):
     """``client.chat``."""
 
     def __init__(self, context: ServiceContext) -> None:
-        self.completions = ChatCompletionsService(context)
+        self.completions: ChatCompletionsService = ChatCompletionsService(context)
 
 
-class ChatCompletionsService:
+class ChatCompletionsService(WithRawResponse):
     """``client.chat.completions``."""
 
     def __init__(self, context: ServiceContext) -> None:

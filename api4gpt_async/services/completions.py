@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from .._raw_response import WithRawResponse
 from .._streaming import Stream
 from ..models.completions import Completion
 from ._openai_text import Headers, Query, create_maybe_streamed, listed
@@ -18,7 +19,7 @@ __all__ = ["CompletionsService", "Prompt"]
 Prompt = str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]]
 
 
-class CompletionsService:
+class CompletionsService(WithRawResponse):
     """``client.completions``."""
 
     def __init__(self, context: ServiceContext) -> None:

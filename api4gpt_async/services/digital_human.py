@@ -10,7 +10,7 @@ least 20 s. No batch query, no cancel.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._task_kind import MediaFile, TaskSnapshot, TaskState, state_from_text
 from ..models.digital_human import CreateVoice, DigitalHumanTask, UseVoice
@@ -29,7 +29,7 @@ class DigitalHumanService(TaskFamily[DigitalHumanTask, DigitalHumanTask]):
     name = "digital_human"
     status_model = DigitalHumanTask
     id_field = "task_id"
-    status_query = StatusQuery(path="task", id_param=None)
+    status_query: ClassVar[StatusQuery] = StatusQuery(path="task", id_param=None)
 
     async def create(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from .._raw_response import WithRawResponse
 from ..models.embeddings import CreateEmbeddingResponse
 from ._common import body_of
 from ._openai_text import Headers, Query, jsonable, listed, send_json
@@ -18,7 +19,7 @@ __all__ = ["EmbeddingInput", "EmbeddingsService"]
 EmbeddingInput = str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]]
 
 
-class EmbeddingsService:
+class EmbeddingsService(WithRawResponse):
     """``client.embeddings``."""
 
     def __init__(self, context: ServiceContext) -> None:

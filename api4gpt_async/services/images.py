@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._convert import structure
 from .._files import download
+from .._raw_response import WithRawResponse
 from .._uploads import FileInput, form_text, to_form_file, to_form_files
 from ..models.images import ImagesResponse
 from ._common import body_of
@@ -33,7 +34,7 @@ __all__ = ["ImagesService"]
 ResponseFormat = Literal["url", "b64_json"]
 
 
-class ImagesService:
+class ImagesService(WithRawResponse):
     """``client.images``: generate and edit images."""
 
     def __init__(self, context: ServiceContext) -> None:

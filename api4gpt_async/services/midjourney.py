@@ -21,7 +21,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import quote
 
 import anyio.to_thread
@@ -41,6 +41,9 @@ from ..models.midjourney import (
 )
 from ._common import ServiceContext, body_of
 from ._task_family import BatchQuery, StatusQuery, TaskFamily
+
+if TYPE_CHECKING:
+    from .._transport import EnvelopeStyle
 
 __all__ = ["MidjourneyService"]
 
@@ -76,9 +79,13 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
 
     name = "midjourney"
     status_model = MidjourneyTask
-    submit_envelope = "midjourney"
-    status_query = StatusQuery(path="fetch", id_param=None, envelope="midjourney")
-    batch_query = BatchQuery(path="list_by_condition", size=50, envelope="midjourney")
+    submit_envelope: ClassVar[bool | EnvelopeStyle] = "midjourney"
+    status_query: ClassVar[StatusQuery] = StatusQuery(
+        path="fetch", id_param=None, envelope="midjourney"
+    )
+    batch_query: ClassVar[BatchQuery | None] = BatchQuery(
+        path="list_by_condition", size=50, envelope="midjourney"
+    )
 
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)

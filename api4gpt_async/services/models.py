@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
+from .._raw_response import WithRawResponse
 from ..models.model_list import ModelInfo, ModelList
 from ._openai_text import Headers, Query, send_json
 
@@ -14,8 +16,8 @@ if TYPE_CHECKING:
 __all__ = ["ModelListRequest", "ModelsService"]
 
 
-class ModelsService:
-    """``client.models``."""
+class ModelsService(WithRawResponse):
+    """``client.models``: ``list()`` and ``retrieve(model)``."""
 
     def __init__(self, context: ServiceContext) -> None:
         self._transport = context.transport
@@ -46,6 +48,33 @@ class ModelsService:
                 extra_query=extra_query,
                 timeout=timeout,
             )
+        )
+
+    async def retrieve(
+        self,
+        model: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        timeout: float | None = None,
+    ) -> ModelInfo:
+        """One model by id (``GET /v1/models/{model}``), as in openai-python.
+
+        An unknown id raises an ``APIError`` with code ``model_not_found`` (one-api answers it
+        as an error object in a 200). A status query: retried on connection errors, 429, 5xx.
+        """
+        if not model or "/" in model:
+            raise ValueError(f"model must be a model id, got {model!r}")
+        return await send_json(
+            self._transport,
+            "GET",
+            f"{self._path}/{quote(model, safe='')}",
+            None,
+            ModelInfo,
+            billable=False,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
         )
 
 

@@ -11,7 +11,7 @@ paths are still candidates (see ``_paths``). Suno has no cancel.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._task_kind import MediaFile, TaskSnapshot, TaskState, state_from_text
 from ..models.suno import SunoTask
@@ -29,7 +29,7 @@ _CLIP_DONE = frozenset({"complete", "completed", "succeeded", "success"})
 class _SunoFamily(TaskFamily[SunoTask, SunoTask]):
     status_model = SunoTask
     id_field = "task_id"
-    status_query = StatusQuery(path="fetch", id_param=None)
+    status_query: ClassVar[StatusQuery] = StatusQuery(path="fetch", id_param=None)
 
     def read(self, status: SunoTask) -> TaskSnapshot[SunoTask]:
         """A Suno task (any version) as a snapshot.
@@ -154,12 +154,12 @@ class SunoService(_SunoFamily):
     """Suno v4.0 songs and lyrics; ``v3_0`` / ``v3_5`` reach the older relay."""
 
     name = "suno"
-    batch_query = BatchQuery(path="fetch_many", size=50)
+    batch_query: ClassVar[BatchQuery | None] = BatchQuery(path="fetch_many", size=50)
 
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
-        self.v3_0 = SunoV30Service(context)
-        self.v3_5 = SunoV3Service(context)
+        self.v3_0: SunoV30Service = SunoV30Service(context)
+        self.v3_5: SunoV3Service = SunoV3Service(context)
 
     async def generate(
         self,

@@ -11,7 +11,7 @@ Jobs are polled by ``id``, never by ``request_id`` (the caller's own id). No can
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._task_kind import MediaFile, TaskSnapshot, TaskState, state_from_text
 from .._uploads import FileInput, file_base64
@@ -30,7 +30,9 @@ class ZhipuVideoService(TaskFamily[ZhipuVideoTask, ZhipuVideoTask]):
 
     name = "zhipu_video"
     status_model = ZhipuVideoTask
-    status_query = StatusQuery(path="result", id_param=None, job_field="task_status")
+    status_query: ClassVar[StatusQuery] = StatusQuery(
+        path="result", id_param=None, job_field="task_status"
+    )
 
     async def generate(
         self,

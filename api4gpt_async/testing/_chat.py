@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 from aiohttp import web
 
+from . import _magic as magic
 from ._events import sse_response
 from ._http import json_response
 from ._sampling import model_param, sampling_params, stop_param, stream_options_param
@@ -90,7 +91,7 @@ _CAPITALISED: Final = re.compile(r"\b[A-Z][\w-]*")
 _WORD: Final = re.compile(r"[\w-]+")
 _TOOL_NAME: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
-_MAGIC_REFUSE: Final = "[refuse]"
+_MAGIC_REFUSE: Final = magic.REFUSE
 
 _REFUSAL: Final = "I'm sorry, but I can't help with that."
 

@@ -16,8 +16,8 @@ The detail is a new-api task record (``action: "avatar-generate"``) whose ``data
 upstream work: ``SUBMITTED`` (first 2 s), ``QUEUED`` (until 4 s), ``IN_PROGRESS`` with
 ``progress`` rising in steps of 10 %, then ``SUCCESS`` after ``emu.duration("digital_human")``
 emulator seconds with ``work_video_path`` (and its watermarked / unwatermarked variants) and a
-preview. An ``avatar_url`` with a word starting with "fail" ends ``FAILURE`` with a
-``fail_reason``. With
+preview. An ``avatar_url`` carrying the magic word ``[fail]`` (``Emulator.FAIL``) ends
+``FAILURE`` with a ``fail_reason``. With
 ``raw_detail(emu, True)`` the detail is the raw upstream answer instead, ``{"code": 0,
 "data": <work>}`` (``web_work_status`` 200 when done).
 """

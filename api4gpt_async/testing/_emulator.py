@@ -35,6 +35,7 @@ import datetime as _dt
 import itertools
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -46,6 +47,7 @@ from aiohttp.typedefs import Handler
 from . import (
     _digital_human,
     _luma,
+    _magic,
     _media,
     _midjourney,
     _multipart,
@@ -264,7 +266,27 @@ class Emulator:
             (``{"luma": 30}``; both Luma flavours read ``"luma"``); a family not listed takes
             :data:`DEFAULT_DURATION`.
         luma_duration: the same as ``durations={"luma": …}`` (kept as an alias).
+
+    Time left (``estimate_wait_seconds``) is reported in real seconds when the clock runs: a
+    12 s job on ``time_scale=6`` says 2 s, so clients poll as fast as the clock goes.
+
+    Magic words in a prompt make it misbehave on purpose; they are bracketed, so ordinary
+    words such as "failing" never trigger them:
+
+    - :attr:`FAIL` ``"[fail]"``: a job whose prompt carries it ends ``failed``;
+    - :attr:`REFUSE` ``"[refuse]"``: a chat reply is a refusal;
+    - :attr:`STREAM_ERROR` ``"[stream-error]"``: a stream ends with an error event, no ``[DONE]``;
+    - :attr:`STREAM_CUT` ``"[stream-cut]"``: a stream ends early without ``[DONE]``;
+    - :attr:`HUGE` ``"[huge]"``: a ~3 MB reply, streamed as one event;
+    - :attr:`SLOW` ``"[slow]"``: an image route first sends two ``102 Processing`` answers.
     """
+
+    FAIL: Final = _magic.FAIL
+    REFUSE: Final = _magic.REFUSE
+    STREAM_ERROR: Final = _magic.STREAM_ERROR
+    STREAM_CUT: Final = _magic.STREAM_CUT
+    HUGE: Final = _magic.HUGE
+    SLOW: Final = _magic.SLOW
 
     def __init__(
         self,
@@ -465,6 +487,14 @@ class Emulator:
         if seconds < 0:
             raise ValueError("the clock cannot go backwards")
         self._clock_offset += seconds
+
+    def client_seconds(self, seconds: float) -> int:
+        """An emulator duration as clients should read it (an ETA): real seconds, rounded up.
+
+        Divided by :attr:`time_scale` when the clock runs; unchanged when it is frozen (0).
+        """
+        scaled = seconds / self._time_scale if self._time_scale > 0 else seconds
+        return max(1, math.ceil(round(scaled, 6))) if seconds > 0 else 0
 
     def timestamp(self, at: float | None = None) -> str:
         """``at`` (default: :attr:`now`) as an ISO-8601 UTC string like the service's

@@ -21,6 +21,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from . import _magic as magic
+
 __all__ = ["sse_response"]
 
 #: Events between two ``: PING`` comments in a stream.
@@ -28,8 +30,8 @@ _PING_EVERY: Final = 3
 #: Content chunks a ``[stream-error]`` / ``[stream-cut]`` stream sends before failing.
 _CHUNKS_BEFORE_FAILURE: Final = 3
 
-_MAGIC_ERROR: Final = "[stream-error]"
-_MAGIC_CUT: Final = "[stream-cut]"
+_MAGIC_ERROR: Final = magic.STREAM_ERROR
+_MAGIC_CUT: Final = magic.STREAM_CUT
 
 _STREAM_ERROR: Final = {
     "error": {

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from .. import FormFile
+from . import _magic as magic
 from . import _media
 from ._http import json_response, read_json_object
 from ._validate import (
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["SLOW_WORD", "register"]
 
 #: A prompt containing this makes image routes send interim ``102 Processing`` answers first.
-SLOW_WORD: Final = "[slow]"
+SLOW_WORD: Final = magic.SLOW
 #: How many interim answers a ``[slow]`` prompt gets.
 INTERIM_ANSWERS: Final = 2
 _GPT_IMAGE_SIZES: Final = ("1024x1024", "1024x1536", "1536x1024")

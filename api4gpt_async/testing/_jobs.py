@@ -19,7 +19,6 @@ answers HTTP 400 ``{"code": "task_not_exist", "message": "task_not_exist", "data
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import attrs
 from aiohttp import web
 
+from . import _magic as magic
 from ._http import json_response, task_envelope, task_error
 from ._validate import Invalid, request_object, task_invalid
 
@@ -53,9 +53,7 @@ __all__ = [
 #: How long a new job stays ``pending`` before it starts running.
 PENDING_SECONDS: Final = 2.0
 #: The failure reason of a job whose prompt asked to fail (see :func:`asks_to_fail`).
-FAILURE_REASON: Final = "emulated failure: prompt asked for it"
-
-_FAIL_WORD: Final = re.compile(r"\bfail", re.IGNORECASE)
+FAILURE_REASON: Final = magic.FAILURE_REASON
 
 Phase = Literal["pending", "running", "done"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -81,8 +79,9 @@ def lifecycle(elapsed: float, duration: float) -> tuple[Phase, int | None]:
 
 
 def asks_to_fail(prompt: str) -> bool:
-    """Whether a prompt has a word starting with "fail" (any case): such jobs end failed."""
-    return _FAIL_WORD.search(prompt) is not None
+    """Whether a prompt carries the magic word ``[fail]`` (``Emulator.FAIL``): such jobs end
+    failed. Ordinary words ("failing", "fail-safe") do not count."""
+    return magic.wants_failure(prompt)
 
 
 @attrs.define(kw_only=True)
@@ -138,8 +137,10 @@ class JobStore:
         return len(self._jobs)
 
     def phase(self, job: Job) -> tuple[Phase, int | None]:
-        """The job's :func:`lifecycle` phase and seconds left, on the emulator clock now."""
-        return lifecycle(self._emu.now - job.created, self._emu.duration(self.duration_key))
+        """The job's :func:`lifecycle` phase, and the seconds left as clients should read them
+        (real seconds when the clock runs: ``Emulator.client_seconds``)."""
+        phase, left = lifecycle(self._emu.now - job.created, self._emu.duration(self.duration_key))
+        return phase, None if left is None else self._emu.client_seconds(left)
 
 
 # --------------------------------------------------------------------------- answers

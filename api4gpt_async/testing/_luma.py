@@ -15,9 +15,9 @@ the extra ``thumbnail`` and ``video.download_url`` keys of the GoAmz format); ``
 every answer in the task envelope ``{"code": "success", "message": "", "data": …}`` and spells
 it ``processing``. Generations are kept per flavour: an id of one is unknown to the other.
 
-Timing is :func:`._jobs.lifecycle` with ``emu.duration("luma")``. A prompt with a word
-starting with "fail" (any case) ends in ``failed`` instead of ``completed``. ``notify_hook`` is
-accepted but never called.
+Timing is :func:`._jobs.lifecycle` with ``emu.duration("luma")``. A prompt carrying the magic
+word ``[fail]`` (``Emulator.FAIL``) ends in ``failed`` instead of ``completed``. ``notify_hook``
+is accepted but never called.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ Tasks are jobs of the kit's :class:`~._jobs.JobStore` (``"midjourney"``) and fol
 :func:`lifecycle` over ``emu.duration("midjourney")`` (``Emulator(durations={"midjourney":
 …})``): ``""`` (new-api before its first sync), ``NOT_START``, ``SUBMITTED``, ``IN_PROGRESS``
 with stepped progress, then ``SUCCESS`` — or ``FAILURE`` with a ``failReason`` when the prompt
-has a word starting with "fail". Request checks are the kit's (:mod:`._validate`), rendered in
+carries the magic word ``[fail]``. Request checks are the kit's (:mod:`._validate`), rendered in
 the proxy's shape. Finished
 grids carry U1–U4, 🔄 and V1–V4 buttons; finished upscales carry Vary, Zoom Out, Custom Zoom
 and pan buttons; every button click creates a new task id (a repeated click answers the first

@@ -1,6 +1,8 @@
-"""The ``models`` route: GET /v1/models answers a ``list`` of ``model`` objects.
+"""The ``models`` routes: GET /v1/models answers a ``list`` of ``model`` objects.
 
-It lists :data:`MODELS`.
+It lists :data:`MODELS`. GET /v1/models/{model} answers one of them, or, for an unknown id, a
+200 carrying an OpenAI error object with code ``model_not_found``, as one-api's
+``controller/model.go`` ``RetrieveModel`` does.
 """
 
 from __future__ import annotations
@@ -43,25 +45,37 @@ MODELS: Final[tuple[tuple[str, str, int], ...]] = (
 def register(emu: Emulator, app: web.Application) -> None:
     """Add the ``models`` route to ``app``."""
     app.router.add_get("/v1/models", _models, name="models")
+    app.router.add_get("/v1/models/{model}", _model, name="models.retrieve")
 
 
 async def _models(request: web.Request) -> web.Response:
     return json_response(
-        {
-            "object": "list",
-            "data": [
-                {
-                    "id": model_id,
-                    "object": "model",
-                    "created": created,
-                    "owned_by": owner,
-                    "supported_endpoint_types": [_endpoint_type(model_id)],
-                }
-                for model_id, owner, created in MODELS
-            ],
-            "success": True,
-        }
+        {"object": "list", "data": [_model_object(*model) for model in MODELS], "success": True}
     )
+
+
+async def _model(request: web.Request) -> web.Response:
+    wanted = request.match_info["model"]
+    for model in MODELS:
+        if model[0] == wanted:
+            return json_response(_model_object(*model))
+    error = {
+        "message": f"The model '{wanted}' does not exist",
+        "type": "invalid_request_error",
+        "param": "model",
+        "code": "model_not_found",
+    }
+    return json_response({"error": error})
+
+
+def _model_object(model_id: str, owner: str, created: int) -> dict[str, object]:
+    return {
+        "id": model_id,
+        "object": "model",
+        "created": created,
+        "owned_by": owner,
+        "supported_endpoint_types": [_endpoint_type(model_id)],
+    }
 
 
 def _endpoint_type(model_id: str) -> str:

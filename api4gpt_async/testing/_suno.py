@@ -34,7 +34,7 @@ for a job of ``duration`` seconds (``emu.duration("suno")``): each of its two cl
 stream), then ``complete`` — the first clip at 80 % of the duration, the second at the end. The
 task's status follows the clip that is not complete yet (``SUBMITTED``, ``QUEUED``,
 ``IN_PROGRESS``), then ``SUCCESS``; ``progress`` is ``"0%"`` until the end and ``"100%"``
-after, as on new-api. A prompt, description or title with a word starting with "fail" ends with
+after, as on new-api. A prompt, description or title carrying the magic word ``[fail]`` ends with
 both clips in ``error`` and the task ``FAILURE`` (``fail_reason`` = the first clip's
 ``error_message``). Lyrics are written at once: their task is ``SUCCESS`` on the first fetch.
 v3.x tasks read ``pending`` → ``processing`` → ``completed`` / ``failed`` with the same clips,

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from . import _magic as magic
+
 if TYPE_CHECKING:
     from ._emulator import Emulator
 
@@ -31,7 +33,7 @@ __all__ = [
 
 #: Characters in a ``[huge]`` reply (one SSE event of about 3 MB).
 HUGE_SIZE: Final = 3 * 1024 * 1024
-MAGIC_HUGE: Final = "[huge]"
+MAGIC_HUGE: Final = magic.HUGE
 
 #: Unix time of the emulator clock's zero (``CLOCK_EPOCH`` of the emulator core).
 _EPOCH_SECONDS: Final = 1720189706

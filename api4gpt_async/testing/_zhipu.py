@@ -16,7 +16,7 @@ with the prefixes ``/cogvideox/v4`` (no suffix), ``/zhipu/api/paas/v4`` (``.alt1
 A submit answers ``{"model", "id": "<19 digits>", "request_id", "task_status":
 "PROCESSING"}``; the result is ``PROCESSING`` until ``emu.duration("zhipu_video")`` emulator
 seconds have passed, then ``SUCCESS`` with ``video_result: [{"url": <mp4>, "cover_image_url":
-<jpeg>}]`` — or, for a prompt with a word starting with "fail", ``FAIL`` with ``error:
+<jpeg>}]`` — or, for a prompt carrying the magic word ``[fail]``, ``FAIL`` with ``error:
 {"code": "1301", "message": …}`` (still HTTP 200: a failed job is not a failed request). Only
 the ``id`` finds a job: its ``request_id`` (the caller's own id) is unknown to the result route,
 which answers 400 ``task_not_exist`` for it.

@@ -71,7 +71,7 @@ async def test_the_raw_upstream_detail_is_read_too(
 
 async def test_a_failure_carries_the_reason(client: AsyncAPI4GPT, emulator: Emulator) -> None:
     handle = await client.digital_human.create(
-        "https://cdn.example/fail.png",
+        "https://cdn.example/[fail].png",
         create_voice={"audio_url": "https://a/s.mp3", "language": "en", "text": "x"},
     )
     emulator.advance(DONE)

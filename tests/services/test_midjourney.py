@@ -357,7 +357,7 @@ async def test_get_get_many_and_reattach(client: AsyncAPI4GPT, emulator: Emulato
 
 
 async def test_failure_reason(client: AsyncAPI4GPT, emulator: Emulator) -> None:
-    handle = await client.midjourney.imagine("this will fail")
+    handle = await client.midjourney.imagine("this will [fail]")
     emulator.advance(60)
     with pytest.raises(TaskFailedError, match="Invalid parameter") as info:
         await handle.wait()

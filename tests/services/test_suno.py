@@ -161,7 +161,7 @@ async def test_lyrics_are_ready_at_the_first_poll(client: AsyncAPI4GPT, emulator
 async def test_a_failed_song_gives_the_clip_reason(
     client: AsyncAPI4GPT, emulator: Emulator
 ) -> None:
-    handle = await client.suno.generate(gpt_description_prompt="songs that fail")
+    handle = await client.suno.generate(gpt_description_prompt="songs that [fail]")
     emulator.advance(DONE)
     with pytest.raises(TaskFailedError) as caught:
         await handle.wait()

@@ -89,7 +89,7 @@ async def test_an_image_url_is_sent_as_is(
 async def test_a_failed_job_is_the_jobs_outcome_not_a_request_error(
     client: AsyncAPI4GPT, emulator: Emulator
 ) -> None:
-    handle = await client.zhipu_video.generate(prompt="this will fail")
+    handle = await client.zhipu_video.generate(prompt="this will [fail]")
     emulator.advance(DONE)
     status = await client.zhipu_video.get(handle.id)  # a 200 with an error object: read, not raised
     assert status.task_status == "FAIL" and status.error is not None

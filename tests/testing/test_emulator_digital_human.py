@@ -69,7 +69,7 @@ async def test_raw_detail_is_the_upstream_answer(
 
 async def test_a_failing_avatar_ends_in_failure(emu: Emulator, http: aiohttp.ClientSession) -> None:
     voice = {"audio_url": "https://cdn.example/v.mp3", "language": "zh", "text": "你好"}
-    task_id = await create(http, avatar_url="https://cdn.example/fail.png", create_voice=voice)
+    task_id = await create(http, avatar_url="https://cdn.example/[fail].png", create_voice=voice)
     emu.advance(emu.duration("digital_human"))
     _, answer, _ = await call(http, "GET", f"/avatar/task/{task_id}")
     assert (answer["data"]["status"], answer["data"]["fail_reason"]) == ("FAILURE", FAILURE_REASON)

@@ -187,7 +187,7 @@ def test_other_families_take_the_default_duration() -> None:
 async def test_a_fail_prompt_ends_failed(
     emu: Emulator, http: aiohttp.ClientSession, path: str, task: str
 ) -> None:
-    _, created, _ = await call(http, "POST", path, json={"user_prompt": "Please FAIL this one"})
+    _, created, _ = await call(http, "POST", path, json={"user_prompt": "Please [fail] this one"})
     gid = created["data"]["id"] if "data" in created else created["id"]
     emu.advance(12)
     now = await _state(http, task, gid)
@@ -255,7 +255,7 @@ async def test_extend_needs_a_completed_video_of_the_same_flavour(
     _, parent, _ = await call(
         http, "POST", "/luma/generations", json={"user_prompt": "a", "aspect_ratio": "1:1"}
     )
-    _, failing, _ = await call(http, "POST", "/luma/generations", json={"user_prompt": "fail"})
+    _, failing, _ = await call(http, "POST", "/luma/generations", json={"user_prompt": "[fail]"})
     parent_url = emu.file_url(f"{parent['data']['id']}.mp4")
     rejected = {
         "code": "invalid_request",

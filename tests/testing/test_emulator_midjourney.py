@@ -133,7 +133,7 @@ async def test_grid_image_is_a_valid_png_of_four_quadrants(
 
 
 async def test_a_fail_prompt_ends_in_failure(emu: Emulator, http: aiohttp.ClientSession) -> None:
-    task_id = await _finished(emu, http, "please fail now")
+    task_id = await _finished(emu, http, "please [fail] now")
     task = await _fetch(http, task_id)
     assert (task["status"], task["progress"]) == ("FAILURE", "100%")  # new-api's 100% on failure
     assert task["failReason"].startswith("[Invalid parameter]")

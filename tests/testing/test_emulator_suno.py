@@ -99,7 +99,7 @@ async def test_music_task_streams_then_completes_clip_by_clip(
 async def test_a_fail_prompt_ends_in_failure_with_the_clip_reason(
     emu: Emulator, http: aiohttp.ClientSession
 ) -> None:
-    task_id = await submit_music(http, prompt="[Verse] fail", title="Doomed", tags="pop")
+    task_id = await submit_music(http, prompt="[Verse] [fail]", title="Doomed", tags="pop")
     emu.advance(DURATION)
     record = await fetch(http, task_id)
     assert record["status"] == "FAILURE" and record["progress"] == "100%"

@@ -39,7 +39,7 @@ async def test_every_prefix_runs_a_job_to_its_video(
 async def test_a_failed_job_is_a_200_with_an_error_object(
     emu: Emulator, http: aiohttp.ClientSession
 ) -> None:
-    body = {"model": "cogvideox-2", "prompt": "this should fail"}
+    body = {"model": "cogvideox-2", "prompt": "this should [fail]"}
     _, submitted, _ = await call(http, "POST", "/cogvideox/v4/videos/generations", json=body)
     emu.advance(emu.duration("zhipu_video"))
     status, result, _ = await call(http, "GET", f"/cogvideox/v4/async-result/{submitted['id']}")
