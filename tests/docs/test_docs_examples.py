@@ -3,10 +3,13 @@
 A block titled ``conftest.py`` or ``test_*.py`` (```` ```python title="test_x.py" ````) is written
 to a folder with the page's other such blocks and run with pytest; every other Python block is a
 complete script and is run as ``__main__``. No key is set, so nothing can reach the real service.
+The pages in ``EXCERPT_PAGES`` quote excerpts of complete files kept elsewhere (and run there):
+their blocks are only compiled (top-level ``await`` allowed).
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -18,6 +21,12 @@ import pytest
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 FENCE = re.compile(r"^```python(?P<attrs>[^\n]*)\n(?P<code>.*?)^```\s*$", re.M | re.S)
 TITLE = re.compile(r'title="([^"]+)"')
+
+
+#: Pages whose blocks are excerpts, and where the complete, tested files are.
+EXCERPT_PAGES = {
+    "observability.md": "examples/otel_hooks.py, examples/structlog_hooks.py",
+}
 
 
 def _pages() -> list[Path]:
@@ -38,14 +47,25 @@ def _is_test_file(title: str | None) -> bool:
     return title is not None and (title == "conftest.py" or title.startswith("test_"))
 
 
+def _name(page: Path) -> str:
+    return page.relative_to(DOCS).as_posix()
+
+
 SCRIPTS = [
-    pytest.param(page, line, code, id=f"{page.relative_to(DOCS).as_posix()}:{line}")
+    pytest.param(page, line, code, id=f"{_name(page)}:{line}")
     for page in _pages()
+    if _name(page) not in EXCERPT_PAGES
     for line, title, code in _blocks(page)
     if not _is_test_file(title)
 ]
+EXCERPTS = [
+    pytest.param(page, line, code, id=f"{_name(page)}:{line}")
+    for page in _pages()
+    if _name(page) in EXCERPT_PAGES
+    for line, _, code in _blocks(page)
+]
 TEST_PAGES = [
-    pytest.param(page, id=page.relative_to(DOCS).as_posix())
+    pytest.param(page, id=_name(page))
     for page in _pages()
     if any(_is_test_file(title) for _, title, _ in _blocks(page))
 ]
@@ -65,6 +85,11 @@ def test_script_runs(
     monkeypatch.chdir(tmp_path)
     compiled = compile(code, f"{page}:{line}", "exec")
     exec(compiled, {"__name__": "__main__"})
+
+
+@pytest.mark.parametrize(("page", "line", "code"), EXCERPTS)
+def test_excerpt_compiles(page: Path, line: int, code: str) -> None:
+    compile(code, f"{page}:{line}", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
 
 
 @pytest.mark.parametrize("page", TEST_PAGES)
