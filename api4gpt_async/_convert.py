@@ -1,14 +1,19 @@
 """One cattrs converter for every model, lenient in what it reads.
 
-The gateway family sends ``""`` for absent values, ids as numbers or strings, and adds fields
-without notice. So: ``""`` reads as ``None`` for optional fields, ids become strings, unknown
-keys are kept in the model's ``raw`` mapping, and states stay plain strings (an unknown one
-never crashes decoding).
+The gateway family sends ``""`` for absent values, ids as numbers or strings, numbers as floats
+or strings where integers are declared (``"created": 1744857525.254391``, ``"total_tokens":
+"12"``), and adds fields without notice. So: ``""`` reads as ``None`` for optional fields, ids
+become strings, ints are read from floats (truncated) and numeric strings, unknown keys are
+kept in the model's ``raw`` mapping (as is every value exactly as sent), and states stay plain
+strings (an unknown one never crashes decoding). Only an answer that cannot be read at all
+(an object where a number belongs, a word where a count belongs) is a decode error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -36,6 +41,7 @@ T = TypeVar("T")
 converter = cattrs.Converter(forbid_extra_keys=False, prefer_attrib_converters=False)
 
 _NoneType = type(None)
+_NUMERIC = re.compile(r"\s*-?\d+(\.\d*)?\s*")
 
 
 def _is_optional(tp: Any) -> bool:
@@ -78,6 +84,8 @@ def _str_hook(value: Any, _: Any) -> str:
 
 def _datetime_hook(value: Any, _: Any) -> dt.datetime:
     """ISO 8601 (``Z`` accepted) or unix seconds / milliseconds, always timezone-aware."""
+    if isinstance(value, str) and _NUMERIC.fullmatch(value):
+        value = _number(value)  # unix seconds sent as a string
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = value / 1000 if value > 1e11 else value
         return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
@@ -101,18 +109,37 @@ def _bool_hook(value: Any, _: Any) -> bool:
     raise TypeError(f"expected a boolean, got {value!r}")
 
 
-def _float_hook(value: Any, _: Any) -> float:
+def _number(value: Any) -> float | int:
+    """A JSON number, or a string holding one (``"12"``, ``" 1.5e3 "``); finite only."""
     if isinstance(value, bool):
         raise TypeError("expected a number, got bool")
-    return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            value = float(text)  # ValueError when it is no number at all
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise TypeError(f"expected a finite number, got {value}")
+        return value
+    if isinstance(value, int):
+        return value
+    raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
+def _float_hook(value: Any, _: Any) -> float:
+    if type(value) is float:
+        return value
+    return float(_number(value))
 
 
 def _int_hook(value: Any, _: Any) -> int:
-    if isinstance(value, bool):
-        raise TypeError("expected an integer, got bool")
-    if isinstance(value, float) and not value.is_integer():
-        raise TypeError(f"expected an integer, got {value}")
-    return int(value)
+    """Integers as they come; floats (``1744857525.254391``) and numeric strings (``"12"``)
+    where an int is declared are truncated toward zero, the exact value staying in ``raw``."""
+    if type(value) is int:
+        return value
+    return int(_number(value))
 
 
 def _is_model(cls: Any) -> bool:

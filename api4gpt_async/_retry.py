@@ -13,10 +13,42 @@ from collections.abc import Mapping
 
 import attrs
 
-__all__ = ["RETRYABLE_STATUSES", "RetryPolicy", "parse_retry_after"]
+from .errors import APIConnectionError, APIStatusError, NotFoundError, ResponseDecodeError
+
+__all__ = [
+    "RETRYABLE_STATUSES",
+    "RetryPolicy",
+    "is_retryable_status",
+    "is_transient",
+    "parse_retry_after",
+]
 
 #: Statuses that say "try again later" for requests that are safe to repeat.
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+
+
+def is_retryable_status(error: BaseException) -> bool:
+    """An error status that says "try again later" (429, 5xx…), however it arrived: as the
+    HTTP status or as the numeric code of an error inside a 200. A ``NotFoundError`` never is
+    (``model_not_found`` comes as a 503 but asking again cannot help)."""
+    return (
+        isinstance(error, APIStatusError)
+        and error.status in RETRYABLE_STATUSES
+        and not isinstance(error, NotFoundError)
+    )
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a failed *status query* only delays the next poll.
+
+    A status query is idempotent, so any failure to read its answer is transient: no
+    connection or a cut one, a timeout, an unreadable or unexpected body, or a retryable
+    status (also as the code of an error object inside a 200). Anything else (404,
+    ``task_not_exist``, 401…) ends the wait.
+    """
+    if isinstance(error, (APIConnectionError, ResponseDecodeError)):
+        return True
+    return is_retryable_status(error)
 
 
 @attrs.frozen(kw_only=True)

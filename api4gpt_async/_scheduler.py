@@ -17,9 +17,9 @@ import anyio
 import attrs
 
 from ._hooks import call_hook
-from ._retry import RETRYABLE_STATUSES
+from ._retry import is_transient
 from ._task_kind import PollPolicy, TaskKind, TaskSnapshot, TaskState
-from .errors import APIConnectionError, APIStatusError
+from .errors import APIConnectionError, ResponseDecodeError
 
 if TYPE_CHECKING:
     from ._hooks import Hooks
@@ -81,12 +81,6 @@ class _Entry:
             return None
         rate = (progress - mark[0]) / (now - mark[1])
         return (1.0 - progress) / rate
-
-
-def _is_transient(error: BaseException) -> bool:
-    if isinstance(error, APIConnectionError):
-        return True
-    return isinstance(error, APIStatusError) and error.status in RETRYABLE_STATUSES
 
 
 class PollScheduler:
@@ -288,17 +282,22 @@ class PollScheduler:
             async with limiter:
                 statuses = await kind.fetch_many([e.task_id for e in group])
         except Exception as error:
-            if _is_transient(error):
+            if isinstance(error, ResponseDecodeError):
+                # An unreadable batch answer: ask each job alone this time (a single status
+                # answer is what tells a blip from an endpoint that is not served).
+                statuses = {}
+            elif is_transient(error):
                 for entry in group:
                     self._after_error(entry, error)  # a blip: the batch again next tick
                 return
-            # The batch query itself is refused (not served, not understood): from now on
-            # this kind is polled one job at a time, starting with this group.
-            if kind.name not in self._no_batch:
-                self._no_batch.add(kind.name)
-                logger.warning("%s batch status query failed (%s); polling one by one",
-                               kind.name, error)  # fmt: skip
-            statuses = {}
+            else:
+                # The batch query itself is refused (not served, not understood): from now
+                # on this kind is polled one job at a time, starting with this group.
+                if kind.name not in self._no_batch:
+                    self._no_batch.add(kind.name)
+                    logger.warning("%s batch status query failed (%s); polling one by one",
+                                   kind.name, error)  # fmt: skip
+                statuses = {}
         missing = []
         for entry in group:
             status = statuses.get(entry.task_id)
@@ -338,7 +337,7 @@ class PollScheduler:
 
     def _after_error(self, entry: _Entry, error: Exception) -> None:
         entry.in_flight = False
-        if not _is_transient(error):
+        if not is_transient(error):
             self._fail(entry, error)
             return
         entry.delay = entry.policy.next_delay(entry.delay)

@@ -2,8 +2,13 @@
 
 Iterate it with ``async for``; use it as an async context manager (or call ``aclose``) to make
 sure the connection is released when you stop early. ``[DONE]`` ends it; an error event raises
-the typed error; a body that ends without ``[DONE]`` raises ``APIConnectionError``, because a
-cut-off answer must not pass for a complete one.
+the typed error (also one that follows ``[DONE]`` in the same read: a gateway closing a cut
+answer); a body that ends without ``[DONE]`` raises ``APIConnectionError``, because a cut-off
+answer must not pass for a complete one. The call's ``timeout`` bounds the time between
+*events*: keep-alive comments (``: PING``) do not count. A 200 whose body is an HTML page or a
+JSON error object raises a typed error, not "ended before [DONE]". ``finish_reason`` /
+``truncated`` tell an answer that ended at ``[DONE]`` without any ``finish_reason`` (possibly
+cut upstream; some gateways never send one, so this is not raised).
 """
 
 from __future__ import annotations
@@ -13,13 +18,24 @@ from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
+import anyio
+
 from ._sse import SSEDecoder
 from ._transport import ByteStream
-from .errors import APIConnectionError, ResponseDecodeError, error_from_event
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    ResponseDecodeError,
+    error_from_event,
+)
 
 __all__ = ["Stream"]
 
 T = TypeVar("T")
+
+#: How much of a body that carries no event is kept to tell what it is (HTML, JSON error).
+_SNIFF_LIMIT = 4096
 
 
 class Stream(Generic[T]):
@@ -30,6 +46,15 @@ class Stream(Generic[T]):
         self._decode = decode
         self._iterator: AsyncIterator[T] | None = None
         self.request_id: str | None = body.request_id
+        #: The last ``finish_reason`` a chunk gave (``"stop"``, ``"length"``…), None until then.
+        self.finish_reason: str | None = None
+        self._done = False
+
+    @property
+    def truncated(self) -> bool:
+        """True when the stream ended at ``[DONE]`` but no chunk gave a ``finish_reason``:
+        the answer may have been cut upstream (or the gateway never sends one)."""
+        return self._done and self.finish_reason is None
 
     def __aiter__(self) -> AsyncIterator[T]:
         if self._iterator is None:
@@ -41,25 +66,77 @@ class Stream(Generic[T]):
 
     async def _iterate(self) -> AsyncIterator[T]:
         decoder = SSEDecoder()
+        chunks = self._body.chunks()
         try:
-            if "json" in self._body.headers.get("Content-Type", ""):
+            content_type = self._body.headers.get("Content-Type", "")
+            if "json" in content_type:
                 await self._refuse_json_answer()
-            async for chunk in self._body.chunks():
-                for event in decoder.feed(chunk):
+            if "html" in content_type:
+                raise _html_instead_of_events(self.request_id)
+            limit = self._body.timeout
+            deadline = anyio.current_time() + limit
+            seen_event = False
+            head = bytearray()  # the start of a body that has given no event yet
+            while True:
+                try:
+                    with anyio.CancelScope(deadline=deadline) as scope:
+                        chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    break
+                if scope.cancelled_caught:
+                    raise APITimeoutError(
+                        f"no event for {limit:g}s on the stream (keep-alive comments do not "
+                        "count): the upstream stalled",
+                        request_id=self.request_id,
+                    )
+                events = decoder.feed(chunk)
+                if not events:
+                    if not seen_event and len(head) < _SNIFF_LIMIT:
+                        head += chunk[: _SNIFF_LIMIT - len(head)]
+                    continue
+                seen_event = True
+                deadline = (
+                    anyio.current_time() + limit
+                )  # only events move the deadline, not comments
+                for number, event in enumerate(events):
                     if event.data == "[DONE]":
+                        self._after_done(events[number + 1 :])
+                        self._done = True
                         return
                     payload = _loads(event.data, self.request_id)
                     if event.event == "error" or (
                         isinstance(payload, dict) and payload.get("error") is not None
                     ):
                         raise error_from_event(payload, self.request_id)
+                    self._note_finish_reason(payload)
                     yield self._decode(payload)
+            if not seen_event and head:
+                raise _not_an_event_stream(bytes(head), self.request_id)
             raise APIConnectionError(
                 "the stream ended before [DONE]: the answer may be incomplete",
                 request_id=self.request_id,
             )
         finally:
+            await chunks.aclose()
             await self._body.aclose()
+
+    def _after_done(self, events: list[Any]) -> None:
+        """Events that arrived with ``[DONE]`` in the same read: an error among them raises."""
+        for event in events:
+            try:
+                payload = json.loads(event.data)
+            except ValueError:
+                continue
+            if event.event == "error" or (isinstance(payload, dict) and payload.get("error")):
+                raise error_from_event(payload, self.request_id)
+
+    def _note_finish_reason(self, payload: Any) -> None:
+        if type(payload) is dict:
+            choices = payload.get("choices")
+            if type(choices) is list:
+                for choice in choices:
+                    if type(choice) is dict and choice.get("finish_reason"):
+                        self.finish_reason = str(choice["finish_reason"])
 
     async def _refuse_json_answer(self) -> None:
         """A JSON body where events were expected: an error object raises as such."""
@@ -90,6 +167,30 @@ class Stream(Generic[T]):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _html_instead_of_events(request_id: str | None) -> ResponseDecodeError:
+    return ResponseDecodeError(
+        "expected an event stream, got an HTML page: check the base URL (it should be the "
+        "API's, not a website's or a proxy's)",
+        request_id=request_id,
+    )
+
+
+def _not_an_event_stream(head: bytes, request_id: str | None) -> APIError:
+    """A 200 body that gave no event: an HTML page, a JSON error object, or something else."""
+    text = head.decode("utf-8", "replace").strip()
+    if text.lower().startswith(("<!doctype", "<html")):
+        return _html_instead_of_events(request_id)
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict) and (payload.get("error") or "code" in payload):
+        return error_from_event(payload, request_id)
+    return ResponseDecodeError(
+        f"expected an event stream, got {text[:200]!r}", request_id=request_id, body=text
+    )
 
 
 def _loads(data: str, request_id: str | None) -> Any:

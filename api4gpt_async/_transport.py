@@ -7,13 +7,17 @@ Services describe a request; this module sends it. Nothing else in the package i
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import platform
+import re
+import warnings
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Literal, NamedTuple, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 import anyio
@@ -22,14 +26,14 @@ import attrs
 from ._hooks import Hooks, RequestEvent, RetryEvent, call_hook
 from ._paths import PathNotServedError, no_handler_answered
 from ._raw_response import note_response
-from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+from ._retry import RetryPolicy, is_retryable_status, parse_retry_after
 from ._version import __version__
 from .errors import (
     APIConnectionError,
     APIError,
-    APIStatusError,
     APITimeoutError,
     ContentPolicyError,
+    InsecureBaseURLWarning,
     RateLimitError,
     ResponseDecodeError,
     SubmissionUncertainError,
@@ -90,21 +94,34 @@ class ByteStream:
     """An open streamed answer: its raw body chunks, and ``aclose`` to release it."""
 
     def __init__(
-        self, response: aiohttp.ClientResponse, exit_stack: AsyncExitStack, what: str
+        self,
+        response: aiohttp.ClientResponse,
+        exit_stack: AsyncExitStack,
+        what: str,
+        timeout: float = 600.0,
     ) -> None:
         self._response = response
         self._exit_stack = exit_stack
         self._what = what
+        #: Seconds a reader may wait for the next piece of content (for SSE: the next event).
+        self.timeout = timeout
         self.headers: Mapping[str, str] = response.headers
         self.request_id: str | None = request_id_from(response.headers)
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
         """Body chunks as they arrive (any size); network failures become our errors."""
-        try:
-            async for chunk in self._response.content.iter_any():
+        content = self._response.content
+        while True:
+            try:
+                chunk = await content.readany()
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                failure = map_client_error(exc, billable=False, what=f"reading {self._what}")
+            else:
+                if not chunk:
+                    return
                 yield chunk
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise map_client_error(exc, billable=False, what=f"reading {self._what}") from exc
+                continue
+            raise failure  # outside the handler, so aiohttp's error is not chained
 
     async def aclose(self) -> None:
         await self._exit_stack.aclose()
@@ -188,6 +205,26 @@ def _abandon(session: aiohttp.ClientSession | None) -> None:
         connector._close()
 
 
+def warn_if_insecure(base_url: str) -> None:
+    """``InsecureBaseURLWarning`` for plain ``http://`` to anything but this machine."""
+    if not base_url.startswith("http://"):
+        return
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    warnings.warn(
+        f"base_url {base_url!r} is plain http:// to another machine: the API key and all "
+        "content travel unencrypted; use https://",
+        InsecureBaseURLWarning,
+        stacklevel=4,
+    )
+
+
 def unwrap_envelope(
     body: Any, headers: Mapping[str, str] | None = None, style: EnvelopeStyle = "task"
 ) -> Any:
@@ -203,7 +240,8 @@ def unwrap_envelope(
     if style == "midjourney":
         return _unwrap_midjourney(body, headers)
     if isinstance(body, dict) and "code" in body and "data" in body:
-        if body["code"] in _ENVELOPE_OK:
+        code = body["code"]
+        if code in _ENVELOPE_OK and type(code) is not bool:  # False == 0, yet not a success
             return body["data"]
         raise error_from_envelope(body, headers)
     return body
@@ -252,6 +290,7 @@ class Transport:
     ) -> None:
         self.base_url: str = normalize_base_url(base_url)
         self.hooks: Hooks = hooks or Hooks()
+        warn_if_insecure(self.base_url)
         self.timeout = timeout
         self.retry = retry
         self._shared = _SharedSession(session, max_connections)
@@ -317,6 +356,7 @@ class Transport:
             else:
                 attempt_timeout = aiohttp.ClientTimeout(total=remaining)
             data, send_headers = self._body(json_body, form, headers)
+            failure: APIConnectionError | None = None
             try:
                 async with self._get_session().request(
                     method,
@@ -330,9 +370,9 @@ class Transport:
                     status = resp.status
                     resp_headers = resp.headers
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                raise map_client_error(exc, billable=billable, what=f"{method} {url}") from exc
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug("%s %s -> %d (%d bytes)", method, url, status, len(raw))
+                failure = map_client_error(exc, billable=billable, what=f"{method} {url}")
+            if failure is not None:
+                raise failure  # outside the handler, so aiohttp's error is not chained
             if probe_path and no_handler_answered(status, resp_headers, raw):
                 raise PathNotServedError(
                     f"no handler for {method} {path} (HTTP {status}, not a JSON answer)",
@@ -341,11 +381,19 @@ class Transport:
                     body=raw[:500].decode("utf-8", "replace"),
                 )
             if status >= 300:
-                raise error_from_response(
-                    status, resp_headers, raw, retry_after=parse_retry_after(resp_headers)
-                )
+                raise _status_error(status, resp_headers, raw, billable, f"{method} {url}")
             request_id = request_id_from(resp_headers)
-            decoded = _decode(raw, expect, envelope, resp_headers, request_id, job_field)
+            try:
+                decoded = _decode(raw, expect, envelope, resp_headers, request_id, job_field)
+            except ResponseDecodeError as error:
+                if billable and not _is_html(resp_headers, raw):
+                    raise SubmissionUncertainError(
+                        f"{method} {url} was answered {status} but the answer could not be "
+                        f"read ({error.message}); the request was probably accepted and "
+                        "billed, so it was not re-sent",
+                        status=status, request_id=request_id, body=error.body,
+                    ) from error  # fmt: skip
+                raise
             return Reply(decoded, request_id, resp_headers, status)
 
         reply = await self._retrying(method, url, billable, timeout, attempt, _describe_reply)
@@ -397,11 +445,13 @@ class Transport:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self.timeout if timeout is None else timeout)
         retries = 0
+        # Timing costs a clock read per attempt: only when a hook or the debug log wants it.
+        timed = self.hooks.on_request is not None or logger.isEnabledFor(logging.DEBUG)
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise APITimeoutError(f"{method} {url} timed out")
-            started = loop.time() if self.hooks.on_request is not None else 0.0
+            started = loop.time() if timed else 0.0
             try:
                 result = await attempt(remaining, retries)
             except APIError as error:
@@ -413,7 +463,7 @@ class Transport:
                 retries += 1
                 await self._wait_to_retry(method, url, retries, delay, error)
             else:
-                if self.hooks.on_request is not None:
+                if timed:
                     status, request_id = describe(result)
                     self._report(method, url, retries, started, status=status, rid=request_id)
                 return result
@@ -444,17 +494,28 @@ class Transport:
         status: int | None = None,
         rid: str | None = None,
     ) -> None:
-        """Tell the ``on_request`` hook how one attempt ended."""
+        """Tell the ``on_request`` hook, and the debug log (one line per attempt: method, path,
+        status, request id, elapsed ms; never a header, so never the key), how one attempt
+        ended."""
         hook = self.hooks.on_request
-        if hook is None:
+        debug = logger.isEnabledFor(logging.DEBUG)
+        if hook is None and not debug:
             return
         if error is not None:
             status, rid = getattr(error, "status", None), error.request_id
-        event = RequestEvent(
-            method=method, url=url, attempt=retries + 1, status=status, request_id=rid,
-            elapsed=asyncio.get_running_loop().time() - started, error=error,
-        )  # fmt: skip
-        call_hook(hook, event)
+        elapsed = asyncio.get_running_loop().time() - started
+        if debug:
+            logger.debug(
+                "%s %s -> %s request_id=%s %.0f ms (attempt %d)%s",
+                method, urlsplit(url).path, status if status is not None else "-", rid or "-",
+                elapsed * 1000, retries + 1, f" {type(error).__name__}" if error else "",
+            )  # fmt: skip
+        if hook is not None:
+            event = RequestEvent(
+                method=method, url=url, attempt=retries + 1, status=status, request_id=rid,
+                elapsed=elapsed, error=error,
+            )  # fmt: skip
+            call_hook(hook, event)
 
     async def _wait_to_retry(
         self, method: str, url: str, retry: int, delay: float, error: APIError
@@ -484,11 +545,7 @@ class Transport:
             if error.request_sent is False or not billable:
                 return self.retry.backoff(retries + 1)
             return None
-        if (
-            isinstance(error, APIStatusError)
-            and not billable
-            and error.status in RETRYABLE_STATUSES
-        ):
+        if not billable and is_retryable_status(error):
             return self.retry.backoff(retries + 1)
         return None
 
@@ -525,7 +582,8 @@ class Transport:
         except BaseException:
             await exit_stack.aclose()
             raise
-        return ByteStream(response, exit_stack, f"{method} {path}")
+        per_call = self.timeout if timeout is None else timeout
+        return ByteStream(response, exit_stack, f"{method} {path}", per_call)
 
     @asynccontextmanager
     async def stream(
@@ -561,6 +619,7 @@ class Transport:
                 send_headers = {
                     k: v for k, v in send_headers.items() if k.lower() != "authorization"
                 }
+            failure: APIConnectionError | None = None
             try:
                 resp = await self._get_session().request(
                     method,
@@ -574,7 +633,9 @@ class Transport:
                     max_redirects=max_redirects,
                 )
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                raise map_client_error(exc, billable=billable, what=f"{method} {url}") from exc
+                failure = map_client_error(exc, billable=billable, what=f"{method} {url}")
+            if failure is not None:
+                raise failure  # outside the handler, so aiohttp's error is not chained
             if resp.status >= 300:
                 try:
                     raw = await resp.read()
@@ -582,9 +643,7 @@ class Transport:
                     raw = b""
                 finally:
                     resp.release()
-                raise error_from_response(
-                    resp.status, resp.headers, raw, retry_after=parse_retry_after(resp.headers)
-                )
+                raise _status_error(resp.status, resp.headers, raw, billable, f"{method} {url}")
             return resp
 
         if retry:
@@ -592,12 +651,15 @@ class Transport:
         else:
             resp = await attempt(per_call, 0)
         note_response(resp.status, resp.headers, request_id_from(resp.headers))
+        failure: APIConnectionError | None = None
         try:
             yield resp
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise map_client_error(exc, billable=False, what=f"reading {url}") from exc
+            failure = map_client_error(exc, billable=False, what=f"reading {url}")
         finally:
             resp.release()
+        if failure is not None:
+            raise failure  # outside the handler, so aiohttp's error is not chained
 
 
 def _describe_reply(reply: Reply) -> tuple[int, str | None]:
@@ -625,13 +687,7 @@ def _decode(
     try:
         body = json.loads(raw)
     except ValueError:
-        content_type = headers.get("Content-Type", "")
-        hint = " (an HTML page: is the base URL right?)" if "html" in content_type else ""
-        raise ResponseDecodeError(
-            f"expected JSON, got {content_type or 'an unreadable body'}{hint}",
-            request_id=request_id,
-            body=raw[:2000].decode("utf-8", "replace"),
-        ) from None
+        raise _not_json(raw, headers, request_id) from None
     if (
         type(body) is dict
         and body.get("error")
@@ -646,23 +702,89 @@ def _decode(
     return unwrap_envelope(body, headers, "task" if envelope is True else envelope)
 
 
+def _is_html(headers: Mapping[str, str], raw: bytes) -> bool:
+    if "html" in headers.get("Content-Type", ""):
+        return True
+    return raw.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))
+
+
+def _not_json(raw: bytes, headers: Mapping[str, str], request_id: str | None) -> APIError:
+    """A 2xx body that is not JSON: a decode error that says what arrived instead."""
+    content_type = headers.get("Content-Type", "")
+    if _is_html(headers, raw):
+        what = "an HTML page (check the base URL: it should be the API's, not a website's)"
+    elif not raw.strip():
+        what = "an empty body"
+    else:
+        sent_as = f" sent as {content_type}" if content_type else ""
+        what = f"a body that is not valid JSON{sent_as}: {raw[:80].decode('utf-8', 'replace')!r}"
+    return ResponseDecodeError(
+        f"expected a JSON answer, got {what}",
+        request_id=request_id,
+        body=raw[:2000].decode("utf-8", "replace"),
+    )
+
+
+def _status_error(
+    status: int, headers: Mapping[str, str], raw: bytes, billable: bool, what: str
+) -> APIError:
+    """The error for a non-2xx answer, with the billing rule applied.
+
+    A 5xx whose body is not the gateway's JSON error (an HTML or empty page) came from a proxy
+    in front of the gateway, which may have passed the request on: for a billable request it
+    is ``SubmissionUncertainError``. A 5xx carrying a JSON error body is the gateway's refusal.
+    """
+    error = error_from_response(status, headers, raw, retry_after=parse_retry_after(headers))
+    if billable and status >= 500 and not isinstance(error.body, Mapping):
+        return SubmissionUncertainError(
+            f"{what} got HTTP {status} ({error.message}) from a proxy in front of the "
+            "gateway; the request may have been accepted and billed, so it was not re-sent",
+            status=status, request_id=error.request_id, body=error.body,
+        )  # fmt: skip
+    return error
+
+
+_SECRET = re.compile(r"(?i)(bearer\s+|sk-|api[-_]key[=:]\s*)[^\s'\",)>]+")
+
+
+def _summary(exc: BaseException) -> str:
+    """``Type: message`` of a library exception with anything that looks like a key masked.
+
+    Never its repr: aiohttp's ``ClientResponseError`` repr shows the request headers.
+    """
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return _SECRET.sub(r"\1***", text)
+
+
 def map_client_error(exc: BaseException, *, billable: bool, what: str) -> APIConnectionError:
     """The one place aiohttp's exceptions become ours.
 
     Whether a billable request may have reached the server decides between a plain connection
-    error (safe to retry) and ``SubmissionUncertainError`` (never retried blindly).
+    error (safe to retry) and ``SubmissionUncertainError`` (never retried blindly): only a
+    failure to connect proves it was not sent; a timeout or a drop after that may hide an
+    accepted job. The result carries ``cause_summary`` (secrets masked); callers raise it
+    outside their ``except`` block so that aiohttp's exception, whose repr shows the request
+    headers and so the key, is neither its ``__cause__`` nor its ``__context__``.
     """
+    summary = _summary(exc)
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return APIConnectionError(f"could not connect for {what}: {exc}", request_sent=False)
+        return APIConnectionError(
+            f"could not connect for {what}: {summary}", request_sent=False, cause_summary=summary
+        )
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return APITimeoutError(f"timed out connecting for {what}", request_sent=False)
-    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-        # Only raised when the call's deadline is spent, so it is never retried either way.
-        return APITimeoutError(f"{what} timed out")
+        return APITimeoutError(
+            f"timed out connecting for {what}", request_sent=False, cause_summary=summary
+        )
+    timed_out = isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError))
     if billable:
+        failed = "timed out" if timed_out else f"failed ({summary})"
         return SubmissionUncertainError(
-            f"the connection failed after {what} was sent ({type(exc).__name__}: {exc}); "
+            f"the exchange {failed} after {what} was sent; "
             "the request may have been accepted and billed, so it was not re-sent",
             request_sent=True,
+            cause_summary=summary,
         )
-    return APIConnectionError(f"connection failed during {what}: {type(exc).__name__}: {exc}")
+    if timed_out:
+        # Only raised when the call's deadline is spent, so it is never retried either way.
+        return APITimeoutError(f"{what} timed out", cause_summary=summary)
+    return APIConnectionError(f"connection failed during {what}: {summary}", cause_summary=summary)

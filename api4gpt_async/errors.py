@@ -23,6 +23,8 @@ The tree (catch the level you care about)::
     │   ├── TaskCancelledError
     │   └── TaskBatchError            outcomes of a gather, nothing lost
     └── UnsupportedOperation
+
+    InsecureBaseURLWarning (a UserWarning): plain http:// to another machine
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ContentPolicyError",
+    "InsecureBaseURLWarning",
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -165,9 +168,19 @@ class APIConnectionError(APIError):
     failure), True or None (unknown) otherwise.
     """
 
-    def __init__(self, message: str, *, request_sent: bool | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        request_sent: bool | None = None,
+        cause_summary: str | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(message, **kw)
         self.request_sent = request_sent
+        #: What the network library raised (type and message, secrets masked). The library's
+        #: exception itself is not chained: its repr shows the request headers, key included.
+        self.cause_summary = cause_summary
 
 
 class APITimeoutError(APIConnectionError):
@@ -177,8 +190,17 @@ class APITimeoutError(APIConnectionError):
 class SubmissionUncertainError(APIConnectionError):
     """A billable request may have reached the server, so it was not re-sent.
 
-    Look the job up (or retry knowingly): sending it again may bill twice.
+    Raised once the request may have been sent and no proper answer was read: a timeout, a
+    dropped connection, an unreadable 2xx body, or a 5xx whose body is an HTML or empty page
+    (a proxy in front of the gateway; the job may have been accepted behind it). ``status``
+    is the HTTP status when one arrived. Look the job up (or retry knowingly): sending it
+    again may bill twice.
     """
+
+    def __init__(self, message: str, *, status: int | None = None, **kw: Any) -> None:
+        kw.setdefault("request_sent", True)
+        super().__init__(message, **kw)
+        self.status = status
 
 
 class ContentPolicyError(APIError):
@@ -274,6 +296,11 @@ class UnsupportedOperation(API4GPTError):
     """The service offers no way to do this (e.g. cancelling a Luma job)."""
 
 
+class InsecureBaseURLWarning(UserWarning):
+    """The base URL is plain ``http://`` to another machine: the key and every prompt and
+    answer cross the network unencrypted. Warned once per client; loopback is exempt."""
+
+
 # --------------------------------------------------------------------------------------------
 # Decoding error answers: the only place where a status and body become an exception.
 
@@ -308,16 +335,19 @@ def _describe_body(body: Any, raw: bytes) -> tuple[str | None, str | int | None,
     if isinstance(body, Mapping):
         err = body.get("error")
         if isinstance(err, Mapping):  # OpenAI / new-api / one-api
-            message = err.get("message") or err.get("message_zh")
+            message = err.get("message") or err.get("message_zh") or err.get("detail")
             return _text(message), err.get("code"), _text(err.get("type"))
         if isinstance(err, str) and err:
             return err, body.get("code"), _text(body.get("type"))
         if "description" in body:  # midjourney-proxy
             return _text(body.get("description")), body.get("code"), _text(body.get("type"))
         if "message" in body or "code" in body:  # task envelope / dashboard
-            return _text(body.get("message")) or _text(body.get("msg")), body.get("code"), None
-        if "detail" in body:
-            return _text(body.get("detail")), None, None
+            message = _text(body.get("message")) or _text(body.get("msg"))
+            return message or _text(body.get("detail")), body.get("code"), None
+        if "detail" in body:  # FastAPI and friends: a string, an object or a list of them
+            detail = body.get("detail")
+            code = detail.get("code") if isinstance(detail, Mapping) else None
+            return _text(detail), code, None
     text = raw.decode("utf-8", "replace").strip()
     if text.lstrip().lower().startswith(("<!doctype", "<html")):
         title = re.search(r"<title>(.*?)</title>", text, re.I | re.S)
@@ -326,9 +356,109 @@ def _describe_body(body: Any, raw: bytes) -> tuple[str | None, str | int | None,
 
 
 def _text(value: Any) -> str | None:
-    return (
-        value if isinstance(value, str) and value else (None if value in (None, "") else str(value))
-    )
+    """A readable message from a string, an object (``message``/``msg``/``detail``…) or a
+    list of them (FastAPI's ``[{"loc": ["body", "prompt"], "msg": "field required"}]`` reads
+    ``body.prompt: field required``); never a Python repr."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        for key in ("message", "msg", "detail", "description", "error"):
+            inner = _text(value.get(key))
+            if inner:
+                loc = value.get("loc")
+                if isinstance(loc, (list, tuple)) and loc:
+                    return f"{'.'.join(str(part) for part in loc)}: {inner}"
+                return inner
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, (list, tuple)):
+        parts = [part for part in map(_text, value) if part]
+        return "; ".join(parts) or None
+    return str(value)
+
+
+#: Gateway codes that name their meaning whatever status carries them (new-api
+#: ``types/error.go``; the task relays' ``task_not_exist`` in ``relay/relay_task.go``).
+_NOT_FOUND_CODES: Mapping[str, str] = {
+    "model_not_found": (
+        " — the model name is not served by this key's group/channel: check the exact id "
+        "with GET /v1/models using the same key"
+    ),
+    "task_not_exist": "",
+    "task_no_found": "",  # midjourney-proxy's wording (code 4), as new-api relays it
+}
+#: Fork variants that drop the code but keep the message (``No available channels for
+#: model X``, ``当前分组 default 下对于模型 X 无可用渠道``).
+_MODEL_NOT_FOUND_MESSAGE = re.compile(r"No available channels? for model|模型 ?\S+ ?无可用渠道")
+
+
+def _status_from(code: Any) -> int | None:
+    """A numeric (or numeric-string) code in 400–599, read as the HTTP status it names."""
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, str) and code.strip().isdigit():
+        code = int(code.strip())
+    if isinstance(code, int) and 400 <= code <= 599:
+        return code
+    return None
+
+
+def error_for(
+    status: int | None,
+    body: Any,
+    *,
+    raw: bytes = b"",
+    headers: Mapping[str, str] | None = None,
+    request_id: str | None = None,
+    retry_after: float | None = None,
+) -> APIError:
+    """The one mapping from an answer to an error class, wherever the answer arrived.
+
+    ``status`` is the HTTP status of a non-2xx answer, or None for an error carried inside a
+    2xx (an OpenAI error object, a task envelope, a Midjourney answer, a stream event). Then
+    a numeric or numeric-string ``code`` in 400–599 (or a ``status``/``status_code`` field)
+    stands for the status, so the error gets the same class — and the same retry and
+    polling behaviour — as that HTTP status. ``model_not_found`` and ``task_not_exist`` are
+    ``NotFoundError`` whatever carries them (the former with an English hint). ``body`` is
+    the parsed JSON (or None), ``raw`` the bytes (for HTML or text pages). Without any
+    status, the result is a plain ``APIError``.
+    """
+    message, code, type_ = _describe_body(body, raw)
+    if code == "":
+        code = None
+    if status is None or status < 300:
+        status = _status_from(code)
+        inner = body.get("error") if isinstance(body, Mapping) else None
+        for source in (body, inner):
+            if status is None and isinstance(source, Mapping):
+                status = _status_from(source.get("status") or source.get("status_code"))
+    named = code if isinstance(code, str) else None
+    if named not in _NOT_FOUND_CODES and message and message.strip() in _NOT_FOUND_CODES:
+        named = message.strip()  # new-api's {"code": 4, "description": "task_no_found "}
+    if named not in _NOT_FOUND_CODES and message and _MODEL_NOT_FOUND_MESSAGE.search(message):
+        named = "model_not_found"
+    if not message:
+        message = _default_message(status) if status else f"request failed (code {code!r})"
+    request_id = request_id or request_id_from(headers, message)
+    if body is None and raw:
+        body = raw.decode("utf-8", "replace")
+    if named is not None and named in _NOT_FOUND_CODES:
+        return NotFoundError(
+            message + _NOT_FOUND_CODES[named],
+            status=status or 404, request_id=request_id, code=code, type=type_, body=body,
+        )  # fmt: skip
+    if status is None:
+        return APIError(message, request_id=request_id, code=code, body=body)
+    kw: dict[str, Any] = {
+        "status": status, "request_id": request_id, "code": code, "type": type_, "body": body,
+    }  # fmt: skip
+    cls = _STATUS_CLASSES.get(status)
+    if cls is RateLimitError:
+        return RateLimitError(message, retry_after=retry_after, **kw)
+    if cls is None:
+        cls = ServerError if status >= 500 else APIStatusError
+    return cls(message, **kw)
 
 
 def error_from_response(
@@ -343,23 +473,9 @@ def error_from_response(
         body: Any = json.loads(raw) if raw else None
     except ValueError:
         body = None
-    message, code, type_ = _describe_body(body, raw)
-    if not message:
-        message = _default_message(status)
-    request_id = request_id_from(headers, message)
-    kw: dict[str, Any] = {
-        "status": status,
-        "request_id": request_id,
-        "code": code if code != "" else None,
-        "type": type_,
-        "body": body if body is not None else raw.decode("utf-8", "replace"),
-    }
-    cls = _STATUS_CLASSES.get(status)
-    if cls is RateLimitError:
-        return RateLimitError(message, retry_after=retry_after, **kw)
-    if cls is None:
-        cls = ServerError if status >= 500 else APIStatusError
-    return cls(message, **kw)
+    error = error_for(status, body, raw=raw, headers=headers, retry_after=retry_after)
+    assert isinstance(error, APIStatusError)
+    return error
 
 
 def _default_message(status: int) -> str:
@@ -373,24 +489,10 @@ def _default_message(status: int) -> str:
 
 def error_from_envelope(body: Mapping[str, Any], headers: Mapping[str, str] | None) -> APIError:
     """A 200 whose envelope says failure (``{"code": "task_not_exist", ...}``)."""
-    message, code, _ = _describe_body(body, b"")
-    message = message or f"request failed with code {code!r}"
-    return APIError(message, request_id=request_id_from(headers, message), code=code, body=body)
+    return error_for(None, body, headers=headers)
 
 
 def error_from_event(payload: Any, request_id: str | None) -> APIError:
-    """An error event inside a stream: an ``APIStatusError`` when it names a status."""
-    message, code, type_ = _describe_body(payload, b"")
-    message = message or "the stream reported an error"
-    request_id = request_id or request_id_from(None, message)
-    inner = payload.get("error") if isinstance(payload, Mapping) else None
-    status: Any = None
-    for source in (inner, payload):
-        if isinstance(source, Mapping):
-            status = source.get("status") or source.get("status_code") or status
-    if isinstance(status, int) and 400 <= status <= 599:
-        cls = _STATUS_CLASSES.get(status) or (ServerError if status >= 500 else APIStatusError)
-        return cls(
-            message, status=status, request_id=request_id, code=code, type=type_, body=payload
-        )
-    return APIError(message, request_id=request_id, code=code, body=payload)
+    """An error event inside a stream (or an error object in a 200): typed by its status or
+    numeric code when it names one."""
+    return error_for(None, payload, request_id=request_id)

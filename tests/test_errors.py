@@ -88,7 +88,7 @@ def test_quota_is_permission_denied_with_code() -> None:
 
 def test_task_relay_body() -> None:
     err = _decode(400, {"code": "task_not_exist", "message": "task_not_exist", "data": None})
-    assert isinstance(err, errors.BadRequestError)
+    assert isinstance(err, errors.NotFoundError)
     assert err.code == "task_not_exist"
     assert "task_not_exist" in str(err)
 

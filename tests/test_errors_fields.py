@@ -54,10 +54,10 @@ def test_task_errors_read_as_their_message() -> None:
         (b"<html><title>502</title></html>", "<html><title>502</title></html>"),
         (b"upstream timeout", "upstream timeout"),
         (b"\xff\xfe not utf-8", "\ufffd\ufffd not utf-8"),
-        (b"", ""),
+        (b"", None),  # no body at all
     ],
 )
-def test_an_unparsable_error_body_is_kept_as_text(raw: bytes, body: str) -> None:
+def test_an_unparsable_error_body_is_kept_as_text(raw: bytes, body: str | None) -> None:
     err = error_from_response(502, {}, raw)
     assert err.body == body
 

@@ -11,7 +11,7 @@ import pytest
 from api4gpt_async import (
     API4GPTError,
     AsyncAPI4GPT,
-    BadRequestError,
+    NotFoundError,
     PollPolicy,
     TaskBatchError,
     TaskFailedError,
@@ -95,7 +95,7 @@ async def test_transient_poll_errors_never_fail_the_wait(
 
 
 async def test_a_permanent_poll_error_fails_the_wait(client: AsyncAPI4GPT) -> None:
-    with pytest.raises(BadRequestError) as info:
+    with pytest.raises(NotFoundError) as info:
         await client.luma.task("no-such-id").wait()
     assert info.value.code == "task_not_exist"
 

@@ -132,9 +132,11 @@ async def test_a_body_cut_short_is_retried_for_a_query_and_uncertain_for_a_submi
         with pytest.raises(SubmissionUncertainError) as submit:
             await client.lumvip.generate("a fox")
     assert type(query.value) is APIConnectionError
-    assert isinstance(query.value.__cause__, aiohttp.ClientPayloadError)
+    # aiohttp's error is summarised (its repr can hold our headers), never chained.
+    assert "ClientPayloadError" in (query.value.cause_summary or "")
+    assert query.value.__cause__ is None
     assert submit.value.request_sent is True
-    assert isinstance(submit.value.__cause__, aiohttp.ClientPayloadError)
+    assert "ClientPayloadError" in (submit.value.cause_summary or "")
 
 
 async def test_a_read_timeout_on_a_submit_is_never_retried(
@@ -167,7 +169,9 @@ async def test_every_envelope_success_code_unwraps(
     assert handle.id == "gen-1"
 
 
-@pytest.mark.parametrize("code", ["quota_not_enough", "fail", "error", "SUCCESS ", -1, 1, "", None])
+@pytest.mark.parametrize(
+    "code", ["quota_not_enough", "fail", "error", "SUCCESS ", -1, 1, "", None, False, True]
+)
 async def test_a_failed_envelope_raises(
     code: object, client: AsyncAPI4GPT, emulator: Emulator
 ) -> None:
@@ -175,7 +179,7 @@ async def test_a_failed_envelope_raises(
     emulator.fail("lumvip.task", status=200, body=body)
     with pytest.raises(APIError) as info:
         await client.lumvip.get("gen-1")
-    assert info.value.code == code
+    assert info.value.code == (None if code == "" else code)  # "" reads as absent
     assert "余额不足" in str(info.value)
     assert emulator.count("lumvip.task") == 1
 

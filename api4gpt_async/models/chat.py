@@ -52,22 +52,49 @@ _M = TypeVar("_M", bound=Model)
 # --------------------------------------------------------------------------- decoding helpers
 
 
-def _arguments_as_text(cls: type[_M]) -> type[_M]:
-    """Read ``arguments`` sent as a JSON object (some upstreams do) as its JSON text."""
-    inner = converter.get_structure_hook(cls)
+def _read_rewritten(
+    rewrite: Callable[[Mapping[str, Any]], Mapping[str, Any] | None],
+) -> Callable[[type[_M]], type[_M]]:
+    """A class decorator: read the model from ``rewrite(value)`` when that gives a mapping
+    (None: read ``value`` as is); ``raw`` stays the object as sent."""
 
-    def structure_with_text_arguments(value: Any, _: Any) -> Any:
-        if isinstance(value, Mapping):
-            arguments = value.get("arguments")
-            if arguments is not None and not isinstance(arguments, str):
-                text = json.dumps(arguments, ensure_ascii=False)
-                obj = inner({**value, "arguments": text}, cls)
-                object.__setattr__(obj, "raw", value)
-                return obj
-        return inner(value, cls)
+    def decorate(cls: type[_M]) -> type[_M]:
+        inner = converter.get_structure_hook(cls)
 
-    converter.register_structure_hook(cls, structure_with_text_arguments)
-    return cls
+        def structure_rewritten(value: Any, _: Any) -> Any:
+            if isinstance(value, Mapping):
+                rewritten = rewrite(value)
+                if rewritten is not None:
+                    obj = inner(rewritten, cls)
+                    object.__setattr__(obj, "raw", value)
+                    return obj
+            return inner(value, cls)
+
+        converter.register_structure_hook(cls, structure_rewritten)
+        return cls
+
+    return decorate
+
+
+def _text_arguments(value: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    arguments = value.get("arguments")
+    if arguments is not None and not isinstance(arguments, str):
+        return {**value, "arguments": json.dumps(arguments, ensure_ascii=False)}
+    return None
+
+
+def _reasoning_from_either_spelling(value: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    reasoning = value.get("reasoning")
+    if not value.get("reasoning_content") and isinstance(reasoning, str) and reasoning:
+        return {**value, "reasoning_content": reasoning}
+    return None
+
+
+#: Read ``arguments`` sent as a JSON object (some upstreams do) as its JSON text.
+_arguments_as_text = _read_rewritten(_text_arguments)
+#: Read ``reasoning`` (another upstream spelling) as ``reasoning_content`` when that is absent,
+#: as the stream accumulator does.
+_reasoning_either_spelling = _read_rewritten(_reasoning_from_either_spelling)
 
 
 def _lenient(cls: type[_M]) -> type[_M]:
@@ -202,11 +229,13 @@ _BARE_URL = re.compile(r"https?://[^\s()<>\[\]\"'`]+")
 _IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp")
 
 
+@_reasoning_either_spelling
 @attrs.frozen(kw_only=True)
 class ChatCompletionMessage(Model):
     """The model's message. ``content`` is None for a tool-call-only (or refused) answer.
 
-    ``reasoning_content`` is the thinking text some models return (a gateway extension);
+    ``reasoning_content`` is the thinking text some models return (a gateway extension; also
+    read from ``reasoning``, another upstream's spelling);
     ``annotations`` (web-search citations) and ``audio`` are kept as sent.
     """
 
@@ -366,7 +395,9 @@ class _ChoiceParts:
     content: list[str] = attrs.field(factory=list)
     refusal: list[str] = attrs.field(factory=list)
     reasoning: list[str] = attrs.field(factory=list)
-    tool_calls: dict[int, _ToolCallParts] = attrs.field(factory=dict)
+    tool_calls: list[_ToolCallParts] = attrs.field(factory=list)  # in the order they began
+    open_tool_calls: dict[int, _ToolCallParts] = attrs.field(factory=dict)  # by wire index
+    last_tool_index: int = 0
     function_name: str | None = None
     function_arguments: list[str] | None = None
     finish_reason: str | None = None
@@ -377,9 +408,11 @@ class _ChoiceParts:
 class ChatCompletionAccumulator:
     """Folds streamed chunks into the :class:`ChatCompletion` a plain call would return.
 
-    Content, refusal and reasoning text are concatenated; tool-call fragments are joined by
+    Content, refusal and reasoning text are concatenated (a delta carrying the same text as
+    ``reasoning_content`` and ``reasoning`` counts once); tool-call fragments are joined by
     their ``index`` (``id``, ``type`` and ``name`` come from the first fragment that has
-    them, ``arguments`` are concatenated); with ``n > 1`` each choice is kept by its index;
+    them, ``arguments`` are concatenated), and a fragment with a new ``id`` on an index
+    already in use starts a new call; with ``n > 1`` each choice is kept by its index;
     the last ``finish_reason`` and ``usage`` seen win.
 
     ```python
@@ -430,18 +463,21 @@ class ChatCompletionAccumulator:
             parts.content.append(delta.content)
         if delta.refusal is not None:
             parts.refusal.append(delta.refusal)
-        for reasoning in (delta.reasoning_content, delta.reasoning):
-            if reasoning is not None:
-                parts.reasoning.append(reasoning)
+        # Upstreams that send both spellings send the same text twice: count it once.
+        reasoning = (
+            delta.reasoning_content if delta.reasoning_content is not None else delta.reasoning
+        )
+        if reasoning is not None:
+            parts.reasoning.append(reasoning)
         for call in delta.tool_calls or ():
-            index = call.index
-            if index is None:  # some upstreams omit it: a new id starts a new call
-                index = 0
-                if parts.tool_calls:
-                    last = max(parts.tool_calls)
-                    same = call.id is None or parts.tool_calls[last].id in (None, call.id)
-                    index = last if same else last + 1
-            slot = parts.tool_calls.setdefault(index, _ToolCallParts())
+            # Some upstreams omit the index (the call goes on the last one used) or reuse an
+            # index for the next call: a fragment with a new id always starts a new call.
+            index = call.index if call.index is not None else parts.last_tool_index
+            slot = parts.open_tool_calls.get(index)
+            if slot is None or (call.id is not None and slot.id not in (None, call.id)):
+                slot = parts.open_tool_calls[index] = _ToolCallParts()
+                parts.tool_calls.append(slot)
+            parts.last_tool_index = index
             slot.id = slot.id or call.id
             slot.type = slot.type or call.type
             if call.function is not None:
@@ -481,7 +517,7 @@ class ChatCompletionAccumulator:
                     "type": call.type or "function",
                     "function": {"name": call.name or "", "arguments": "".join(call.arguments)},
                 }
-                for _, call in sorted(parts.tool_calls.items())
+                for call in parts.tool_calls
             ]
         if parts.function_arguments is not None:
             message["function_call"] = {

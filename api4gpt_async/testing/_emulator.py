@@ -24,8 +24,11 @@ Every request goes through one middleware, in this order:
    authentication, like a proxy or load balancer in front of the gateway would;
 3. unknown paths (and known paths with a wrong method) get the gateway's 404;
 4. **authentication** (every route but ``files``) answers 401 on a missing or wrong key;
-5. the route handler answers;
-6. the request is appended to :attr:`Emulator.requests` — always, whatever the outcome.
+5. a request naming a **model** the emulator does not serve gets the gateway's 503
+   ``model_not_found`` (see :mod:`._model_names`; extend the list with ``models=`` or
+   :meth:`Emulator.accept_models`);
+6. the route handler answers;
+7. the request is appended to :attr:`Emulator.requests` — always, whatever the outcome.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
@@ -57,6 +60,7 @@ from . import (
     _zhipu,
 )
 from ._http import REQUEST_ID_HEADER, default_error_body, json_response, openai_error
+from ._model_names import MODEL_ROUTES, ModelNames
 
 if TYPE_CHECKING:
     from .. import AsyncAPI4GPT
@@ -266,6 +270,9 @@ class Emulator:
             (``{"luma": 30}``; both Luma flavours read ``"luma"``); a family not listed takes
             :data:`DEFAULT_DURATION`.
         luma_duration: the same as ``durations={"luma": …}`` (kept as an alias).
+        models: model names served besides :data:`~._model_names.DEFAULT_MODELS` (a trailing
+            ``*`` accepts any suffix); any other name gets the gateway's 503
+            ``model_not_found``.
 
     Time left (``estimate_wait_seconds``) is reported in real seconds when the clock runs: a
     12 s job on ``time_scale=6`` says 2 s, so clients poll as fast as the clock goes.
@@ -297,6 +304,7 @@ class Emulator:
         port: int = 0,
         durations: Mapping[str, float] | None = None,
         luma_duration: float | None = None,
+        models: Iterable[str] = (),
     ) -> None:
         if not api_key.removeprefix("sk-"):
             raise ValueError("api_key must not be empty")
@@ -316,6 +324,8 @@ class Emulator:
         self.durations: dict[str, float] = {"luma": DEFAULT_DURATION, **(durations or {})}
         if luma_duration is not None:
             self.durations["luma"] = luma_duration
+        self._models = ModelNames()
+        self._models.add(models)
         #: Every request received, oldest first.
         self.requests: list[RecordedRequest] = []
 
@@ -442,6 +452,10 @@ class Emulator:
     def file_url(self, name: str) -> str:
         """The URL at which the emulator serves the media file ``name`` (e.g. ``"x.mp4"``)."""
         return f"{self.base_url}/files/{name}"
+
+    def accept_models(self, *names: str) -> None:
+        """Serve these model names too (a trailing ``*`` accepts any suffix)."""
+        self._models.add(names)
 
     # ------------------------------------------------------------------ clock
 
@@ -723,6 +737,10 @@ class Emulator:
             denied = self._check_auth(request, rid)
             if denied is not None:
                 return denied
+        if route in MODEL_ROUTES:
+            refused = self._models.refusal(request, await request.read(), rid)
+            if refused is not None:
+                return refused
         try:
             response = await handler(request)
         except web.HTTPException as exc:

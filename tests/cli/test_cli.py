@@ -142,7 +142,7 @@ async def test_emulator_command_serves_until_stopped() -> None:
         assert process.stdout is not None
         buffered = b""
         with anyio.fail_after(20):
-            while b"http://" not in buffered or b"\n" not in buffered.split(b"http://")[1]:
+            while b"\n" not in buffered.partition(b"API4GPT_API_KEY")[2]:
                 buffered += await process.stdout.receive()
         url = "http://" + buffered.split(b"http://")[1].split()[0].decode()
         async with aiohttp.ClientSession() as session:
@@ -155,7 +155,12 @@ async def test_emulator_command_serves_until_stopped() -> None:
         process.send_signal(signal.SIGINT)
         with anyio.fail_after(20):
             assert await process.wait() in (0, 130)
-    assert SECRET.encode() not in buffered
+    # The export line works when pasted into a shell (the emulator's own key is no secret).
+    export = next(line for line in buffered.decode().splitlines() if "export " in line)
+    shell = await anyio.run_process(
+        ["sh", "-c", f'{export.strip()}; printf "%s %s" "$API4GPT_BASE_URL" "$API4GPT_API_KEY"']
+    )
+    assert shell.stdout.decode() == f"{url} {SECRET}"
 
 
 @pytest.mark.parametrize(

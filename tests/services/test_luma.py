@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from api4gpt_async import AsyncAPI4GPT, BadRequestError, TaskState
+from api4gpt_async import AsyncAPI4GPT, BadRequestError, NotFoundError, TaskState
 from api4gpt_async.testing import Emulator
 from api4gpt_async.testing._media import mp4_bytes
 
@@ -99,7 +99,7 @@ async def test_service_validation_errors_are_bad_requests(client: AsyncAPI4GPT) 
 
 async def test_flavours_keep_their_own_ids(client: AsyncAPI4GPT) -> None:
     handle = await client.lumvip.generate("a paper boat")
-    with pytest.raises(BadRequestError) as info:
+    with pytest.raises(NotFoundError) as info:
         await client.luma.get(handle.id)
     assert info.value.code == "task_not_exist"
 

@@ -352,7 +352,7 @@ async def test_get_get_many_and_reattach(client: AsyncAPI4GPT, emulator: Emulato
     assert await client.midjourney.get_many([]) == []
     again = client.tasks.resume(handles[1].ref)
     assert (await again.wait()).prompt == "fox 1"
-    with pytest.raises(BadRequestError, match="task_no_found"):
+    with pytest.raises(NotFoundError, match="task_no_found"):
         await client.midjourney.get("1")
 
 
@@ -465,7 +465,7 @@ async def test_ids_the_batch_leaves_out_are_fetched_alone(
     outcomes = [o async for o in client.tasks.as_completed([*handles, unknown])]
     assert sorted(o.ok for o in outcomes) == [False, True, True, True]
     failed = next(o for o in outcomes if not o.ok)
-    assert failed.handle is unknown and isinstance(failed.error, BadRequestError)
+    assert failed.handle is unknown and isinstance(failed.error, NotFoundError)
     assert emulator.count("midjourney.list_by_condition") == 1
     assert [r.path for r in emulator.requests if r.route == "midjourney.fetch"] == [
         "/mj/task/1/fetch"

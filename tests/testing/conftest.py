@@ -12,7 +12,7 @@ from api4gpt_async.testing import Emulator
 
 @pytest.fixture
 async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(time_scale=0) as emu:
+    async with Emulator(time_scale=0, models=["m", "w"]) as emu:  # the tests' placeholders
         yield emu
 
 
