@@ -4,10 +4,11 @@
   the ``api4gpt`` command itself (every command, argument and option, with its help text), so
   the page cannot drift from the code.
 - A line ``--8<-- "CHANGELOG.md"`` includes that file of the repository (``CONTRIBUTING.md``,
-  ``CHANGELOG.md``). Links in included files are written relative to the file, and links in
-  pages may point out of ``docs/``: a link to a page of the site is rewritten to work from the
-  page, and a link to any other file of the repository becomes its path in code (the site has
-  no page for it), so ``mkdocs build --strict`` stays clean.
+  ``CHANGELOG.md``); ``--8<-- "README.md#Heading"`` includes one ``##`` section of it. Links
+  in included files are written relative to the file, and links in pages may point out of
+  ``docs/``: a link to a page of the site is rewritten to work from the page, and a link to
+  any other file of the repository becomes its path in code (the site has no page for it),
+  so ``mkdocs build --strict`` stays clean.
 """
 
 from __future__ import annotations
@@ -35,9 +36,17 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
 
 
 def _include(name: str, page_dir: str) -> str:
-    """A file of the repository (``--8<-- "CHANGELOG.md"``), its links made to work here."""
+    """A file of the repository (``--8<-- "CHANGELOG.md"``), or the body of one of its
+    ``##`` sections (``--8<-- "README.md#Porting from openai-python"``), its links made to
+    work here."""
+    name, _, section = name.partition("#")
     path = ROOT / name
     text = path.read_text(encoding="utf-8")
+    if section:
+        heading = f"## {section}\n"
+        start = text.index(heading) + len(heading)  # a missing section fails the build
+        end = text.find("\n## ", start)
+        text = text[start : end if end != -1 else len(text)].strip() + "\n"
     return LINK.sub(lambda match: _relink(match, path.parent, page_dir), text)
 
 
