@@ -19,6 +19,7 @@ import attrs
 
 from ._files import DEFAULT_MAX_BYTES, download, safe_filename
 from ._scheduler import JobRecord, PollScheduler
+from ._submit import submit_many
 from ._task_kind import PollPolicy, TaskKind, TaskSnapshot, TaskState
 from .errors import (
     API4GPTError,
@@ -342,8 +343,10 @@ class Tasks:
     ) -> AsyncIterator[TaskSucceeded[R] | TaskNotSucceeded[R]]:
         """Yield each job's ``TaskOutcome`` as it ends; a failure never hides the others.
 
-        At most ``concurrency`` jobs are polled at once. After ``timeout`` seconds (default
-        ``poll.timeout``) the jobs still running are yielded with a ``TaskTimeoutError``.
+        At most ``concurrency`` jobs are polled at once: this bounds polling only (every job
+        already submitted runs anyway); ``submit_many(max_running=)`` bounds jobs running on
+        the service. After ``timeout`` seconds (default ``poll.timeout``) the jobs still
+        running are yielded with a ``TaskTimeoutError``.
         """
         if concurrency is not None and concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
@@ -445,6 +448,10 @@ class Tasks:
                 outcomes=done,
             )
         return [o.result if isinstance(o, TaskSucceeded) else o.error for o in done]
+
+    #: ``client.tasks.submit_many(jobs, *, max_running=None, journal=None, ...)``: see
+    #: :func:`api4gpt_async._submit.submit_many` (this client's ``tasks`` is its first argument).
+    submit_many = submit_many
 
 
 def _outcome(

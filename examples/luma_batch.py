@@ -1,6 +1,7 @@
 """Generate several Luma videos at once and save each as soon as it is ready.
 
-One failed job does not disturb the others: ``as_completed`` yields every outcome.
+One failed job, or one refused submit, does not disturb the others: ``submit_many`` yields
+every outcome, and never loses the handle of an accepted (billed) job.
 """
 
 from __future__ import annotations
@@ -22,16 +23,16 @@ async def main() -> int:
     out = Path("luma-videos")
     out.mkdir(exist_ok=True)
     async with open_client() as client:
-        handles = [await client.luma.generate(prompt, aspect_ratio="16:9") for prompt in PROMPTS]
-        print(f"submitted {len(handles)} jobs:", ", ".join(h.id[:8] for h in handles))
+        jobs = [lambda p=p: client.luma.generate(p, aspect_ratio="16:9") for p in PROMPTS]
         failures = 0
-        async for outcome in client.tasks.as_completed(handles, concurrency=8):
-            if outcome.ok:
+        # At most two jobs run on the service at once; a refused submit is an outcome too.
+        async for outcome in client.tasks.submit_many(jobs, max_running=2):
+            if outcome.ok and outcome.handle is not None:
                 path = await outcome.handle.download(out)
                 print(f"saved {path} ({path.stat().st_size} bytes)")
             else:
                 failures += 1
-                print(f"job {outcome.handle.id} failed: {outcome.error}")
+                print(f"job {outcome.key} {outcome.status}: {outcome.error}")
     return 1 if failures else 0
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
-from collections.abc import AsyncIterator, Callable, Iterator
+import os
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
+import anyio
 import pytest
 
 from api4gpt_async import AsyncAPI4GPT, PollPolicy, RetryPolicy
@@ -56,6 +60,30 @@ def unused_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def spawn_emulator() -> AsyncIterator[Callable[..., Awaitable[str]]]:
+    """Start ``api4gpt emulator`` in processes of their own (``await spawn_emulator(*args)``
+    gives the base URL); each is killed at teardown. Its request log outlives any client
+    process: read it with ``GET /_emulator/requests``."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def spawn(*args: str) -> str:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("API4GPT_")}
+            command = [sys.executable, "-m", "api4gpt_async", "emulator", "--port", "0", *args]
+            process = await stack.enter_async_context(
+                await anyio.open_process(command, env={**env, "COLUMNS": "200"})
+            )
+            stack.callback(process.kill)
+            assert process.stdout is not None
+            buffered = b""
+            with anyio.fail_after(20):
+                while b"http://" not in buffered or b"\n" not in buffered.split(b"http://")[1]:
+                    buffered += await process.stdout.receive()
+            return "http://" + buffered.split(b"http://")[1].split()[0].decode()
+
+        yield spawn
 
 
 # -- asyncio's own complaints fail the test ------------------------------------------------------

@@ -76,8 +76,8 @@ async def test_a_status_query_moves_on_too(client: AsyncAPI4GPT, emulator: Emula
     ("status", "body", "error"),
     [
         pytest.param(
-            400, {"code": "task_not_exist", "message": "task_not_exist", "data": None}, APIError,
-            id="task-error-400",
+            400, {"code": "task_not_exist", "message": "task_not_exist", "data": None},
+            NotFoundError, id="task-error-400",
         ),
         pytest.param(
             404,

@@ -11,6 +11,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         from . import _avatar, _suno, _zhipu  # noqa: F401  (each adds its commands to app)
         from ._app import app
+        from ._batch import batch_app  # noqa: F401  (importing it adds `api4gpt batch`)
         from ._midjourney import mj_app  # noqa: F401  (importing it adds `api4gpt mj`)
     except ImportError as exc:  # rich / typer are optional
         sys.stderr.write(

@@ -14,6 +14,8 @@ See :class:`Emulator` for the clock, authentication, fault injection (:meth:`Emu
 (:attr:`Emulator.requests`, :class:`RecordedRequest`). Magic words in a prompt make it misbehave
 on purpose: ``f"{Emulator.FAIL} a cat"`` makes a job fail, ``Emulator.STREAM_CUT`` cuts a stream
 (see the list on :class:`Emulator`).
+Run standalone (``api4gpt emulator``), it serves its request log to other processes at
+``GET /_emulator/requests`` (optional ``route`` / ``path`` filters; the emulator's key required).
 """
 
 from ._emulator import Emulator, Fault, RecordedRequest

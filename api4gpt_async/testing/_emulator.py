@@ -48,6 +48,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from . import (
+    _admin,
     _digital_human,
     _luma,
     _magic,
@@ -83,6 +84,7 @@ FAMILIES: Final[tuple[Registrar, ...]] = (
     _suno.register,
     _zhipu.register,
     _digital_human.register,
+    _admin.register,
 )
 
 #: Routes that need no ``Authorization`` (the media files, like a CDN).

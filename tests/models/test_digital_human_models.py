@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from api4gpt_async._convert import structure
 from api4gpt_async.models.digital_human import DigitalHumanTask
 
@@ -69,3 +71,14 @@ def test_pending_record_has_no_video() -> None:
     record = {"task_id": "ab", "action": "avatar-generate", "status": "QUEUED", "data": None}
     task = structure(record, DigitalHumanTask)
     assert task.video is None and task.video_url is None
+
+
+@pytest.mark.parametrize(
+    ("progress", "fraction"),
+    [("45%", 0.45), ("0%", 0.0), (" 90 % ", 0.9), ("30", 0.3), (30, 0.3), ("100%", None),
+     ("", None), ("soon", None), (None, None)],
+)  # fmt: skip
+def test_running_progress(progress: object, fraction: float | None) -> None:
+    record = {"task_id": "ab", "status": "IN_PROGRESS", "progress": progress}
+    task = structure(record, DigitalHumanTask)
+    assert task.running_progress == (pytest.approx(fraction) if fraction is not None else None)

@@ -6,7 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from api4gpt_async import ResponseDecodeError
 from api4gpt_async._convert import structure
@@ -200,3 +203,31 @@ def test_unreadable_answer_is_a_decode_error() -> None:
         structure({"status": "SUCCESS"}, SunoTask)  # no task id
     with pytest.raises(ResponseDecodeError):
         structure(["not", "a", "task"], SunoTask)
+
+
+#: Keys the reader gives a meaning to: an unknown field is any other.
+KNOWN_KEYS = set(V4_MUSIC) | {f.name for f in attrs.fields(SunoTask)}
+
+
+@given(
+    extra=st.dictionaries(
+        st.text(min_size=1, max_size=8).filter(lambda k: k not in KNOWN_KEYS),
+        st.one_of(st.none(), st.integers(), st.text(max_size=5), st.booleans()),
+        max_size=4,
+    ),
+    task_id=st.one_of(st.integers(min_value=1), st.text(min_size=1, max_size=40)),
+)
+def test_liberal_reading_keeps_unknown_fields(extra: dict[str, Any], task_id: int | str) -> None:
+    record = {**V4_MUSIC, **extra, "task_id": task_id, "fail_reason": "", "notify_hook": ""}
+    task = structure(record, SunoTask)
+    assert task.task_id == str(task_id)
+    assert task.fail_reason is None and task.notify_hook is None
+    assert all(task.raw[key] == value for key, value in extra.items())
+    assert len(task.clips) == 2
+
+
+def test_empty_strings_read_as_absent_in_clips() -> None:
+    blank = dict.fromkeys(("title", "audio_url", "video_url", "image_url", "model_name"), "")
+    clip = structure({"id": 7, **blank, "metadata": {"duration": "", "tags": ""}}, SunoClip)
+    assert clip.id == "7"
+    assert (clip.title, clip.audio_url, clip.duration, clip.tags) == (None, None, None, None)

@@ -298,3 +298,9 @@ async def test_notify_hook_receives_the_finished_record(
         _, answer, _ = await call(http, "POST", "/suno/submit/lyrics", json=lyrics)
         record = await asyncio.wait_for(received.get(), 5)  # lyrics: at once
         assert record["task_id"] == answer["data"] and record["action"] == "LYRICS"
+        v3 = {"input": {"gpt_description_prompt": "x"}, "notify_hook": url}
+        _, answer, _ = await call(http, "POST", "/suno/v1/v3.5/music", json=v3)
+        emu.advance(DURATION)
+        record = await asyncio.wait_for(received.get(), 5)  # the v3.x shape
+        assert record["task_id"] == answer["data"]["task_id"] and record["status"] == "completed"
+        assert isinstance(record["clips"], dict)

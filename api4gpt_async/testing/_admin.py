@@ -1,0 +1,56 @@
+"""The emulator's own routes, for tools and tests in another process than the emulator.
+
+======================  ==========================  =========================================
+route name              path                        answer
+======================  ==========================  =========================================
+``emulator.requests``   GET /_emulator/requests     the request log so far, oldest first
+======================  ==========================  =========================================
+
+``GET /_emulator/requests`` needs the emulator's key like every API route and takes optional
+``route`` (a route name, e.g. ``luma.generate``) and ``path`` filters. Each item is
+``{"method", "path", "route", "query", "status", "at", "json"}``: ``json`` is the request body
+parsed as JSON (None when it is not JSON); headers and raw bodies are left out. Requests to the
+emulator's own routes are not listed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from aiohttp import web
+
+from ._http import json_response
+
+if TYPE_CHECKING:
+    from ._emulator import Emulator
+
+__all__ = ["REQUESTS_PATH", "register"]
+
+REQUESTS_PATH: Final = "/_emulator/requests"
+_OWN_PREFIX: Final = "emulator."
+
+
+def register(emu: Emulator, app: web.Application) -> None:
+    """Add the emulator's own named routes to ``app``."""
+
+    async def requests(request: web.Request) -> web.Response:
+        route, path = request.query.get("route"), request.query.get("path")
+        return json_response(
+            [
+                {
+                    "method": r.method,
+                    "path": r.path,
+                    "route": r.route,
+                    "query": r.query,
+                    "status": r.status,
+                    "at": r.at,
+                    "json": r.json,
+                }
+                for r in list(emu.requests)
+                if not (r.route or "").startswith(_OWN_PREFIX)
+                and (route is None or r.route == route)
+                and (path is None or r.path == path)
+            ]
+        )
+
+    app.router.add_get(REQUESTS_PATH, requests, name="emulator.requests")
