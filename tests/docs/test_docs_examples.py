@@ -2,7 +2,7 @@
 
 A block titled ``conftest.py`` or ``test_*.py`` (```` ```python title="test_x.py" ````) is written
 to a folder with the page's other such blocks and run with pytest; every other Python block is a
-complete script and is run as ``__main__``. No key is set, so nothing can reach the real service.
+complete script, run as a program of its own. No key is set: nothing can reach the service.
 The pages in ``EXCERPT_PAGES`` quote excerpts of complete files kept elsewhere (and run there):
 their blocks are only compiled (top-level ``await`` allowed).
 """
@@ -76,15 +76,29 @@ def test_the_docs_have_examples() -> None:
     assert TEST_PAGES
 
 
+def _environment() -> dict[str, str]:
+    """No key and no base URL, so nothing can reach the real service; this checkout first."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("API4GPT_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(DOCS.parent), env.get("PYTHONPATH", "")])
+    return env
+
+
 @pytest.mark.parametrize(("page", "line", "code"), SCRIPTS)
-def test_script_runs(
-    page: Path, line: int, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("API4GPT_API_KEY", raising=False)
-    monkeypatch.delenv("API4GPT_BASE_URL", raising=False)
-    monkeypatch.chdir(tmp_path)
-    compiled = compile(code, f"{page}:{line}", "exec")
-    exec(compiled, {"__name__": "__main__"})
+def test_script_runs(page: Path, line: int, code: str, tmp_path: Path) -> None:
+    # A process of its own, as a reader would run it: a script may register things
+    # process-wide (a taskiq task on its module), which must not leak into other tests.
+    script = tmp_path / "example.py"
+    script.write_text(f"# {page}:{line}\n{code}", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-W", "error", str(script)],
+        cwd=tmp_path,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize(("page", "line", "code"), EXCERPTS)
@@ -98,12 +112,10 @@ def test_pytest_examples_pass(page: Path, tmp_path: Path) -> None:
         if _is_test_file(title):
             assert title is not None
             (tmp_path / title).write_text(code, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("API4GPT_")}
-    env["PYTHONPATH"] = os.pathsep.join([str(DOCS.parent), env.get("PYTHONPATH", "")])
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", "."],
         cwd=tmp_path,
-        env=env,
+        env=_environment(),
         capture_output=True,
         text=True,
         timeout=120,
