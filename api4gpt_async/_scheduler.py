@@ -147,6 +147,20 @@ class PollScheduler:
         self._ensure_driver()
         return future
 
+    def deliver(self, kind: str, task_id: str, snap: TaskSnapshot[Any]) -> int:
+        """Take ``snap``, seen out of band (a callback), as the answer of a poll of that job.
+
+        Its waiters get it at once and the next poll moves back as after any answer, so
+        polling stays the fallback. Returns how many handles were waiting on the job (0:
+        nobody here waits for it, and nothing changes).
+        """
+        entry = self._entries.get((kind, task_id))
+        if entry is None:
+            return 0
+        waiting = len(entry.waiters)
+        self._deliver(entry, snap, polled=False)
+        return waiting
+
     def discard(self, future: asyncio.Future[TaskSnapshot[Any]], record: JobRecord) -> None:
         """Stop waiting on ``future`` now (cancelling it alone takes effect a loop turn later)."""
         future.cancel()
@@ -316,8 +330,9 @@ class PollScheduler:
                 for entry in missing:
                     tg.start_soon(self._poll_one, entry, limiter)
 
-    def _deliver(self, entry: _Entry, snap: TaskSnapshot[Any]) -> None:
-        entry.in_flight = False
+    def _deliver(self, entry: _Entry, snap: TaskSnapshot[Any], *, polled: bool = True) -> None:
+        if polled:
+            entry.in_flight = False
         key = snap._change_key
         # A job waiting for input (needs_action) will not move on alone: stop polling it too.
         stop = snap.state.terminal or snap.needs_action
@@ -327,7 +342,8 @@ class PollScheduler:
                 continue
             if stop or (not waiter.terminal_only and key != waiter.after):
                 waiter.future.set_result(snap)
-        if entry.waiters and not stop:
+        # A poll in flight reschedules the job when it answers.
+        if entry.waiters and not stop and not entry.in_flight:
             now = asyncio.get_running_loop().time()
             eta = snap.eta_seconds
             if eta is None:

@@ -78,6 +78,7 @@ class Stream(Generic[T]):
             seen_event = False
             head = bytearray()  # the start of a body that has given no event yet
             while True:
+                chunk = b""
                 try:
                     with anyio.CancelScope(deadline=deadline) as scope:
                         chunk = await chunks.__anext__()

@@ -333,6 +333,36 @@ class Tasks:
             raise ValueError(f"unknown task kind {kind_name!r} (known: {known})")
         return self.handle(kind, str(task_id))
 
+    def read(self, kind: str, status: object) -> TaskSnapshot[Any]:
+        """A job's status received out of band (a ``notify_hook`` callback's JSON) as a snapshot.
+
+        ``status`` is read as the ``kind`` family reads a status answer (its envelope
+        unwrapped). Raises ``ValueError`` for an unknown kind, ``APIError`` for an envelope
+        reporting a failure, ``ResponseDecodeError`` for a body that is not a status.
+        """
+        task_kind = self._kinds.get(kind)
+        if task_kind is None:
+            known = ", ".join(sorted(self._kinds))
+            raise ValueError(f"unknown task kind {kind!r} (known: {known})")
+        task_id, parsed = task_kind.parse(status)
+        return task_kind.snapshot(task_id, parsed)
+
+    def deliver(self, kind: str, status: object) -> TaskSnapshot[Any]:
+        """Hand over a job's status received out of band (a ``notify_hook`` callback body).
+
+        ``status`` is the JSON the service sent (see :meth:`read`), or a snapshot ``read``
+        gave. Handles of this client waiting on that job get it at once, as if a poll had
+        answered; polling goes on as the fallback. Returns the snapshot.
+        """
+        snap = status if isinstance(status, TaskSnapshot) else self.read(kind, status)
+        self.scheduler.deliver(kind, snap.id, snap)
+        return snap
+
+    @property
+    def kinds(self) -> list[str]:
+        """The task kinds this client knows (``"luma"``, ``"midjourney"``…)."""
+        return sorted(self._kinds)
+
     async def as_completed(
         self,
         handles: Iterable[TaskHandle[R]],

@@ -178,6 +178,15 @@ class TaskKind(Generic[S, R]):
     def snapshot(self, task_id: str, status: S) -> TaskSnapshot[S]:
         raise NotImplementedError
 
+    def parse(self, data: object) -> tuple[str, S]:
+        """A status received out of band (a callback's JSON): its job id and typed status.
+
+        Unwraps the family's envelope like a status answer; raises ``APIError`` for an
+        envelope that reports a failure and ``ResponseDecodeError`` for a body that is not
+        a status of this family.
+        """
+        raise UnsupportedOperation(f"{self.name} statuses cannot be delivered out of band")
+
     def result(self, status: S) -> R:
         raise NotImplementedError
 

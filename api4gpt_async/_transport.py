@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import anyio
 import attrs
+from multidict import CIMultiDictProxy
 
 from ._hooks import Hooks, RequestEvent, RetryEvent, call_hook
 from ._paths import PathNotServedError, no_handler_answered
@@ -356,23 +357,9 @@ class Transport:
             else:
                 attempt_timeout = aiohttp.ClientTimeout(total=remaining)
             data, send_headers = self._body(json_body, form, headers)
-            failure: APIConnectionError | None = None
-            try:
-                async with self._get_session().request(
-                    method,
-                    url,
-                    params=params,
-                    data=data,
-                    headers=send_headers,
-                    timeout=attempt_timeout,
-                ) as resp:
-                    raw = await resp.read()
-                    status = resp.status
-                    resp_headers = resp.headers
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                failure = map_client_error(exc, billable=billable, what=f"{method} {url}")
-            if failure is not None:
-                raise failure  # outside the handler, so aiohttp's error is not chained
+            status, resp_headers, raw = await self._exchange(
+                method, url, params, data, send_headers, attempt_timeout, billable
+            )
             if probe_path and no_handler_answered(status, resp_headers, raw):
                 raise PathNotServedError(
                     f"no handler for {method} {path} (HTTP {status}, not a JSON answer)",
@@ -399,6 +386,36 @@ class Transport:
         reply = await self._retrying(method, url, billable, timeout, attempt, _describe_reply)
         note_response(reply.status, reply.headers, reply.request_id)
         return reply
+
+    async def _open(
+        self, method: str, url: str, *, billable: bool, **kwargs: Any
+    ) -> aiohttp.ClientResponse:
+        """Send a request and return the open response (its body unread); failures mapped."""
+        try:
+            return await self._get_session().request(method, url, **kwargs)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            failure = map_client_error(exc, billable=billable, what=f"{method} {url}")
+        raise failure  # outside the handler, so aiohttp's error is not chained
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        data: Any,
+        headers: Mapping[str, str],
+        timeout: aiohttp.ClientTimeout,
+        billable: bool,
+    ) -> tuple[int, CIMultiDictProxy[str], bytes]:
+        """One HTTP exchange, read whole: ``(status, headers, body)``; failures mapped."""
+        try:
+            async with self._get_session().request(
+                method, url, params=params, data=data, headers=headers, timeout=timeout
+            ) as resp:
+                return resp.status, resp.headers, await resp.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            failure = map_client_error(exc, billable=billable, what=f"{method} {url}")
+        raise failure  # outside the handler, so aiohttp's error is not chained
 
     def _body(
         self,
@@ -619,23 +636,18 @@ class Transport:
                 send_headers = {
                     k: v for k, v in send_headers.items() if k.lower() != "authorization"
                 }
-            failure: APIConnectionError | None = None
-            try:
-                resp = await self._get_session().request(
-                    method,
-                    url,
-                    params=params,
-                    data=data,
-                    headers=send_headers,
-                    timeout=aiohttp.ClientTimeout(
-                        total=None, sock_connect=remaining, sock_read=per_call
-                    ),
-                    max_redirects=max_redirects,
-                )
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                failure = map_client_error(exc, billable=billable, what=f"{method} {url}")
-            if failure is not None:
-                raise failure  # outside the handler, so aiohttp's error is not chained
+            resp = await self._open(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=send_headers,
+                timeout=aiohttp.ClientTimeout(
+                    total=None, sock_connect=remaining, sock_read=per_call
+                ),
+                max_redirects=max_redirects,
+                billable=billable,
+            )
             if resp.status >= 300:
                 try:
                     raw = await resp.read()

@@ -9,7 +9,7 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        from . import _avatar, _suno, _zhipu  # noqa: F401  (each adds its commands to app)
+        from . import _avatar, _doctor, _suno, _zhipu  # noqa: F401  (each adds its commands)
         from ._app import app
         from ._batch import batch_app  # noqa: F401  (importing it adds `api4gpt batch`)
         from ._midjourney import mj_app  # noqa: F401  (importing it adds `api4gpt mj`)

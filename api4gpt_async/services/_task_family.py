@@ -27,6 +27,7 @@ from .._convert import structure
 from .._paths import request_path
 from .._raw_response import WithRawResponse
 from .._task_kind import MediaFile, TaskKind, TaskSnapshot, TaskState, main_file
+from .._transport import unwrap_envelope
 from ..errors import ResponseDecodeError, UnsupportedOperation
 from ._common import ServiceContext
 
@@ -303,6 +304,13 @@ class FamilyKind(TaskKind[S, R]):
 
     async def fetch_many(self, task_ids: Sequence[str]) -> Mapping[str, S]:
         return await self.family._get_many(task_ids)
+
+    def parse(self, data: object) -> tuple[str, S]:
+        style = self.family.status_query.envelope
+        if style:
+            data = unwrap_envelope(data, None, "task" if style is True else style)
+        status = cast(S, structure(data, self.family.status_model))
+        return self.family.id_of(status), status
 
     def snapshot(self, task_id: str, status: S) -> TaskSnapshot[S]:
         snap = self.family.read(status)

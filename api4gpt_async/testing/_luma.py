@@ -16,8 +16,9 @@ every answer in the task envelope ``{"code": "success", "message": "", "data": â
 it ``processing``. Generations are kept per flavour: an id of one is unknown to the other.
 
 Timing is :func:`._jobs.lifecycle` with ``emu.duration("luma")``. A prompt carrying the magic
-word ``[fail]`` (``Emulator.FAIL``) ends in ``failed`` instead of ``completed``. ``notify_hook``
-is accepted but never called.
+word ``[fail]`` (``Emulator.FAIL``) ends in ``failed`` instead of ``completed``. A ``notify_hook``
+gets the finished generation (as the status route answers it, envelope included) from the kit's
+sender (:mod:`._notify`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from urllib.parse import urlsplit
 import attrs
 from aiohttp import web
 
+from . import _notify
+from ._http import task_envelope
 from ._jobs import FAILURE_REASON, Job, JobStore, answer, by_id, task_route
 from ._validate import Invalid, boolean_param, choice_param, request_object, required_param
 from ._validate import string_param as string
@@ -71,6 +74,7 @@ def register(emu: Emulator, app: web.Application) -> None:
             name=f"{flavour.name}.generate",
         )
         add("POST", f"{flavour.prefix}/extend", routes.extend, name=f"{flavour.name}.extend")
+        _notify.attach(emu, app)
         task = by_id(routes.store, routes.view, envelope=flavour.envelope)
         add("GET", f"{flavour.prefix}/task", task, name=f"{flavour.name}.task")
 
@@ -99,6 +103,7 @@ class _LumaRoutes:
         ):
             raise Invalid("duration must be a string such as '5s' or a number", "duration")
         job = self.store.create(prompt=prompt, aspect_ratio=aspect_ratio)
+        self._notify(job, string(body, "notify_hook"))
         return answer(self.view(job), envelope=self._flavour.envelope)
 
     async def _extend(self, request: web.Request) -> web.Response:
@@ -106,12 +111,14 @@ class _LumaRoutes:
         video_url = required_param(body, "video_url")
         prompt = string(body, "user_prompt") or ""
         boolean_param(body, "expand_prompt")
-        string(body, "image_end_url")
+        for name in ("image_end_url", "notify_hook"):
+            string(body, name)
         parent = self._completed_parent(video_url)
         aspect_ratio = choice_param(body, "aspect_ratio", ASPECT_RATIOS)
         job = self.store.create(
             prompt=prompt, aspect_ratio=aspect_ratio or parent.fields["aspect_ratio"]
         )
+        self._notify(job, string(body, "notify_hook"))
         return answer(self.view(job), envelope=self._flavour.envelope)
 
     def _completed_parent(self, video_url: str) -> Job:
@@ -121,6 +128,12 @@ class _LumaRoutes:
         if parent is None or parent.fails or self.store.phase(parent)[0] != "done":
             raise Invalid("video_url must be a completed generation's video", "video_url")
         return parent
+
+    def _notify(self, job: Job, url: str | None) -> None:
+        """Send the finished generation to ``url``, as the status route would answer it."""
+        wrap = task_envelope if self._flavour.envelope else (lambda view: view)
+        due = job.created + self._emu.duration("luma")
+        _notify.notify_when_done(self._emu, url, due, lambda: wrap(self.view(job)))
 
     def view(self, job: Job) -> dict[str, Any]:
         """The generation object as it is now on the emulator clock."""

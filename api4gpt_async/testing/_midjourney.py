@@ -57,19 +57,16 @@ answer its web UI: HTTP 200, ``text/html``.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-import aiohttp
-import anyio
 import attrs
 from aiohttp import web
 
+from . import _notify
 from ._http import json_response
 from ._jobs import Job, JobStore, asks_to_fail, by_id, by_ids, path_id
 from ._media import GRID_COLORS, grid_png_bytes, png_bytes
@@ -155,8 +152,7 @@ class _Task:
     final_prompt: str | None = None
     button_hash: str = attrs.field(factory=lambda: uuid.uuid4().hex)
     children: dict[str, str] = attrs.field(factory=dict)  # customId -> child id
-    posted: tuple[str, str] | None = None  # last (status, progress) sent to the notify hook
-    notified_end: bool = False  # the terminal state has been sent
+    watch: _notify.Watch | None = None  # its notify hook's sender
 
     @property
     def id(self) -> str:
@@ -366,7 +362,7 @@ def register(emu: Emulator, app: web.Application) -> None:
         ("GET", "/image/{id}", routes.image, "image"),
     ):  # fmt: skip
         add(method, _MODE_PREFIX + path, handler, name=f"midjourney.{name}")
-    app.cleanup_ctx.append(routes.notifier)
+    _notify.attach(emu, app)
 
 
 class _Routes:
@@ -374,7 +370,6 @@ class _Routes:
         self._emu = emu
         self.store = store
         self._state = state
-        self._wake = asyncio.Event()
 
     @property
     def _settings(self) -> MidjourneySettings:
@@ -439,8 +434,7 @@ class _Routes:
             notify_hook=hook if self._settings.notify else None,
         )  # fmt: skip
         job.fields["task"] = task
-        if task.notify_hook:
-            self._wake.set()
+        self._notify(task)
         return task
 
     async def imagine(self, request: web.Request) -> web.Response:
@@ -562,8 +556,10 @@ class _Routes:
         task.state = state if state is not None else task.state
         task.notify_hook = (hook if self._settings.notify else None) or task.notify_hook
         task.final_prompt = None
-        task.posted, task.notified_end = None, False
-        self._wake.set()
+        if task.watch is not None:
+            _notify.resend(self._emu, task.watch, task.notify_hook)
+        else:
+            self._notify(task)
         return _submitted(task.id)
 
     # ------------------------------------------------------------------ queries
@@ -633,7 +629,6 @@ class _Routes:
         task = self._task(request.match_info["id"])
         if task is not None and self.view(task)["status"] in _UNFINISHED:
             task.cancelled_at = self._emu.now
-            self._wake.set()
         return web.Response(status=200)  # trueai's Ok(): an empty body, whatever happened
 
     async def image(self, request: web.Request) -> web.Response:
@@ -699,50 +694,23 @@ class _Routes:
 
     # ------------------------------------------------------------------ notify hooks
 
-    @contextlib.asynccontextmanager
-    async def _notifier_session(self) -> AsyncIterator[aiohttp.ClientSession]:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
-            yield session
+    def _notify(self, task: _Task) -> None:
+        """POST every change of ``task``'s status or progress to its notify hook, in order."""
+        task.watch = _notify.notify_changes(
+            self._emu, task.notify_hook,
+            render=lambda at: self.view(task, at),
+            key=lambda view: None if view["status"] == "" else (view["status"], view["progress"]),
+            final=lambda view: view["status"] in ("SUCCESS", "FAILURE"),
+            times=lambda: _task_change_times(task, self._duration()),
+        )  # fmt: skip
 
-    async def notifier(self, app: web.Application) -> AsyncIterator[None]:
-        """Runs while the emulator serves: POSTs task changes to their notify hooks."""
-        worker = asyncio.get_running_loop().create_task(self._notify_forever())
-        yield
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
 
-    async def _notify_forever(self) -> None:
-        async with self._notifier_session() as session:
-            while True:
-                self._wake.clear()
-                hooked = [t for t in self._tasks() if t.notify_hook and not t.notified_end]
-                for task in hooked:
-                    await self._notify(session, task)
-                pending = any(not t.notified_end for t in hooked)
-                # The clock moves without telling anyone (advance, time_scale): look again soon.
-                with anyio.move_on_after(0.01 if pending else 1.0):
-                    await self._wake.wait()
-
-    async def _notify(self, session: aiohttp.ClientSession, task: _Task) -> None:
-        """POST every change of ``task`` since the last one sent, in order."""
-        now = self._emu.now
-        times = [task.job.created + t for t in change_times(self._duration())]
-        if task.cancelled_at is not None:
-            times = [t for t in times if t < task.cancelled_at] + [task.cancelled_at]
-        for at in [*(t for t in times if t <= now), now]:
-            view = self.view(task, at)
-            key = (view["status"], view["progress"])
-            if key == task.posted or view["status"] == "":
-                continue
-            task.posted = key
-            task.notified_end = view["status"] in ("SUCCESS", "FAILURE")
-            assert task.notify_hook is not None
-            with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
-                async with session.post(task.notify_hook, json=view) as resp:
-                    await resp.read()
-            if task.notified_end:
-                return
+def _task_change_times(task: _Task, duration: float) -> list[float]:
+    """The emulator times at which ``task``'s status may change (a cancel cuts them short)."""
+    times = [task.job.created + t for t in change_times(duration)]
+    if task.cancelled_at is not None:
+        times = [t for t in times if t < task.cancelled_at] + [task.cancelled_at]
+    return times
 
 
 def _spa() -> web.Response:

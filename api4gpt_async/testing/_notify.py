@@ -1,10 +1,18 @@
-"""``notify_hook`` callbacks: the emulator POSTs a job's final record to the URL it was given.
+"""``notify_hook`` callbacks: the emulator POSTs a job's record to the URL it was given.
 
-A family calls :func:`notify_when_done` at submit with the emulator-clock instant the job ends
-and a function that renders its record then. A small watcher task (started on first use, stopped
-with the server) delivers each callback once the clock — running, or moved with
-``emu.advance`` — has passed that instant: one ``POST`` with the JSON record, no retries, as the
-gateway does. Every attempt is kept in :func:`deliveries` (URL, record, status or error text).
+A family calls, at submit, either
+
+- :func:`notify_when_done` with the emulator-clock instant the job ends and a function that
+  renders its record then: one callback, the final record (new-api task relays); or
+- :func:`notify_changes` with a function rendering the record at any emulator time, what counts
+  as a change, what ends the job and when it may change: a callback on every change, in order,
+  even when the clock jumps (midjourney-proxy's ``notifyHook``). :func:`resend` starts over
+  (a Midjourney task confirmed out of ``MODAL``).
+
+A small watcher task (started on first use, stopped with the server) delivers each callback once
+the clock — running, or moved with ``emu.advance`` — has passed its instant: one ``POST`` with the
+JSON record, no retries, as the gateway does. Every attempt is kept in :func:`deliveries` (URL,
+record, status or error text).
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable
 from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
@@ -22,7 +30,15 @@ from aiohttp import web
 if TYPE_CHECKING:
     from ._emulator import Emulator
 
-__all__ = ["Delivery", "attach", "deliveries", "notify_when_done"]
+__all__ = [
+    "Delivery",
+    "Watch",
+    "attach",
+    "deliveries",
+    "notify_changes",
+    "notify_when_done",
+    "resend",
+]
 
 _log = logging.getLogger("api4gpt_async.testing")
 
@@ -49,9 +65,23 @@ class _Pending:
     render: Callable[[], Any]
 
 
+@attrs.define(eq=False, kw_only=True)
+class Watch:
+    """A job whose every change is POSTed to ``url`` (see :func:`notify_changes`)."""
+
+    url: str
+    render: Callable[[float], Any]
+    key: Callable[[Any], Hashable | None]
+    final: Callable[[Any], bool]
+    times: Callable[[], Iterable[float]]
+    sent: Hashable | None = None
+    done: bool = False
+
+
 @attrs.define
 class _NotifyState:
     pending: list[_Pending] = attrs.field(factory=list)
+    watches: list[Watch] = attrs.field(factory=list)
     sent: list[Delivery] = attrs.field(factory=list)
     watcher: asyncio.Task[None] | None = None
 
@@ -82,6 +112,42 @@ def notify_when_done(emu: Emulator, url: str | None, due: float, render: Callabl
         return
     state = emu._family_state(_NotifyState)
     state.pending.append(_Pending(url, due, render))
+    _start(emu, state)
+
+
+def notify_changes(
+    emu: Emulator,
+    url: str | None,
+    *,
+    render: Callable[[float], Any],
+    key: Callable[[Any], Hashable | None],
+    final: Callable[[Any], bool],
+    times: Callable[[], Iterable[float]],
+) -> Watch | None:
+    """POST every change of a job to ``url`` from now on, in order (no-op without url).
+
+    ``render(at)`` is the record at emulator time ``at``; ``key(record)`` what counts as a
+    change (None: not sent, e.g. a state not shown yet); ``final(record)`` whether nothing
+    follows it; ``times()`` the emulator times at which the record may change, so that each
+    change is sent even when the clock jumps past several. Call from a request handler.
+    """
+    if not url:
+        return None
+    state = emu._family_state(_NotifyState)
+    watch = Watch(url=url, render=render, key=key, final=final, times=times)
+    state.watches.append(watch)
+    _start(emu, state)
+    return watch
+
+
+def resend(emu: Emulator, watch: Watch, url: str | None = None) -> None:
+    """Send ``watch``'s job again from its current state on (to ``url`` when given)."""
+    watch.url = url or watch.url
+    watch.sent, watch.done = None, False
+    _start(emu, emu._family_state(_NotifyState))
+
+
+def _start(emu: Emulator, state: _NotifyState) -> None:
     if state.watcher is None or state.watcher.done():
         state.watcher = asyncio.get_running_loop().create_task(
             _watch(emu, state), name="api4gpt emulator notify_hook"
@@ -95,22 +161,39 @@ def deliveries(emu: Emulator) -> list[Delivery]:
 
 async def _watch(emu: Emulator, state: _NotifyState) -> None:
     async with aiohttp.ClientSession(timeout=_TIMEOUT) as session:
-        while state.pending:
+        while state.pending or any(not w.done for w in state.watches):
             now = emu.now
             due = [p for p in state.pending if p.due <= now]
             for item in due:
                 state.pending.remove(item)
-                state.sent.append(await _deliver(session, item))
+                state.sent.append(await _deliver(session, item.url, item.render()))
+            for watch in [w for w in state.watches if not w.done]:
+                await _send_changes(session, state, watch, now)
+            state.watches = [w for w in state.watches if not w.done]
             if not due:
                 await asyncio.sleep(CHECK_INTERVAL)
 
 
-async def _deliver(session: aiohttp.ClientSession, item: _Pending) -> Delivery:
-    payload = item.render()
+async def _send_changes(
+    session: aiohttp.ClientSession, state: _NotifyState, watch: Watch, now: float
+) -> None:
+    """POST each change of ``watch``'s job up to ``now`` not sent yet, in order."""
+    for at in [*(t for t in sorted(watch.times()) if t <= now), now]:
+        record = watch.render(at)
+        key = watch.key(record)
+        if key is None or key == watch.sent:
+            continue
+        watch.sent, watch.done = key, watch.final(record)
+        state.sent.append(await _deliver(session, watch.url, record))
+        if watch.done:
+            return
+
+
+async def _deliver(session: aiohttp.ClientSession, url: str, payload: Any) -> Delivery:
     try:
-        async with session.post(item.url, json=payload) as response:
+        async with session.post(url, json=payload) as response:
             await response.read()
-            return Delivery(url=item.url, payload=payload, status=response.status)
+            return Delivery(url=url, payload=payload, status=response.status)
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-        _log.warning("notify_hook %s failed: %s", item.url, exc)
-        return Delivery(url=item.url, payload=payload, status=0, error=str(exc))
+        _log.warning("notify_hook %s failed: %s", url, exc)
+        return Delivery(url=url, payload=payload, status=0, error=str(exc))
