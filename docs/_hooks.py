@@ -67,10 +67,18 @@ def _relink(match: re.Match[str], base: Path, page_dir: str) -> str:
 
 def cli_reference() -> str:
     """Markdown for every ``api4gpt`` command, generated from the Typer app."""
+    import importlib
+    import pkgutil
+
     import click
     import typer.main
 
-    from api4gpt_async.cli import _avatar, _midjourney, _suno, _zhipu  # noqa: F401
+    import api4gpt_async.cli as cli
+
+    # Command modules add their commands to the app when imported: import them all, as
+    # ``api4gpt_async.cli.main`` does, so that a new one cannot be missed here.
+    for module in pkgutil.iter_modules(cli.__path__):
+        importlib.import_module(f"{cli.__name__}.{module.name}")
     from api4gpt_async.cli._app import app
 
     root = typer.main.get_command(app)
