@@ -184,8 +184,9 @@ class TaskHandle(Generic[R]):
         overwrite: bool = False,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> Path:
-        """Save the finished job's main media file to ``dest`` and return the path.
+        """Save the job's main media file to ``dest`` and return the path.
 
+        A job still running is waited for first, as ``wait()`` does (its errors included).
         ``dest`` ending in a separator (``"videos/"``), or an existing folder, is a folder: it is
         created if needed and the file named after the server's name or the job id, made
         unique (``<id>.mp4``, ``<id>-1.mp4``…). Any other ``dest`` is a file: an existing one
@@ -215,7 +216,8 @@ class TaskHandle(Generic[R]):
         overwrite: bool = False,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> list[Path]:
-        """Save every media file of the finished job into ``folder`` (created if needed).
+        """Save every media file of the job into ``folder`` (created if needed), waiting for
+        the job first if it is still running.
 
         Each file is named ``<job id>-<role><suffix>`` (``3f2c…-video.mp4``,
         ``3f2c…-thumbnail.jpg``), so files of two jobs never collide. Returns the paths in the
@@ -248,9 +250,12 @@ class TaskHandle(Generic[R]):
     # -- internals ---------------------------------------------------------------------------
 
     async def _finished_result(self) -> R:
+        """The result, waiting for the job first if it is still running (as ``wait()``)."""
         snap = self._record.last
         if snap is None or not snap.state.terminal:
             snap = await self.refresh()
+        if not snap.state.terminal and not snap.needs_action:
+            return await self.wait()
         return self._result_of(snap)
 
     def _result_of(self, snap: TaskSnapshot[Any]) -> R:

@@ -380,6 +380,7 @@ def _text(value: Any) -> str | None:
 
 #: Gateway codes that name their meaning whatever status carries them (new-api
 #: ``types/error.go``; the task relays' ``task_not_exist`` in ``relay/relay_task.go``).
+_INVALID_KEY_HINT = " — the API key was refused: check API4GPT_API_KEY (or api_key=)"
 _NOT_FOUND_CODES: Mapping[str, str] = {
     "model_not_found": (
         " — the model name is not served by this key's group/channel: check the exact id "
@@ -438,8 +439,8 @@ def error_for(
         named = message.strip()  # new-api's {"code": 4, "description": "task_no_found "}
     if named not in _NOT_FOUND_CODES and message and _MODEL_NOT_FOUND_MESSAGE.search(message):
         named = "model_not_found"
-    if not message:
-        message = _default_message(status) if status else f"request failed (code {code!r})"
+    default = _default_message(status) if status else f"request failed (code {code!r})"
+    message = message or default
     request_id = request_id or request_id_from(headers, message)
     if body is None and raw:
         body = raw.decode("utf-8", "replace")
@@ -458,6 +459,8 @@ def error_for(
         return RateLimitError(message, retry_after=retry_after, **kw)
     if cls is None:
         cls = ServerError if status >= 500 else APIStatusError
+    if cls is AuthenticationError and (not message.isascii() or message == default):
+        message += _INVALID_KEY_HINT  # gateways say "无效的令牌" (invalid token), or nothing
     return cls(message, **kw)
 
 

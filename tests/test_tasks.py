@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import anyio
 import pytest
@@ -327,3 +328,21 @@ def test_time_left_is_estimated_from_the_rate_of_progress() -> None:
     assert entry.eta_from_progress(0.4, now=110.0) == pytest.approx(30.0)  # 2 %/s, 60 % left
     assert entry.eta_from_progress(0.4, now=120.0) is None  # no rise: no estimate
     assert entry.eta_from_progress(None, now=130.0) is None
+
+
+@pytest.mark.anyio
+async def test_download_and_download_all_wait_for_a_running_job(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    """Copied from the README: submit, then save at once; the save waits for the job."""
+    job = await client.luma.generate("a fox")
+    assert job.last is not None and not job.last.state.terminal
+    waiter = asyncio.ensure_future(job.download_all(tmp_path / "all"))
+    saved = asyncio.ensure_future(job.download(tmp_path / "one/"))
+    while emulator.count("luma.task") < 2:  # both are polling the job, neither saved yet
+        await asyncio.sleep(0.001)
+    assert not waiter.done() and not saved.done()
+    emulator.advance(60)
+    paths = await waiter
+    assert [p.name for p in paths][0] == f"{job.id}-video.mp4"
+    assert (await saved).read_bytes() == paths[0].read_bytes()

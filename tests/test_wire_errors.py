@@ -3,6 +3,7 @@ the poller's rule that an unreadable status answer is transient (issue 10 defect
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -192,3 +193,21 @@ async def test_a_permanent_error_in_a_200_still_ends_the_wait(
     )
     with pytest.raises(errors.NotFoundError):
         await job.wait()
+
+
+@pytest.mark.parametrize(
+    ("body", "hinted"),
+    [
+        ({"error": {"message": "无效的令牌", "type": "new_api_error"}}, True),
+        (
+            {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}},
+            False,
+        ),
+        (None, True),
+    ],
+)
+def test_a_refused_key_says_so_in_english(body: object, hinted: bool) -> None:
+    raw = b"" if body is None else json.dumps(body).encode()
+    error = error_for(401, body, raw=raw)
+    assert isinstance(error, errors.AuthenticationError)
+    assert ("API4GPT_API_KEY" in str(error)) is hinted
