@@ -146,6 +146,14 @@ def _is_model(cls: Any) -> bool:
     return isinstance(cls, type) and issubclass(cls, Model)
 
 
+#: The hooks ``_model_hook`` made (no custom reading on top), by the class they read.
+_plain_model_hooks: dict[Callable[[Any, Any], Any], type[Any]] = {}
+#: The hooks ``read_with`` made: the class, and how an answer is prepared for it.
+_prepared_hooks: dict[
+    Callable[[Any, Any], Any], tuple[type[Any], Callable[[Mapping[str, Any]], Mapping[str, Any]]]
+] = {}
+
+
 def _model_hook(cls: Any) -> Callable[[Any, Any], Any]:
     inner = make_dict_structure_fn(
         cls, converter, raw=override(omit=True), request_id=override(omit=True)
@@ -159,6 +167,7 @@ def _model_hook(cls: Any) -> Callable[[Any, Any], Any]:
         object.__setattr__(obj, "raw", value)
         return obj
 
+    _plain_model_hooks[structure_model] = cls
     return structure_model
 
 
@@ -238,6 +247,7 @@ def read_with(
             return obj
 
         converter.register_structure_hook(cls, structure_prepared)
+        _prepared_hooks[structure_prepared] = (cls, prepare)
         return cls
 
     return decorate
@@ -266,6 +276,8 @@ def fraction_from_percent(value: Any) -> float | None:
 
 #: The generated structure function of each model, looked up once (this is the hot path).
 _hooks_by_class: dict[Any, Callable[[Any, Any], Any]] = {}
+#: Its fast reader (see below), or None.
+_fast_by_class: dict[Any, Callable[[Any], Any] | None] = {}
 
 
 def structure(data: Any, cls: type[T], *, request_id: str | None = None) -> T:
@@ -274,7 +286,13 @@ def structure(data: Any, cls: type[T], *, request_id: str | None = None) -> T:
         hook = _hooks_by_class.get(cls)
         if hook is None:
             hook = _hooks_by_class[cls] = converter.get_structure_hook(cls)
-        obj: T = hook(data, cls)
+            _fast_by_class[cls] = _fast_reader(hook)
+        fast = _fast_by_class[cls]
+        obj: T
+        try:
+            obj = fast(data) if fast is not None else hook(data, cls)
+        except Exception:  # not the common shape (see _NotFast): the generic path decides
+            obj = hook(data, cls)
         if request_id is not None:
             object.__setattr__(obj, "request_id", request_id)
         return obj
@@ -300,3 +318,167 @@ def _flatten(exc: BaseException) -> list[str]:
         return out
     notes = getattr(exc, "__notes__", [])
     return [f"{exc}" + (f" [{'; '.join(notes)}]" if notes else "")]
+
+
+# -- the fast path ------------------------------------------------------------------------------
+#
+# Reading a streamed chat costs one model tree per chunk, so the converter's generic path (one
+# hook call per field) is most of the SDK's CPU there. For a model read by a plain
+# ``_model_hook`` this generates, once, a function that reads a well-formed answer with inline
+# type checks: a value already of its field's exact type (``str``, ``int``, ``float``, ``bool``;
+# ``None`` or ``""`` for an optional) is taken as is, which is what the hooks above return for
+# it, and any other field type goes through its own hook. Anything else (a dict subclass, a
+# number as a string, a missing required key, a hook that raises) raises ``_NotFast`` and the
+# whole answer is read again by the generic path, so results and errors are exactly its own.
+
+
+class _NotFast(Exception):
+    """The answer is not in the common shape: read it with the generic path."""
+
+
+_LEAVES = (str, int, float, bool)
+#: Fast readers by model class, and by ``read_with`` hook.
+_fast_readers: dict[Any, Callable[[Any], Any] | None] = {}
+
+
+def _fast_reader(hook: Callable[[Any, Any], Any]) -> Callable[[Any], Any] | None:
+    """The fast reader of the model ``hook`` reads, or None when it is no model hook of this
+    module (a plain one, or one of ``read_with``)."""
+    cls = _plain_model_hooks.get(hook)
+    if cls is not None:
+        return _class_reader(cls)
+    prepared = _prepared_hooks.get(hook)
+    if prepared is None:
+        return None
+    if hook not in _fast_readers:
+        cls, prepare = prepared
+        inner = _class_reader(cls)
+
+        def read_prepared(value: Any) -> Any:
+            # As ``read_with`` does: the prepared copy is read, ``raw`` is the answer as sent.
+            if type(value) is not dict or inner is None:
+                raise _NotFast
+            obj = inner(prepare(value))
+            object.__setattr__(obj, "raw", value)
+            return obj
+
+        _fast_readers[hook] = read_prepared if inner is not None else None
+    return _fast_readers[hook]
+
+
+def _class_reader(cls: type[Any]) -> Callable[[Any], Any] | None:
+    if cls not in _fast_readers:
+        _fast_readers[cls] = None  # a model that contains itself takes the generic path
+        try:
+            _fast_readers[cls] = _generate_reader(cls)
+        except Exception:  # a field type this cannot look at: the generic path reads it
+            _fast_readers[cls] = None
+    return _fast_readers[cls]
+
+
+def _generate_reader(cls: type[Any]) -> Callable[[Any], Any] | None:
+    import attrs
+
+    attrs.resolve_types(cls)
+    fields = attrs.fields(cls)
+    factory_type: type[Any] = type(attrs.Factory(dict))  # attrs types Factory as a function
+    # A plain attrs class (no validator, converter or init hook) is built without its
+    # ``__init__``, by setting its slots: the same object at a third of the cost.
+    direct = (
+        not hasattr(cls, "__attrs_pre_init__")
+        and not hasattr(cls, "__attrs_post_init__")
+        and all(f.validator is None and f.converter is None for f in fields)
+        and all(type(getattr(cls, f.name, None)).__name__ == "member_descriptor" for f in fields)
+        and not any(isinstance(f.default, factory_type) and f.default.takes_self for f in fields)
+    )
+    names: dict[str, Any] = {"_cls": cls, "_NotFast": _NotFast, "_new": object.__new__}
+    names["_setattr"] = object.__setattr__
+    lines = ["def read(o):", "    if type(o) is not dict: raise _NotFast"]
+    lines.append("    obj = _new(_cls)" if direct else "    kw = {}")
+
+    def store(number: int, field: Any, expr: str) -> str:
+        if direct:
+            names[f"_s{number}"] = getattr(cls, field.name).__set__
+            return f"_s{number}(obj, {expr})"
+        return f"kw[{field.alias!r}] = {expr}"
+
+    def default(number: int, field: Any) -> str:
+        if isinstance(field.default, factory_type):
+            names[f"_f{number}"] = field.default.factory
+            return store(number, field, f"_f{number}()")
+        names[f"_d{number}"] = field.default
+        return store(number, field, f"_d{number}")
+
+    for number, field in enumerate(fields):
+        if field.name == "raw":
+            if direct:
+                lines.append("    " + store(number, field, "o"))
+            continue
+        if field.name == "request_id" or not field.init:
+            if direct:
+                lines.append("    " + default(number, field))
+            continue
+        tp, key = field.type, field.name
+        optional = _is_optional(tp)
+        inner_tp = tp
+        if optional:
+            args = [a for a in typing.get_args(tp) if a is not _NoneType]
+            if len(args) != 1:
+                return None
+            inner_tp = args[0]
+        lines.append(f"    v = o.get({key!r}, _NotFast)")
+        if field.default is attrs.NOTHING:
+            lines.append("    if v is _NotFast: raise _NotFast")
+        elif direct:
+            lines.append(f"    if v is _NotFast: {default(number, field)}")
+        else:
+            lines.append("    if v is _NotFast: pass")
+        if optional:
+            lines.append(f"    elif v is None or v == '': {store(number, field, 'None')}")
+        if inner_tp in _LEAVES:
+            names[f"_t{number}"] = inner_tp
+            lines.append(f"    elif type(v) is _t{number}: {store(number, field, 'v')}")
+            lines.append("    else: raise _NotFast")
+            continue
+        origin = typing.get_origin(inner_tp)
+        type_args = typing.get_args(inner_tp)
+        item = type_args[0] if origin is list and type_args else None
+        item_reader = _fast_reader(converter.get_structure_hook(item)) if item is not None else None
+        model_reader = (
+            _fast_reader(converter.get_structure_hook(inner_tp)) if origin is None else None
+        )
+        if item_reader is not None:
+            names[f"_r{number}"] = item_reader
+            lines.append(
+                f"    elif type(v) is list: {store(number, field, f'[_r{number}(x) for x in v]')}"
+            )
+            lines.append("    else: raise _NotFast")
+        elif model_reader is not None:
+            names[f"_r{number}"] = model_reader
+            lines.append(f"    else: {store(number, field, f'_r{number}(v)')}")
+        else:
+            names[f"_h{number}"] = converter.get_structure_hook(inner_tp)
+            names[f"_t{number}"] = inner_tp
+            lines.append(f"    else: {store(number, field, f'_h{number}(v, _t{number})')}")
+    if not direct:
+        lines += ["    obj = _cls(**kw)", "    _setattr(obj, 'raw', o)"]
+    lines.append("    return obj")
+    exec("\n".join(lines), names)  # the code is generated from the model's own fields
+    reader: Callable[[Any], Any] = names["read"]
+    wire_keys: _WireKeys | None = cls.__dict__.get("_wire_keys")
+    if wire_keys is None:
+        return reader
+
+    def read_wire_keys(value: Any) -> Any:
+        # As the generic path does: the renamed copy is read, ``raw`` is the answer as sent.
+        if type(value) is not dict:
+            raise _NotFast
+        obj = reader(wire_keys.apply(value))
+        object.__setattr__(obj, "raw", value)
+        return obj
+
+    return read_wire_keys
+
+
+def _raise_not_fast() -> Any:
+    raise _NotFast

@@ -116,7 +116,10 @@ def _name_from(url: str, headers: Mapping[str, str]) -> str | None:
     if match:
         return urllib.parse.unquote((match.group(1) or match.group(2)).strip())
     path = urllib.parse.urlsplit(url).path
-    return PurePosixPath(urllib.parse.unquote(path)).name or None
+    name = PurePosixPath(urllib.parse.unquote(path)).name
+    if name and "." not in name:  # a URL such as /mj/image/<id>: the type names the extension
+        name += extension_for(headers.get("Content-Type", ""))
+    return name or None
 
 
 # --------------------------------------------------------------------------- targets

@@ -54,10 +54,16 @@ class JobRecord:
 
 @attrs.define(eq=False)
 class _Waiter:
+    """One ``next_snapshot`` call; also its future's done-callback (no closure per wait)."""
+
     future: asyncio.Future[TaskSnapshot[Any]]
     record: JobRecord
     terminal_only: bool
     after: tuple[TaskState, float | None, bool] | None
+    scheduler: PollScheduler
+
+    def __call__(self, _future: asyncio.Future[TaskSnapshot[Any]]) -> None:
+        self.scheduler._forget((self.record.kind.name, self.record.task_id), self)
 
 
 @attrs.define(eq=False)
@@ -69,6 +75,8 @@ class _Entry:
     due: float = 0.0
     delay: float | None = None
     in_flight: bool = False
+    #: Loop time the last status request was sent: the next poll is counted from it.
+    sent: float = 0.0
     #: The last progress seen and when (loop time), to estimate the time left from its rate.
     progress_mark: tuple[float, float] | None = None
 
@@ -81,6 +89,10 @@ class _Entry:
             return None
         rate = (progress - mark[0]) / (now - mark[1])
         return (1.0 - progress) / rate
+
+
+#: One status request to send: a kind, its jobs, and whether they go in one batch query.
+_Poll = tuple[TaskKind[Any, Any], list["_Entry"], bool]
 
 
 class PollScheduler:
@@ -141,9 +153,9 @@ class PollScheduler:
                 self._schedule(entry, max(loop.time(), record.polled_at + entry.delay))
         else:
             entry.policy = policy
-        waiter = _Waiter(future, record, terminal_only, after._change_key if after else None)
+        waiter = _Waiter(future, record, terminal_only, after._change_key if after else None, self)
         entry.waiters.append(waiter)
-        future.add_done_callback(lambda _f: self._forget(key, waiter))
+        future.add_done_callback(waiter)
         self._ensure_driver()
         return future
 
@@ -221,7 +233,6 @@ class PollScheduler:
 
     async def _drive(self) -> None:
         loop = asyncio.get_running_loop()
-        limiter = anyio.CapacityLimiter(self.max_in_flight)
         assert self._wakeup is not None
         wakeup = self._wakeup
         while self._entries:
@@ -237,18 +248,36 @@ class PollScheduler:
             due_entries = self._pop_due(now + self.coalesce_window)
             if not due_entries:
                 continue
-            async with anyio.create_task_group() as tg:
-                for kind, group in _group_by_kind(due_entries):
-                    batched = kind.batch_size > 1 and kind.name not in self._no_batch
-                    if batched:
-                        group.extend(self._fill(kind, -len(group) % kind.batch_size, now))
-                    if batched and len(group) > 1:
-                        for start in range(0, len(group), kind.batch_size):
-                            chunk = group[start : start + kind.batch_size]
-                            tg.start_soon(self._poll_batch, kind, chunk, limiter)
-                    else:
-                        for entry in group:
-                            tg.start_soon(self._poll_one, entry, limiter)
+            polls: list[_Poll] = []
+            for kind, group in _group_by_kind(due_entries):
+                batched = kind.batch_size > 1 and kind.name not in self._no_batch
+                if batched:
+                    group.extend(self._fill(kind, -len(group) % kind.batch_size, now))
+                if batched and len(group) > 1:
+                    for start in range(0, len(group), kind.batch_size):
+                        polls.append((kind, group[start : start + kind.batch_size], True))
+                else:
+                    polls.extend((kind, [entry], False) for entry in group)
+            await self._poll_all(polls)
+
+    async def _poll_all(self, polls: list[_Poll]) -> None:
+        """Send every poll, at most ``max_in_flight`` at once: that many workers take them in
+        turn, so a tick costs the same few tasks however many jobs are due. Jobs a batch
+        answer leaves out go back on the list, to be asked for one by one."""
+        polls.reverse()
+
+        async def worker() -> None:
+            while polls:
+                kind, group, batched = polls.pop()
+                if batched:
+                    missing = await self._poll_batch(kind, group)
+                    polls.extend((kind, [entry], False) for entry in missing)
+                else:
+                    await self._poll_one(group[0])
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(min(self.max_in_flight, len(polls))):
+                tg.start_soon(worker)
 
     def _fill(self, kind: TaskKind[Any, Any], room: int, now: float) -> list[_Entry]:
         """Up to ``room`` more jobs of ``kind`` due soon (see ``batch_fill``), soonest first.
@@ -279,22 +308,23 @@ class PollScheduler:
                 due.append(entry)
         return due
 
-    async def _poll_one(self, entry: _Entry, limiter: anyio.CapacityLimiter) -> None:
+    async def _poll_one(self, entry: _Entry) -> None:
+        entry.sent = asyncio.get_running_loop().time()
         try:
-            async with limiter:
-                status = await entry.kind.fetch(entry.task_id)
+            status = await entry.kind.fetch(entry.task_id)
             snap = entry.kind.snapshot(entry.task_id, status)
         except Exception as error:
             self._after_error(entry, error)
         else:
             self._deliver(entry, snap)
 
-    async def _poll_batch(
-        self, kind: TaskKind[Any, Any], group: list[_Entry], limiter: anyio.CapacityLimiter
-    ) -> None:
+    async def _poll_batch(self, kind: TaskKind[Any, Any], group: list[_Entry]) -> list[_Entry]:
+        """Poll ``group`` in one batch query; returns the jobs its answer left out."""
+        sent = asyncio.get_running_loop().time()
+        for entry in group:
+            entry.sent = sent
         try:
-            async with limiter:
-                statuses = await kind.fetch_many([e.task_id for e in group])
+            statuses = await kind.fetch_many([e.task_id for e in group])
         except Exception as error:
             if isinstance(error, ResponseDecodeError):
                 # An unreadable batch answer: ask each job alone this time (a single status
@@ -303,7 +333,7 @@ class PollScheduler:
             elif is_transient(error):
                 for entry in group:
                     self._after_error(entry, error)  # a blip: the batch again next tick
-                return
+                return []
             else:
                 # The batch query itself is refused (not served, not understood): from now
                 # on this kind is polled one job at a time, starting with this group.
@@ -325,10 +355,7 @@ class PollScheduler:
                 self._after_error(entry, error)
             else:
                 self._deliver(entry, snap)
-        if missing:
-            async with anyio.create_task_group() as tg:
-                for entry in missing:
-                    tg.start_soon(self._poll_one, entry, limiter)
+        return missing
 
     def _deliver(self, entry: _Entry, snap: TaskSnapshot[Any], *, polled: bool = True) -> None:
         if polled:
@@ -349,7 +376,10 @@ class PollScheduler:
             if eta is None:
                 eta = entry.eta_from_progress(snap.progress, now)
             entry.delay = entry.policy.next_delay(entry.delay, eta)
-            self._schedule(entry, now + entry.delay)
+            # Every ``delay`` from the last request, not from its answer: a slow answer (or a
+            # long tick) must not stretch the time a finished job goes unnoticed; but never
+            # sooner than half a delay after the answer, so an overloaded server gets air.
+            self._schedule(entry, max(now + entry.delay / 2, entry.sent + entry.delay))
 
     def _after_error(self, entry: _Entry, error: Exception) -> None:
         entry.in_flight = False

@@ -106,6 +106,14 @@ class SSEDecoder:
                     self._started = True
                     if line.startswith(_BOM):
                         line = line[1:]
+            elif raw[:5] == b"data:":
+                # The common lines, read without the general field parsing of ``_line``.
+                value = raw[6:] if raw[5:6] == b" " else raw[5:]
+                self._data.append(value.decode("utf-8", "replace"))
+                continue
+            elif not raw and self._data:
+                events.append(self._dispatch())
+                continue
             else:
                 line = raw.decode("utf-8", "replace")
             event = self._line(line)
@@ -132,19 +140,23 @@ class SSEDecoder:
         self._data = []
         self._event_retry = None
 
+    def _dispatch(self) -> ServerSentEvent:
+        data = self._data
+        event = ServerSentEvent(
+            event=self._event or None,
+            data=data[0] if len(data) == 1 else "\n".join(data),
+            id=self.last_event_id,
+            retry=self._event_retry,
+        )
+        self._reset_event()
+        return event
+
     def _line(self, line: str) -> ServerSentEvent | None:
         if not line:
             if not self._data:  # nothing to dispatch; the spec drops the block
                 self._reset_event()
                 return None
-            event = ServerSentEvent(
-                event=self._event or None,
-                data="\n".join(self._data),
-                id=self.last_event_id,
-                retry=self._event_retry,
-            )
-            self._reset_event()
-            return event
+            return self._dispatch()
         if line[0] == ":":  # comment, e.g. the gateway's ": PING" keep-alive
             return None
         field, colon, value = line.partition(":")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["TaskHandle", "TaskNotSucceeded", "TaskOutcome", "TaskSucceeded", "Tasks"]
 
 R = TypeVar("R")  # a family's result
+T = TypeVar("T")
 
 
 @attrs.frozen(kw_only=True)
@@ -390,6 +392,15 @@ class Tasks:
         queue.reverse()
         limit = concurrency or max(1, len(queue))
         active: dict[asyncio.Future[TaskSnapshot[Any]], tuple[int, TaskHandle[R]]] = {}
+        # Each future reports itself when done: a wake-up costs the jobs that ended, not a
+        # pass over every job still waiting (10,000 of them make that quadratic).
+        finished: deque[asyncio.Future[TaskSnapshot[Any]]] = deque()
+        wakeup = asyncio.Event()
+
+        def report(future: asyncio.Future[TaskSnapshot[Any]]) -> None:
+            finished.append(future)
+            wakeup.set()
+
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (policy.timeout if timeout is None else timeout)
         try:
@@ -404,11 +415,16 @@ class Tasks:
                         handle._record, terminal_only=True, policy=policy
                     )
                     active[future] = (index, handle)
+                    future.add_done_callback(report)
                 if not active:
                     continue
-                with anyio.move_on_after(deadline - loop.time()):
-                    await asyncio.wait(active, return_when=asyncio.FIRST_COMPLETED)
-                done = [f for f in active if f.done()]
+                if not finished:
+                    wakeup.clear()
+                    with anyio.move_on_after(deadline - loop.time()):
+                        await wakeup.wait()
+                done = [f for f in _drain(finished) if f in active]
+                if not done and loop.time() < deadline:
+                    continue
                 if not done:  # the deadline passed
                     for future, (_, handle) in active.items():
                         self.scheduler.discard(future, handle._record)
@@ -487,6 +503,12 @@ class Tasks:
     #: ``client.tasks.submit_many(jobs, *, max_running=None, journal=None, ...)``: see
     #: :func:`api4gpt_async._submit.submit_many` (this client's ``tasks`` is its first argument).
     submit_many = submit_many
+
+
+def _drain(items: deque[T]) -> list[T]:
+    out = list(items)
+    items.clear()
+    return out
 
 
 def _outcome(

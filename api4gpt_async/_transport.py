@@ -241,17 +241,23 @@ def unwrap_envelope(
     if style == "midjourney":
         return _unwrap_midjourney(body, headers)
     if isinstance(body, dict) and "code" in body and "data" in body:
-        code = body["code"]
-        if code in _ENVELOPE_OK and type(code) is not bool:  # False == 0, yet not a success
+        if _code_of(body) in _ENVELOPE_OK:
             return body["data"]
         raise error_from_envelope(body, headers)
     return body
 
 
+def _code_of(body: Mapping[str, Any]) -> str | int | None:
+    """An envelope's ``code`` if it is a string or an integer; anything else (a list, an
+    object, a boolean, a float) is no code that could mean success."""
+    code = body["code"]
+    return code if type(code) in (str, int) else None
+
+
 def _unwrap_midjourney(body: Any, headers: Mapping[str, str] | None) -> Any:
     if not (isinstance(body, dict) and "code" in body and "id" not in body):
         return body
-    raw_code = body["code"]
+    raw_code = _code_of(body)
     code = int(raw_code) if isinstance(raw_code, str) and raw_code.isdigit() else raw_code
     if code in _MIDJOURNEY_OK:
         return body

@@ -121,3 +121,13 @@ def test_a_name_leaving_the_folder_is_refused(name: str, tmp_path: Path) -> None
 
 def test_a_plain_name_stays_in_the_folder(tmp_path: Path) -> None:
     assert Target(tmp_path).claim(lambda: "clip.mp4") == tmp_path.resolve() / "clip.mp4"
+
+
+async def test_a_midjourney_image_url_is_saved_with_its_extension(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    task = await client.midjourney.imagine("a fox")
+    emulator.advance(120)
+    await task.wait()
+    path = await task.download(f"{tmp_path / 'out'}/")
+    assert path.suffix == ".png"

@@ -7,6 +7,7 @@ in-memory family stands in for one: the contract is the TaskKind, not the HTTP d
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -168,3 +169,93 @@ async def test_a_batch_takes_jobs_due_soon(
     await client.tasks.gather([early, late], poll=policy)
     # Filling, the early job's first poll takes the late one along; else it goes alone.
     assert kind.log[:2] == [("one", "late"), second_request]
+
+
+@attrs.define
+class GatedKind(TaskKind[str, str]):
+    """One-by-one jobs whose status queries wait for ``gate``; counts them in flight."""
+
+    transport: Any = None
+    name: str = "gated"
+    batch_size: int = 1
+    gate: asyncio.Event = attrs.Factory(asyncio.Event)
+    full: asyncio.Event = attrs.Factory(asyncio.Event)  # set at ``full_at`` queries in flight
+    full_at: int = 0
+    in_flight: int = 0
+    most_in_flight: int = 0
+    most_tasks: int = 0
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        self.most_tasks = max(self.most_tasks, len(asyncio.all_tasks()))
+        if self.in_flight == self.full_at:
+            self.full.set()
+        await self.gate.wait()
+        self.in_flight -= 1
+        return "done"
+
+    async def fetch_many(self, task_ids: Sequence[str]) -> Mapping[str, str]:
+        raise AssertionError("no batch query")
+
+    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
+        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
+        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
+
+    def result(self, status: str) -> str:
+        return status
+
+
+async def test_a_tick_of_many_single_polls_runs_a_few_tasks_not_one_per_job() -> None:
+    async with AsyncAPI4GPT(api_key="k", base_url="http://127.0.0.1:9", poll=FAST) as client:
+        limit = client.tasks.scheduler.max_in_flight
+        kind = GatedKind(full_at=limit)
+        client.tasks.register(kind)
+        handles = [client.tasks.resume({"kind": "gated", "id": f"job-{i}"}) for i in range(300)]
+        waiter = asyncio.ensure_future(client.tasks.gather(handles))
+        await kind.full.wait()
+        kind.gate.set()
+        assert await waiter == ["done"] * 300
+    assert kind.most_in_flight == limit
+    # The workers, the driver, this test and the gather: not a task per due job.
+    assert kind.most_tasks <= limit + 5
+
+
+@attrs.define
+class SlowKind(TaskKind[str, str]):
+    """A job that never ends, answered after ``latency`` seconds; notes when each poll starts."""
+
+    transport: Any = None
+    name: str = "slow"
+    batch_size: int = 1
+    latency: float = 0.0
+    starts: list[float] = attrs.Factory(list)
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
+        self.starts.append(asyncio.get_running_loop().time())
+        await asyncio.sleep(self.latency)  # the server's answer time, not a synchronisation
+        return "running"
+
+    async def fetch_many(self, task_ids: Sequence[str]) -> Mapping[str, str]:
+        raise AssertionError("no batch query")
+
+    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
+        return TaskSnapshot(id=task_id, kind=self.name, state=TaskState.RUNNING, raw=status)
+
+    def result(self, status: str) -> str:
+        return status
+
+
+async def test_polls_are_a_delay_apart_from_request_to_request(fake: Any) -> None:
+    """A slow answer does not stretch the poll interval (nor the time a job goes unnoticed)."""
+    client, _ = fake
+    kind = SlowKind(latency=0.12)
+    client.tasks.register(kind)
+    handle = client.tasks.resume({"kind": "slow", "id": "job"})
+    policy = PollPolicy(initial_delay=0.3, multiplier=1.0, max_delay=0.3, jitter=0, timeout=5)
+    with pytest.raises(TaskTimeoutError):
+        await handle.wait(timeout=1.6, poll=policy)
+    gaps = sorted(b - a for a, b in itertools.pairwise(kind.starts))
+    assert len(gaps) >= 3
+    # From request to request: 0.3 s; counted from the answers it would be 0.42 s.
+    assert gaps[len(gaps) // 2] < 0.37

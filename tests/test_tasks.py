@@ -344,5 +344,5 @@ async def test_download_and_download_all_wait_for_a_running_job(
     assert not waiter.done() and not saved.done()
     emulator.advance(60)
     paths = await waiter
-    assert [p.name for p in paths][0] == f"{job.id}-video.mp4"
+    assert paths[0].name == f"{job.id}-video.mp4"
     assert (await saved).read_bytes() == paths[0].read_bytes()

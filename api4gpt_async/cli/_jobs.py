@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,18 +23,30 @@ async def follow(
     wait: bool,
     out: Path | None,
     describe: Callable[[R], str],
+    save: Callable[[R, Path], Awaitable[list[Path]]] | None = None,
+    noun: str = "job",
 ) -> R | None:
-    """Print the job's id and ref; with ``wait`` (or ``out``) wait for it and print
-    ``describe(result)``; with ``out`` save every media file of the job into that folder."""
-    console.print(f"submitted {handle.kind} job [bold]{handle.id}[/bold]")
+    """Print the job's id and ref; with ``wait`` (or ``out``) wait for it with a live status
+    line (state and progress) and print ``describe(result)``; with ``out`` save into that
+    folder: ``save(result, out)`` (the paths it wrote), by default every media file of the job.
+
+    ``noun`` is what the family calls its jobs (Midjourney: ``"task"``). Raises what
+    ``TaskHandle.wait`` raises (a failed or cancelled job, one that needs action).
+    """
+    console.print(f"submitted {handle.kind} {noun} [bold]{handle.id}[/bold]")
     console.print(f"ref: {json.dumps(handle.ref)}", markup=False, highlight=False)
     if not wait and out is None:
         return None
-    with console.status(f"waiting for {handle.kind} job {handle.id}…"):
-        result = await handle.wait()
+    waiting = f"waiting for {handle.kind} {noun} {handle.id}…"
+    with console.status(waiting) as status:
+        async for snap in handle.watch():
+            progress = f" {snap.progress:.0%}" if snap.progress is not None else ""
+            status.update(f"{waiting} {snap.state.value}{progress}")
+    result = await handle.wait()  # the result, or the failure / needs-action error
     console.print(describe(result), markup=False, highlight=False)
     if out is not None:
-        for path in await handle.download_all(out):
+        paths = await (save(result, out) if save is not None else handle.download_all(out))
+        for path in paths:
             console.print(f"saved {path} ({path.stat().st_size} bytes)", markup=False)
     return result
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +20,7 @@ from ._app import (
     console,
 )
 from ._errors import UsageError, fail
+from ._jobs import follow, lines
 
 mj_app = typer.Typer(
     help="Midjourney tasks: imagine, click buttons, look up.", no_args_is_help=True
@@ -33,40 +33,40 @@ Out = Annotated[
 ]
 
 
-def _submitted(handle: TaskHandle[MidjourneyTask]) -> None:
-    console.print(f"submitted {handle.kind} task [bold]{handle.id}[/bold]")
-    console.print(f"ref: {json.dumps(handle.ref)}")
-
-
 async def _follow(
     client: AsyncAPI4GPT,
     handle: TaskHandle[MidjourneyTask],
     out: Path | None,
     *,
+    wait: bool,
     split: bool = False,
     overwrite: bool = False,
 ) -> None:
-    """Wait with a live status line, then print the result and save what was asked."""
-    _submitted(handle)
-    with console.status("waiting…") as status:
-        async for snap in handle.watch():
-            progress = f" {snap.progress:.0%}" if snap.progress is not None else ""
-            status.update(f"{snap.state.value}{progress}")
-    task = await handle.wait()  # the result, or the failure / needs-action error
-    console.print(f"done: {task.image_url or task.final_prompt or task.status}", markup=False)
+    """Print the new task; with ``wait``, ``out`` or ``split`` wait with a live status line,
+    print the result and save what was asked: the image as ``<id>.png`` in ``out``, and with
+    ``split`` its four parts (in ``out``, else here)."""
+
+    async def save(task: MidjourneyTask, folder: Path) -> list[Path]:
+        paths = []
+        if out is not None and task.image_url:
+            folder.mkdir(parents=True, exist_ok=True)
+            paths.append(await handle.download(folder / f"{task.id}.png", overwrite=overwrite))
+        if split:
+            paths += await client.midjourney.split_grid(task, folder, overwrite=overwrite)
+        return paths
+
+    folder = out if out is not None else (Path(".") if split else None)
+    await follow(handle, console, wait=wait, out=folder, describe=_describe, save=save, noun="task")
+
+
+def _describe(task: MidjourneyTask) -> str:
     labels = " ".join(b.label or b.emoji or "?" for b in task.buttons)
-    if labels:
-        console.print(f"buttons: {labels}", markup=False)
-    if task.final_prompt and not task.image_url:
-        console.print(task.final_prompt, markup=False)
-    folder = out or Path(".")
-    if out is not None and task.image_url:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = await handle.download(folder / f"{task.id}.png", overwrite=overwrite)
-        console.print(f"saved {path} ({path.stat().st_size} bytes)")
-    if split:
-        for path in await client.midjourney.split_grid(task, folder, overwrite=overwrite):
-            console.print(f"saved {path}")
+    prompt = task.final_prompt if task.final_prompt and not task.image_url else None
+    return lines(
+        f"done: {task.image_url or task.final_prompt or task.status}",
+        f"buttons: {labels}" if labels else None,
+        prompt,
+    )
 
 
 def _run_task(make: Any) -> None:
@@ -100,10 +100,7 @@ def imagine(
             chosen: Any = speed  # checked above
             bot: Any = "NIJI_JOURNEY" if niji else None
             handle = await client.midjourney.imagine(prompt, speed=chosen, bot_type=bot)
-            if wait or split or out is not None:
-                await _follow(client, handle, out, split=split, overwrite=overwrite)
-            else:
-                _submitted(handle)
+            await _follow(client, handle, out, wait=wait, split=split, overwrite=overwrite)
 
     _run_task(go)
 
@@ -126,10 +123,7 @@ def action(
                 handle = await client.midjourney.click(task_id, label)
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
-            if wait or out is not None:
-                await _follow(client, handle, out, overwrite=overwrite)
-            else:
-                _submitted(handle)
+            await _follow(client, handle, out, wait=wait, overwrite=overwrite)
 
     _run_task(go)
 

@@ -54,7 +54,10 @@ def parse_progress(value: Any) -> float | None:
 def _ms_datetime(value: int | None) -> dt.datetime | None:
     if not value:  # 0 and None both mean "not yet"
         return None
-    return dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
+    try:
+        return dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
+    except (ValueError, OverflowError, OSError):  # no instant a datetime can hold
+        return None
 
 
 @camel_case_keys

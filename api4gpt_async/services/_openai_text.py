@@ -41,11 +41,16 @@ def listed(value: Any) -> Any:
     return value
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """``value`` with mappings made dicts and sequences lists, so that ``json`` can send it.
 
     Models the SDK returned (an assistant message sent back) become their request form.
     """
+    if type(value) in _PLAIN:
+        return value  # the common case: nothing to convert
     to_param = getattr(value, "to_param", None)
     if callable(to_param):
         return to_param()
@@ -132,7 +137,9 @@ async def create_maybe_streamed(
     timeout: float | None,
 ) -> T | Stream[C]:
     """The billable POST behind chat and completions: one answer, or a stream of chunks."""
-    body = body_of({key: jsonable(value) for key, value in fields.items()}, extra_body)
+    body = body_of(
+        {key: jsonable(value) for key, value in fields.items() if value is not None}, extra_body
+    )
     if stream:
         return await open_sse(
             transport,

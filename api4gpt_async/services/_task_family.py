@@ -9,15 +9,19 @@ A family subclasses :class:`TaskFamily` and writes:
 - ``read(status) -> TaskSnapshot`` (use :meth:`TaskFamily.snapshot` to fill id, kind and raw);
 - optionally ``result`` (default: the status itself), ``media_url``, ``media_urls`` and
   ``cancel``;
+- ``submit_answer``: ``"status"`` (a submit answers the new job's status, the default) or
+  ``"id"`` (only its id: a string, a number, or an object's ``id_field``);
 - its submit methods, each ending in ``return await self._submit("generate", body, timeout)``.
 
 The base does the rest once: wiring from one :class:`ServiceContext`, path lookup per flavour
 (``"<flavour>.<key>"`` in the client's path table), kind registration, the billable submit →
-structure → snapshot → handle, ``get(id)`` and ``task(id)``.
+structure → snapshot → handle, ``get(id)``, ``get_many(ids)`` and ``task(id)``.
 """
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
@@ -28,7 +32,7 @@ from .._paths import request_path
 from .._raw_response import WithRawResponse
 from .._task_kind import MediaFile, TaskKind, TaskSnapshot, TaskState, main_file
 from .._transport import unwrap_envelope
-from ..errors import ResponseDecodeError, UnsupportedOperation
+from ..errors import NotFoundError, ResponseDecodeError, UnsupportedOperation
 from ._common import ServiceContext
 
 if TYPE_CHECKING:
@@ -116,6 +120,8 @@ class TaskFamily(WithRawResponse, Generic[S, R]):
     submit_envelope: ClassVar[bool | EnvelopeStyle] = True
     #: Where a status carries its job id (attribute of the model, key of the raw answer).
     id_field: ClassVar[str] = "id"
+    #: What a submit answers: the new job's ``"status"``, or only its ``"id"``.
+    submit_answer: ClassVar[Literal["status", "id"]] = "status"
     status_query: ClassVar[StatusQuery] = StatusQuery()
     batch_query: ClassVar[BatchQuery | None] = None
 
@@ -159,7 +165,11 @@ class TaskFamily(WithRawResponse, Generic[S, R]):
     # -- public methods every family has -------------------------------------------------------
 
     async def get(self, task_id: str, *, timeout: float | None = None) -> S:
-        """The job as it is now (one status query, no waiting)."""
+        """The job as it is now (one status query, no waiting): the family's status model.
+
+        Raises ``NotFoundError`` for an id the service does not know, ``ResponseDecodeError``
+        for an answer that is not a status, and the transport's errors (``APIError`` family).
+        """
         query = self.status_query
         in_path = query.id_param is None
         reply = await self._request(
@@ -173,8 +183,31 @@ class TaskFamily(WithRawResponse, Generic[S, R]):
         )
         return cast(S, structure(reply.data, self.status_model, request_id=reply.request_id))
 
+    async def get_many(
+        self, task_ids: Sequence[str], *, timeout: float | None = None
+    ) -> builtins.list[S]:
+        """Many jobs as they are now, in the order asked (each id once); ids the service does
+        not know (or that are another user's) are left out.
+
+        One request per ``batch_query.size`` ids where the family has a batch query (Midjourney
+        ``list-by-condition``, Suno ``POST /suno/fetch``), else one :meth:`get` per id.
+        Raises what the queries raise, but not ``NotFoundError`` for an unknown id.
+        """
+        asked = builtins.list(dict.fromkeys(task_ids))
+        found: dict[str, S] = {}
+        batch = self.batch_query
+        if batch is not None:
+            for start in range(0, len(asked), batch.size):
+                chunk = asked[start : start + batch.size]
+                found.update(await self._get_many(chunk, timeout=timeout))
+        else:
+            for task_id in asked:
+                with contextlib.suppress(NotFoundError):
+                    found[task_id] = await self.get(task_id, timeout=timeout)
+        return [found[i] for i in asked if i in found]
+
     def task(self, task_id: str) -> TaskHandle[R]:
-        """Re-attach to a job by id (no request is made)."""
+        """Re-attach to a job by id (no request is made; an unknown id shows when waited on)."""
         return self._tasks.handle(self._kind, task_id)
 
     # -- helpers for families --------------------------------------------------------------
@@ -203,6 +236,7 @@ class TaskFamily(WithRawResponse, Generic[S, R]):
         )
 
     def id_of(self, status: S) -> str:
+        """The job id a status carries (its ``id_field``)."""
         return str(getattr(status, self.id_field))
 
     def snapshot(
@@ -252,9 +286,13 @@ class TaskFamily(WithRawResponse, Generic[S, R]):
     def submitted(self, data: Any, request_id: str | None) -> tuple[str, S | None]:
         """The job id and (when the answer has one) status of a submit answer.
 
-        By default the answer is the new job's status; a family whose submit answers only an
-        id overrides this and returns ``(id_answer(data, request_id), None)``.
+        As ``submit_answer`` says: the new job's status, or only its id (``(id, None)``: a
+        string or number, or an object's ``id_field``; else ``ResponseDecodeError``).
         """
+        if self.submit_answer == "id":
+            if isinstance(data, Mapping):
+                data = data.get(self.id_field)
+            return id_answer(data, request_id), None
         status = cast(S, structure(data, self.status_model, request_id=request_id))
         return self.id_of(status), status
 

@@ -10,12 +10,12 @@ least 20 s. No batch query, no cancel.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .._task_kind import MediaFile, TaskSnapshot, TaskState, state_from_text
 from ..models.digital_human import CreateVoice, DigitalHumanTask, UseVoice
 from ._common import body_of
-from ._task_family import StatusQuery, TaskFamily, id_answer
+from ._task_family import StatusQuery, TaskFamily
 
 if TYPE_CHECKING:
     from .._task_handle import TaskHandle
@@ -29,6 +29,7 @@ class DigitalHumanService(TaskFamily[DigitalHumanTask, DigitalHumanTask]):
     name = "digital_human"
     status_model = DigitalHumanTask
     id_field = "task_id"
+    submit_answer: ClassVar[Literal["status", "id"]] = "id"
     status_query: ClassVar[StatusQuery] = StatusQuery(path="task", id_param=None)
 
     async def create(
@@ -78,9 +79,6 @@ class DigitalHumanService(TaskFamily[DigitalHumanTask, DigitalHumanTask]):
             extra_body,
         )
         return await self._submit("create", body, timeout)
-
-    def submitted(self, data: Any, request_id: str | None) -> tuple[str, DigitalHumanTask | None]:
-        return id_answer(data, request_id), None
 
     def read(self, status: DigitalHumanTask) -> TaskSnapshot[DigitalHumanTask]:
         state = state_from_text(status.status, kind=self.flavour)

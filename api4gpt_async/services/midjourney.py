@@ -39,7 +39,7 @@ from ..models.midjourney import (
     MidjourneySubmitResult,
     MidjourneyTask,
 )
-from ._common import ServiceContext, body_of
+from ._common import body_of
 from ._task_family import BatchQuery, StatusQuery, TaskFamily
 
 if TYPE_CHECKING:
@@ -86,9 +86,6 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
     batch_query: ClassVar[BatchQuery | None] = BatchQuery(
         path="list_by_condition", size=50, envelope="midjourney"
     )
-
-    def __init__(self, context: ServiceContext) -> None:
-        super().__init__(context)
 
     # -- the family contract -------------------------------------------------------------------
 
@@ -340,15 +337,6 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
         return await self._send("modal", fields, state, notify_hook, None, extra_body, timeout)
 
     # -- queries -------------------------------------------------------------------------------
-
-    async def get_many(
-        self, task_ids: Sequence[str], *, timeout: float | None = None
-    ) -> list[MidjourneyTask]:
-        """Many tasks in one request (``list-by-condition``); unknown ids are left out and the
-        order is the service's."""
-        if not task_ids:
-            return []
-        return builtins.list((await self._get_many(task_ids, timeout=timeout)).values())
 
     async def image_seed(self, task: TaskRef, *, timeout: float | None = None) -> str:
         """The seed of a finished task's image (needs the proxy's DM channel set up)."""

@@ -10,13 +10,13 @@ paths are still candidates (see ``_paths``). Suno has no cancel.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .._task_kind import MediaFile, TaskSnapshot, TaskState, state_from_text
 from ..models.suno import SunoTask
 from ._common import ServiceContext, body_of
-from ._task_family import BatchQuery, StatusQuery, TaskFamily, id_answer
+from ._task_family import BatchQuery, StatusQuery, TaskFamily
 
 if TYPE_CHECKING:
     from .._task_handle import TaskHandle
@@ -29,6 +29,7 @@ _CLIP_DONE = frozenset({"complete", "completed", "succeeded", "success"})
 class _SunoFamily(TaskFamily[SunoTask, SunoTask]):
     status_model = SunoTask
     id_field = "task_id"
+    submit_answer: ClassVar[Literal["status", "id"]] = "id"
     status_query: ClassVar[StatusQuery] = StatusQuery(path="fetch", id_param=None)
 
     def read(self, status: SunoTask) -> TaskSnapshot[SunoTask]:
@@ -124,10 +125,6 @@ class SunoV3Service(_SunoFamily):
             extra_body,
         )
         return await self._submit("generate", body, timeout)
-
-    def submitted(self, data: Any, request_id: str | None) -> tuple[str, SunoTask | None]:
-        task_id = data.get("task_id") if isinstance(data, Mapping) else data
-        return id_answer(task_id, request_id), None
 
 
 class SunoV30Service(SunoV3Service):
@@ -225,14 +222,3 @@ class SunoService(_SunoFamily):
             raise ValueError("prompt must not be empty")
         body = body_of({"prompt": prompt, "notify_hook": notify_hook}, extra_body)
         return await self._submit("lyrics", body, timeout)
-
-    async def get_many(
-        self, task_ids: Sequence[str], *, timeout: float | None = None
-    ) -> list[SunoTask]:
-        """Many jobs in one request (``POST /suno/fetch``), in the order asked; ids the
-        service does not know (or that are another user's) are left out."""
-        found = await self._get_many(list(task_ids), timeout=timeout)
-        return [found[i] for i in dict.fromkeys(task_ids) if i in found]
-
-    def submitted(self, data: Any, request_id: str | None) -> tuple[str, SunoTask | None]:
-        return id_answer(data, request_id), None

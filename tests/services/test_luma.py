@@ -121,3 +121,14 @@ async def test_download_all_saves_every_file_named_by_job_and_role(
         assert paths[0].read_bytes() == mp4_bytes()
         assert all(p.parent == folder for p in paths)
     assert len(list(folder.iterdir())) == 2 * len(roles)  # two jobs never collide
+
+
+async def test_get_many_without_a_batch_query_asks_one_by_one(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    one = await client.luma.generate("one")
+    two = await client.lumvip.generate("two")
+    many = await client.luma.get_many([one.id, "no-such-id", one.id])
+    assert [g.id for g in many] == [one.id]  # asked order, each once, unknown left out
+    assert [g.id for g in await client.lumvip.get_many([two.id])] == [two.id]
+    assert await client.luma.get_many([]) == []

@@ -17,6 +17,7 @@ from aiohttp import web
 from api4gpt_async.testing import Emulator
 from api4gpt_async.testing._media import GRID_COLORS, png_bytes
 from api4gpt_async.testing._midjourney import PROGRESS_STEPS, lifecycle
+from api4gpt_async.testing._notify import deliveries
 
 from ._wire import call
 
@@ -449,6 +450,23 @@ async def test_notify_hook_gets_every_change_in_order(
     expected += [("IN_PROGRESS", f"{p}%") for p in PROGRESS_STEPS]
     assert changes == [*expected, ("SUCCESS", "100%")]
     assert received[-1]["buttons"]
+
+
+async def test_notify_hook_goes_through_the_one_callback_mechanism(
+    emu: Emulator, http: aiohttp.ClientSession, hook: Hook
+) -> None:
+    url, received, ended = hook
+    task_id = await _imagine(http, "fox", notifyHook=url)
+    emu.advance(60)
+    with anyio.fail_after(5):
+        await ended.wait()
+        while len(deliveries(emu)) < len(received):  # the sender records after the answer
+            await asyncio.sleep(0)
+    sent = deliveries(emu)  # kept by the kit's notify sender, as for Suno and digital human
+    assert [(d.url, d.status, d.payload["id"]) for d in sent] == [(url, 200, task_id)] * len(
+        received
+    )
+    assert [d.payload for d in sent] == received
 
 
 async def test_no_notify_when_the_gateway_drops_hooks(
