@@ -6,6 +6,7 @@ is a future on that scheduler, not a coroutine per job.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import os
@@ -329,7 +330,9 @@ class Tasks:
         try:
             data = json.loads(ref) if isinstance(ref, str) else ref
         except json.JSONDecodeError as exc:
-            raise ValueError(f"not a task ref: invalid JSON ({exc.msg})") from None
+            data = _python_literal(str(ref))  # print(handle.ref) shows {'kind': ..., 'id': ...}
+            if data is None:
+                raise ValueError(f"not a task ref: invalid JSON ({exc.msg})") from None
         try:
             kind_name, task_id = data["kind"], data["id"]
         except (KeyError, TypeError):
@@ -525,3 +528,11 @@ def _outcome(
     if error is None:  # neither a snapshot nor an error: cannot happen, but never hide it
         error = TaskError(f"{handle.kind} task {handle.id} ended without a result")
     return TaskNotSucceeded(handle=handle, index=index, error=error)
+
+
+def _python_literal(text: str) -> Any:
+    """``text`` read as a Python literal (a dict as ``print`` shows it), or None."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None

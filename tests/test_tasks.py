@@ -175,6 +175,27 @@ def test_resume_rejects_unknown_kinds() -> None:
         client.tasks.resume({"id": "1"})
 
 
+@pytest.mark.parametrize(
+    "printed",
+    [
+        "{'kind': 'luma', 'id': 'abc'}",  # print(handle.ref)
+        '{"kind": "luma", "id": "abc"}',  # json.dumps(handle.ref)
+        "luma:abc",
+    ],
+)
+def test_resume_reads_every_printed_form_of_a_ref(printed: str) -> None:
+    client = AsyncAPI4GPT(api_key="k")
+    handle = client.tasks.resume(printed)
+    assert (handle.kind, handle.id) == ("luma", "abc")
+
+
+@pytest.mark.parametrize("garbage", ["{'kind': 'luma'", "{not json", "{'kind': __import__('os')}"])
+def test_resume_refuses_what_is_no_ref(garbage: str) -> None:
+    client = AsyncAPI4GPT(api_key="k")
+    with pytest.raises(ValueError, match="not a task ref"):
+        client.tasks.resume(garbage)
+
+
 async def test_luma_has_no_remote_cancel(client: AsyncAPI4GPT) -> None:
     handle = await client.luma.generate("x")
     with pytest.raises(UnsupportedOperation):
