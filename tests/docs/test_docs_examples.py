@@ -89,16 +89,7 @@ def test_script_runs(page: Path, line: int, code: str, tmp_path: Path) -> None:
     # process-wide (a taskiq task on its module), which must not leak into other tests.
     script = tmp_path / "example.py"
     script.write_text(f"# {page}:{line}\n{code}", encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-W", "error", str(script)],
-        cwd=tmp_path,
-        env=_environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    _run_python(["-W", "error", str(script)], tmp_path)
 
 
 @pytest.mark.parametrize(("page", "line", "code"), EXCERPTS)
@@ -112,9 +103,14 @@ def test_pytest_examples_pass(page: Path, tmp_path: Path) -> None:
         if _is_test_file(title):
             assert title is not None
             (tmp_path / title).write_text(code, encoding="utf-8")
+    _run_python(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", "."], tmp_path)
+
+
+def _run_python(args: list[str], cwd: Path) -> None:
+    """Run this Python with ``args`` in ``cwd`` (no key set) and require success."""
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", "."],
-        cwd=tmp_path,
+        [sys.executable, *args],
+        cwd=cwd,
         env=_environment(),
         capture_output=True,
         text=True,
