@@ -49,8 +49,13 @@ def jsonable(value: Any) -> Any:
 
     Models the SDK returned (an assistant message sent back) become their request form.
     """
-    if type(value) in _PLAIN:
+    kind = type(value)
+    if kind in _PLAIN:
         return value  # the common case: nothing to convert
+    if kind is dict:
+        return {key: jsonable(item) for key, item in value.items()}
+    if kind is list:
+        return [jsonable(item) for item in value]
     to_param = getattr(value, "to_param", None)
     if callable(to_param):
         return to_param()
@@ -137,9 +142,7 @@ async def create_maybe_streamed(
     timeout: float | None,
 ) -> T | Stream[C]:
     """The billable POST behind chat and completions: one answer, or a stream of chunks."""
-    body = body_of(
-        {key: jsonable(value) for key, value in fields.items() if value is not None}, extra_body
-    )
+    body = body_of({key: jsonable(value) for key, value in fields.items()}, extra_body)
     if stream:
         return await open_sse(
             transport,
