@@ -68,6 +68,8 @@ _MIDJOURNEY_OK = frozenset({1, 21, 22})
 #: 4 validation error, 5 new-api relay error, 9 upstream failure, 23 queue full (a refusal:
 #: retried like a 429), 30 new-api group saturated. 24 (banned prompt) is ContentPolicyError.
 _MIDJOURNEY_STATUS = {3: 404, 4: 400, 5: 502, 9: 500, 23: 429, 30: 429}
+#: Request bodies as UTF-8 JSON (one encoder: ``json.dumps`` with an option builds one per call).
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -439,7 +441,7 @@ class Transport:
                     data.add_field(name, value)
             headers: Mapping[str, str] = self._headers
         elif json_body is not None:
-            data = json.dumps(json_body, ensure_ascii=False).encode()
+            data = _JSON.encode(json_body).encode()
             headers = self._json_headers
         else:
             data, headers = None, self._headers

@@ -142,7 +142,9 @@ async def create_maybe_streamed(
     timeout: float | None,
 ) -> T | Stream[C]:
     """The billable POST behind chat and completions: one answer, or a stream of chunks."""
-    body = body_of({key: jsonable(value) for key, value in fields.items()}, extra_body)
+    body = body_of(
+        {key: jsonable(value) for key, value in fields.items() if value is not None}, extra_body
+    )
     if stream:
         return await open_sse(
             transport,
