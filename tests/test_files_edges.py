@@ -1,0 +1,223 @@
+"""Saving files at the edges: the exact errors a refused save raises, a save that must not
+follow a name it was not given, a ``Content-Length`` aiohttp does not hold the body to, a
+``.part`` file removed under a save, and the limit error's details."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from _loopback import serve
+from aiohttp import ClientSession, web
+
+from api4gpt_async import APIConnectionError, AsyncAPI4GPT, ResponseTooLargeError
+from api4gpt_async._files import save_bytes, save_response, write_stream
+from api4gpt_async.models.audio import SpeechResponse
+from api4gpt_async.testing import Emulator
+from api4gpt_async.testing._media import mp4_bytes
+
+pytestmark = pytest.mark.anyio
+
+MP4 = mp4_bytes()
+
+
+def _never_named() -> str:
+    raise AssertionError("a file dest is never named")
+
+
+# --------------------------------------------------------------------------- refusing to overwrite
+
+
+def _refused(path: Path) -> str:
+    reason = "refusing to overwrite an existing file (pass overwrite=True)"
+    return f"[Errno {errno.EEXIST}] {reason}: '{path}'"
+
+
+async def test_the_refusal_is_a_complete_file_exists_error(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    """``errno``, ``strerror`` and ``filename`` are all set, as ``open(path, "x")`` sets them."""
+    dest = tmp_path / "taken.mp4"
+    dest.write_bytes(b"precious")
+    refusals = []
+    with pytest.raises(FileExistsError) as caught:
+        await client.download(emulator.file_url("a.mp4"), dest)
+    refusals.append(caught.value)
+    with pytest.raises(FileExistsError) as caught:
+        await SpeechResponse(content=b"ID3", content_type="audio/mpeg").save(dest)
+    refusals.append(caught.value)
+    for error in refusals:
+        assert (error.errno, error.filename) == (errno.EEXIST, str(dest))
+        assert error.strerror == "refusing to overwrite an existing file (pass overwrite=True)"
+        assert str(error) == _refused(dest)
+    assert dest.read_bytes() == b"precious"
+
+
+async def test_saving_bytes_keeps_an_existing_file_by_default(tmp_path: Path) -> None:
+    dest = tmp_path / "taken.bin"
+    dest.write_bytes(b"precious")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        await save_bytes(b"new", dest, _never_named)
+    assert dest.read_bytes() == b"precious"
+    assert await save_bytes(b"new", dest, _never_named, overwrite=True) == dest
+    assert dest.read_bytes() == b"new"
+
+
+async def test_saving_a_response_keeps_an_existing_file_by_default(tmp_path: Path) -> None:
+    dest = tmp_path / "taken.bin"
+    dest.write_bytes(b"precious")
+
+    async def audio(request: web.Request) -> web.Response:
+        return web.Response(body=b"ID3 audio", content_type="audio/mpeg")
+
+    app = web.Application()
+    app.router.add_get("/a.mp3", audio)
+    async with serve(app) as url, ClientSession() as session, session.get(f"{url}/a.mp3") as resp:
+        with pytest.raises(FileExistsError, match="overwrite=True"):
+            await save_response(resp, dest, _never_named, what="speech")
+    assert dest.read_bytes() == b"precious"
+    assert [p.name for p in tmp_path.iterdir()] == ["taken.bin"]
+
+
+# --------------------------------------------------------------------------- names and places
+
+
+async def test_a_file_dest_is_written_as_given_and_never_named(tmp_path: Path) -> None:
+    dest = tmp_path / "exact.bin"
+    assert await save_bytes(b"data", dest, _never_named) == dest
+    assert dest.read_bytes() == b"data"
+
+
+async def test_a_different_file_under_the_derived_name_is_kept(tmp_path: Path) -> None:
+    """In a folder, only a file holding the very same bytes is reused; another is never
+    replaced: the save takes the next free name."""
+    speech = SpeechResponse(content=b"ID3 new audio", content_type="audio/mpeg")
+    stem = f"speech-{hashlib.sha256(speech.content).hexdigest()[:16]}"
+    (tmp_path / f"{stem}.mp3").write_bytes(b"someone else's")
+    path = await speech.save(tmp_path)
+    assert path == tmp_path / f"{stem}-1.mp3"
+    assert path.read_bytes() == speech.content
+    assert (tmp_path / f"{stem}.mp3").read_bytes() == b"someone else's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{stem}-1.mp3", f"{stem}.mp3"]
+
+
+async def test_the_longest_name_the_part_file_leaves_room_for_is_saved(tmp_path: Path) -> None:
+    """The ``.part`` file adds ``.<8 hex digits>.part`` (14 characters) to the name."""
+    try:
+        name_max = os.pathconf(tmp_path, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):
+        pytest.skip("no NAME_MAX to test against")
+    if name_max > 1024:
+        pytest.skip(f"NAME_MAX is {name_max}: no limit to reach")
+    dest = tmp_path / ("a" * (name_max - 14))
+    assert await save_bytes(b"data", dest, _never_named) == dest
+    assert dest.read_bytes() == b"data"
+
+
+# --------------------------------------------------------------------------- size checks
+
+
+async def test_a_speech_body_short_of_its_length_is_refused_even_if_aiohttp_allows_it(
+    tmp_path: Path,
+) -> None:
+    """A 204 with ``Content-Length: 5`` gives an empty body without any aiohttp error: only
+    the SDK's own size check stands between it and an empty audio file."""
+
+    async def no_content(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        await reader.readexactly(length)
+        writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(no_content, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, AsyncAPI4GPT(api_key="sk-x", base_url=f"http://127.0.0.1:{port}") as client:
+        for dest in (tmp_path / "a.mp3", f"{tmp_path / 'folder'}/"):
+            with pytest.raises(APIConnectionError) as caught:
+                await client.audio.speech.stream_to_file(
+                    dest, model="tts-1", input="hi", voice="alloy"
+                )
+            assert str(caught.value) == "speech stopped at 0 of 5 bytes"
+    assert [p.name for p in tmp_path.rglob("*")] == ["folder"]
+    assert list((tmp_path / "folder").iterdir()) == []
+
+
+async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+async def test_a_short_stream_names_what_stopped(tmp_path: Path) -> None:
+    with pytest.raises(APIConnectionError) as caught:
+        await write_stream(_chunks(b"abc"), tmp_path / "x.bin", expected_size=10)
+    assert str(caught.value) == "download stopped at 3 of 10 bytes"
+
+
+async def test_a_part_file_removed_under_the_save_does_not_hide_its_error(tmp_path: Path) -> None:
+    """Someone (a cleaner of stale ``.part`` files) removes it mid-save: the save still fails
+    with its own error, not with ``FileNotFoundError`` from its clean-up."""
+
+    async def cleaned_up() -> AsyncIterator[bytes]:
+        yield b"abc"
+        for part in tmp_path.glob("*.part"):
+            part.unlink()
+        raise APIConnectionError("cut")
+
+    with pytest.raises(APIConnectionError, match=r"^cut$"):
+        await write_stream(cleaned_up(), tmp_path / "x.bin")
+
+    async def removed() -> AsyncIterator[bytes]:
+        yield b"abc"
+        for part in tmp_path.glob("*.part"):
+            part.unlink()
+
+    with pytest.raises(APIConnectionError, match="stopped at 3 of 10 bytes"):
+        await write_stream(removed(), tmp_path / "x.bin", expected_size=10)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- max_bytes
+
+
+async def test_the_limit_error_says_what_and_names_the_request(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    url = emulator.file_url("v.mp4")
+    emulator.fail("files", status=200, body=MP4, headers={"X-Oneapi-Request-Id": "req-big"})
+    with pytest.raises(ResponseTooLargeError) as caught:
+        await client.download(url, tmp_path, max_bytes=10)
+    assert caught.value.message == (
+        f"download of {url} is {len(MP4)} bytes: over the limit of 10 bytes "
+        "(raise max_bytes to allow it)"
+    )
+    assert (caught.value.request_id, caught.value.limit) == ("req-big", 10)
+
+    async def unsized(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"X-Request-Id": "req-endless"})
+        await response.prepare(request)
+        await response.write(b"x" * 64)
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/big", unsized)
+    async with serve(app) as base:
+        with pytest.raises(ResponseTooLargeError) as caught:
+            await client.download(f"{base}/big", tmp_path, max_bytes=10)
+    assert caught.value.message == (
+        f"download of {base}/big went past it: over the limit of 10 bytes "
+        "(raise max_bytes to allow it)"
+    )
+    assert caught.value.request_id == "req-endless"
+    assert list(tmp_path.iterdir()) == []
