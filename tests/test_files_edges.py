@@ -221,3 +221,130 @@ async def test_the_limit_error_says_what_and_names_the_request(
     )
     assert caught.value.request_id == "req-endless"
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- a scripted server
+
+
+class Scripted:
+    """A raw HTTP server on the loopback answering each request with the next scripted bytes,
+    so odd headers are exactly as written. The connection stays open until the client closes
+    it: an answer short of its ``Content-Length`` stalls, and a ``read_timeout`` cuts it."""
+
+    def __init__(self, *answers: bytes) -> None:
+        self.answers = list(answers)
+        self.requests: list[dict[str, str]] = []  # header names lower-cased
+        self.url = ""
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")[1:]
+        self.requests.append(
+            {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines if x)}
+        )
+        writer.write(self.answers.pop(0))
+        await writer.drain()
+        await reader.read()  # until the client hangs up
+        writer.close()
+
+    async def __aenter__(self) -> Scripted:
+        self.server = await asyncio.start_server(self._answer, "127.0.0.1", 0)
+        await self.server.__aenter__()
+        self.url = f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.server.__aexit__(*exc)
+
+
+def _answer(status: str, headers: dict[str, str], body: bytes) -> bytes:
+    head = "".join(f"{k}: {v}\r\n" for k, v in {**headers, "Connection": "close"}.items())
+    return f"HTTP/1.1 {status}\r\n{head}\r\n".encode() + body
+
+
+def _cut(headers: dict[str, str], at: int) -> bytes:
+    """A 200 promising all of MP4 and sending its first ``at`` bytes (then stalling)."""
+    return _answer("200 OK", {"Content-Length": str(len(MP4)), **headers}, MP4[:at])
+
+
+def _rest(start: int) -> bytes:
+    """The 206 answer to ``Range: bytes=<start>-``."""
+    n = len(MP4)
+    headers = {"Content-Range": f"bytes {start}-{n - 1}/{n}", "Content-Length": str(n - start)}
+    return _answer("206 Partial Content", headers, MP4[start:])
+
+
+@pytest.mark.parametrize(
+    ("validators", "if_range"),
+    [
+        ({"ETag": '"v1"', "Last-Modified": "Mon, 30 Nov 2026 10:00:00 GMT"}, '"v1"'),
+        ({"ETag": 'W/"v1"', "Last-Modified": "Mon, 30 Nov 2026 10:00:00 GMT"}, None),
+        ({"Last-Modified": "Mon, 30 Nov 2026 10:00:00 GMT"}, None),
+        ({"ETag": 'W/"v1"'}, None),
+        ({}, None),
+    ],
+)
+async def test_a_resume_names_the_version_it_continues(
+    client: AsyncAPI4GPT, tmp_path: Path, validators: dict[str, str], if_range: str | None
+) -> None:
+    """``If-Range`` carries a strong ETag, else ``Last-Modified``, else nothing (RFC 9110
+    §13.1.5: a weak ETag never validates a range)."""
+    if_range = if_range or validators.get("Last-Modified")
+    headers = {"Accept-Ranges": "bytes", **validators}
+    async with Scripted(_cut(headers, 100), _rest(100)) as server:
+        path = await client.download(f"{server.url}/v.mp4", tmp_path, read_timeout=0.2)
+    assert path.read_bytes() == MP4
+    first, second = server.requests
+    assert first["accept-encoding"] == "identity"  # media as is: sizes count written bytes
+    assert second["range"] == "bytes=100-"
+    assert second.get("if-range") == if_range
+
+
+async def test_a_206_of_unknown_total(client: AsyncAPI4GPT, tmp_path: Path) -> None:
+    """``bytes a-b/*`` (RFC 9110 §14.4): taken as the whole file when it is the first answer
+    and starts at 0; to a resume of a file of known size it is not trusted, and the file is
+    fetched again whole."""
+    n = len(MP4)
+
+    def star(start: int) -> bytes:
+        headers = {"Content-Range": f"bytes {start}-{n - 1}/*", "Content-Length": str(n - start)}
+        return _answer("206 Partial Content", headers, MP4[start:])
+
+    whole = _answer("200 OK", {"Content-Length": str(n)}, MP4)
+    async with Scripted(star(0), _cut({"Accept-Ranges": "bytes"}, 100), star(100), whole) as server:
+        first = await client.download(f"{server.url}/a.mp4", tmp_path, read_timeout=0.2)
+        second = await client.download(f"{server.url}/b.mp4", tmp_path, read_timeout=0.2)
+    assert first.read_bytes() == second.read_bytes() == MP4
+    assert [r.get("range") for r in server.requests] == [None, None, "bytes=100-", None]
+
+
+async def test_an_unasked_for_partial_first_answer_is_completed(
+    client: AsyncAPI4GPT, tmp_path: Path
+) -> None:
+    """A 206 to a request without ``Range`` is kept if it starts at 0; its total says how
+    much is still missing, asked for with a range."""
+    n = len(MP4)
+    head = {"Content-Range": f"bytes 0-9/{n}", "Content-Length": "10"}
+    async with Scripted(_answer("206 Partial Content", head, MP4[:10]), _rest(10)) as server:
+        path = await client.download(f"{server.url}/v.mp4", tmp_path, read_timeout=0.2)
+    assert path.read_bytes() == MP4
+    assert [r.get("range") for r in server.requests] == [None, "bytes=10-"]
+
+
+async def test_the_wrong_range_error_quotes_what_came(client: AsyncAPI4GPT, tmp_path: Path) -> None:
+    n = len(MP4)
+    wrong = _answer(
+        "206 Partial Content", {"Content-Range": f"bytes 5-9/{n}", "Content-Length": "5"}, b"x" * 5
+    )
+    url = ""
+    async with Scripted(_cut({"Accept-Ranges": "bytes"}, 100), wrong, wrong) as server:
+        url = f"{server.url}/v.mp4"
+        with pytest.raises(APIConnectionError) as caught:
+            await client.download(
+                url, tmp_path, read_timeout=0.2
+            )  # 3 attempts: FAST_RETRY has 2 retries
+    assert str(caught.value) == (
+        f"download of {url}: unexpected Content-Range 'bytes 5-9/{n}' for bytes=0-; starting again"
+    )
+    assert [r.get("range") for r in server.requests] == [None, "bytes=100-", None]
+    assert list(tmp_path.iterdir()) == []
