@@ -8,15 +8,25 @@ import asyncio
 import errno
 import hashlib
 import os
+import re
+import urllib.parse
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _loopback import serve
 from aiohttp import ClientSession, web
+from multidict import CIMultiDict
 
-from api4gpt_async import APIConnectionError, AsyncAPI4GPT, ResponseTooLargeError
-from api4gpt_async._files import save_bytes, save_response, write_stream
+from api4gpt_async import APIConnectionError, APIError, AsyncAPI4GPT, ResponseTooLargeError
+from api4gpt_async._files import (
+    expected_size,
+    safe_filename,
+    save_bytes,
+    save_response,
+    write_stream,
+)
 from api4gpt_async.models.audio import SpeechResponse
 from api4gpt_async.testing import Emulator
 from api4gpt_async.testing._media import mp4_bytes
@@ -348,3 +358,126 @@ async def test_the_wrong_range_error_quotes_what_came(client: AsyncAPI4GPT, tmp_
     )
     assert [r.get("range") for r in server.requests] == [None, "bytes=100-", None]
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize(
+    ("candidate", "expected"),
+    [
+        ("Xenon-RX", "Xenon-RX"),  # only dots and underscores are trimmed, never letters
+        ("a" * 300 + ".mp4", "a" * 200),  # at most 200 characters
+        ("b" * 200, "b" * 200),
+    ],
+)
+def test_safe_filename_trims_only_what_it_must(candidate: str, expected: str) -> None:
+    assert safe_filename(candidate, fallback_stem="job", content_type="video/mp4") == expected
+
+
+@pytest.mark.parametrize(
+    ("stem", "expected"),
+    [
+        ("job-1.", "job-1.mp4"),
+        ("._job", "job.mp4"),
+        ("Xjob 1X", "Xjob_1X.mp4"),
+        ("s" * 150, "s" * 100 + ".mp4"),  # a fallback stem keeps at most 100 characters
+        ("...", "download.mp4"),
+        ("", "download.mp4"),
+    ],
+)
+def test_a_fallback_stem_is_made_safe_too(stem: str, expected: str) -> None:
+    assert safe_filename(None, fallback_stem=stem, content_type="video/mp4") == expected
+    assert safe_filename("..", fallback_stem=stem, content_type="video/mp4") == expected
+
+
+def test_safe_filename_adds_no_extension_for_an_unknown_type() -> None:
+    assert safe_filename(None, fallback_stem="job") == "job"
+
+
+async def test_a_url_naming_no_file_gets_the_fallback_name(
+    client: AsyncAPI4GPT, tmp_path: Path
+) -> None:
+    async def root(request: web.Request) -> web.Response:
+        return web.Response(body=MP4, content_type="video/mp4")
+
+    app = web.Application()
+    app.router.add_get("/", root)
+    async with serve(app) as url:
+        first = await client.download(f"{url}/", tmp_path)  # a path without a last part
+    assert first.name == "download.mp4"
+
+
+async def test_a_name_with_several_dots_is_made_unique_before_its_last_suffix(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    url = emulator.file_url("clip.v2.mp4")
+    names = [(await client.download(url, tmp_path)).name for _ in range(2)]
+    assert names == ["clip.v2.mp4", "clip.v2-1.mp4"]
+
+
+# --------------------------------------------------------------------------- sizes
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Content-Length": "5"}, 5),
+        ({"Content-Length": "0"}, 0),
+        ({"Content-Length": "-1"}, None),
+        ({"Content-Length": "five"}, None),
+        ({}, None),
+        ({"Content-Encoding": "", "Content-Length": "5"}, 5),
+        ({"Content-Encoding": "identity", "Content-Length": "5"}, 5),
+        ({"Content-Encoding": " Identity ", "Content-Length": "5"}, 5),
+        ({"Content-Encoding": "gzip", "Content-Length": "5"}, None),
+        ({"Content-Encoding": "br", "Content-Length": "5"}, None),
+    ],
+)
+def test_expected_size(headers: dict[str, str], expected: int | None) -> None:
+    assert expected_size(CIMultiDict(headers)) == expected
+
+
+# --------------------------------------------------------------------------- what may be fetched
+
+
+@pytest.mark.parametrize("limits", [{"max_bytes": -1}, {"read_timeout": 0}, {"read_timeout": -1}])
+async def test_bad_limits_are_refused_before_any_request(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path, limits: dict[str, Any]
+) -> None:
+    message = "max_bytes must be >= 0 and read_timeout > 0"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        await client.download(emulator.file_url("v.mp4"), tmp_path, **limits)
+    assert emulator.requests == []
+
+
+async def test_the_refusal_of_a_url_quotes_at_most_200_characters(
+    client: AsyncAPI4GPT, tmp_path: Path
+) -> None:
+    url = "ftp://example.com/" + "a" * 300
+    with pytest.raises(APIError) as caught:
+        await client.download(url, tmp_path)
+    assert caught.value.message == (
+        f"refusing to download {url[:200]!r}: only http(s) URLs are fetched"
+    )
+
+
+async def test_an_https_url_is_fetched(
+    client: AsyncAPI4GPT, unused_port_url: str, tmp_path: Path
+) -> None:
+    """Nobody listens there: the error is the connection's, not a refusal of the scheme."""
+    url = unused_port_url.replace("http://", "https://") + "/v.mp4"
+    with pytest.raises(APIConnectionError) as caught:
+        await client.download(url, tmp_path)
+    assert "only http" not in str(caught.value)
+
+
+async def test_a_path_is_fetched_from_the_api_host_with_the_key(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    path = urllib.parse.urlsplit(emulator.file_url("v.mp4")).path
+    assert path.startswith("/")
+    saved = await client.download(path, tmp_path)
+    assert saved.read_bytes() == MP4
+    (request,) = emulator.requests
+    assert request.headers["Authorization"].startswith("Bearer ")
