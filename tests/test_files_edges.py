@@ -10,7 +10,7 @@ import hashlib
 import os
 import re
 import urllib.parse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,17 @@ from _loopback import serve
 from aiohttp import ClientSession, web
 from multidict import CIMultiDict
 
-from api4gpt_async import APIConnectionError, APIError, AsyncAPI4GPT, ResponseTooLargeError
+from api4gpt_async import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    AsyncAPI4GPT,
+    Hooks,
+    RequestEvent,
+    ResponseTooLargeError,
+)
 from api4gpt_async._files import (
+    Target,
     expected_size,
     safe_filename,
     save_bytes,
@@ -481,3 +490,115 @@ async def test_a_path_is_fetched_from_the_api_host_with_the_key(
     assert saved.read_bytes() == MP4
     (request,) = emulator.requests
     assert request.headers["Authorization"].startswith("Bearer ")
+
+
+# --------------------------------------------------------------------------- where files go
+
+
+@pytest.mark.parametrize("name", ["", ".", ".."])
+@pytest.mark.parametrize("root", [False, True])
+def test_a_name_that_is_no_file_is_refused(name: str, root: bool, tmp_path: Path) -> None:
+    """At the root folder too, where ``/`` + ``..`` has ``/`` for its parent."""
+    folder = Path(tmp_path.anchor) if root else tmp_path
+    with pytest.raises(ValueError, match="refusing to write outside"):
+        Target(folder).claim(lambda: name)
+
+
+def test_a_target_keeps_an_existing_file_by_default(tmp_path: Path) -> None:
+    dest = tmp_path / "taken.bin"
+    dest.write_bytes(b"precious")
+    with pytest.raises(FileExistsError):
+        Target(dest).claim(_never_named)
+    assert Target(dest, overwrite=True).claim(_never_named) == dest
+
+
+async def test_a_file_dest_in_new_folders_gets_them_made(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    speech = SpeechResponse(content=b"ID3 audio", content_type="audio/mpeg")
+    saved = await speech.save(tmp_path / "a" / "b" / "speech.mp3")
+    assert saved.read_bytes() == b"ID3 audio"
+    path = await client.download(emulator.file_url("v.mp4"), tmp_path / "c" / "d" / "v.mp4")
+    assert path.read_bytes() == MP4
+
+
+async def test_a_download_to_the_longest_name_the_part_file_leaves_room_for(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    try:
+        name_max = os.pathconf(tmp_path, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):
+        pytest.skip("no NAME_MAX to test against")
+    if name_max > 1024:
+        pytest.skip(f"NAME_MAX is {name_max}: no limit to reach")
+    dest = tmp_path / ("v" * (name_max - 14))
+    assert (await client.download(emulator.file_url("v.mp4"), dest)).read_bytes() == MP4
+
+
+async def test_without_hard_links_names_are_still_taken_atomically(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file system without hard links (FAT, some shares): the name is reserved with
+    ``O_CREAT | O_EXCL``, then replaced by the finished file."""
+
+    def no_links(src: object, dst: object, *args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(dst))
+
+    monkeypatch.setattr(os, "link", no_links)
+    url = emulator.file_url("v.mp4")
+    paths = [await client.download(url, tmp_path) for _ in range(2)]
+    assert [p.name for p in paths] == ["v.mp4", "v-1.mp4"]
+    assert all(p.read_bytes() == MP4 for p in paths)
+    speech = SpeechResponse(content=b"ID3 audio", content_type="audio/mpeg")
+    assert (await speech.save(tmp_path / "s.mp3")).read_bytes() == b"ID3 audio"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.mp3", "v-1.mp4", "v.mp4"]
+
+
+# --------------------------------------------------------------------------- attempts
+
+
+async def test_each_attempt_is_one_get_reported_to_the_hooks(
+    make_client: Callable[..., AsyncAPI4GPT], emulator: Emulator, tmp_path: Path
+) -> None:
+    """A 503 is retried by the download (a whole exchange per attempt), never also inside
+    an attempt: the client's ``max_retries`` bounds the requests sent."""
+    events: list[RequestEvent] = []
+    emulator.fail("files", status=503, times=None)
+    async with make_client(hooks=Hooks(on_request=events.append)) as client:
+        with pytest.raises(APIStatusError):
+            await client.download(emulator.file_url("v.mp4"), tmp_path)
+        attempts = client.retry.max_retries + 1
+        assert emulator.count("files") == len(events) == attempts
+        emulator.clear_faults()
+        await client.download(emulator.file_url("v.mp4"), tmp_path)
+    assert [(e.method, e.status) for e in events] == [("GET", 503)] * attempts + [("GET", 200)]
+    assert [r.method for r in emulator.requests] == ["GET"] * (attempts + 1)
+
+
+async def test_a_part_file_removed_under_a_download_does_not_hide_its_error(
+    make_client: Callable[..., AsyncAPI4GPT], emulator: Emulator, tmp_path: Path
+) -> None:
+    def clean_up(event: RequestEvent) -> None:
+        for part in tmp_path.glob("*.part"):
+            part.unlink()
+
+    emulator.fail("files", truncate_at=100, stall=30, times=None)
+    async with make_client(hooks=Hooks(on_request=clean_up)) as client:
+        with pytest.raises(APIConnectionError):
+            await client.download(emulator.file_url("v.mp4"), tmp_path, read_timeout=0.2)
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_body_of_exactly_max_bytes_is_saved(client: AsyncAPI4GPT, tmp_path: Path) -> None:
+    async def unsized(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()  # chunked: checked as the bytes arrive
+        await response.prepare(request)
+        await response.write(b"x" * 64)
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/exact", unsized)
+    async with serve(app) as url:
+        path = await client.download(f"{url}/exact", tmp_path / "exact.bin", max_bytes=64)
+    assert path.read_bytes() == b"x" * 64
