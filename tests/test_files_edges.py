@@ -29,6 +29,7 @@ from api4gpt_async import (
     ResponseTooLargeError,
 )
 from api4gpt_async._files import (
+    MAX_REDIRECTS,
     Target,
     expected_size,
     safe_filename,
@@ -379,6 +380,7 @@ async def test_the_wrong_range_error_quotes_what_came(client: AsyncAPI4GPT, tmp_
         ("a" * 300 + ".mp4", "a" * 200),  # at most 200 characters
         ("b" * 200, "b" * 200),
     ],
+    ids=["letters at the ends", "300 characters", "200 characters"],
 )
 def test_safe_filename_trims_only_what_it_must(candidate: str, expected: str) -> None:
     assert safe_filename(candidate, fallback_stem="job", content_type="video/mp4") == expected
@@ -394,6 +396,7 @@ def test_safe_filename_trims_only_what_it_must(candidate: str, expected: str) ->
         ("...", "download.mp4"),
         ("", "download.mp4"),
     ],
+    ids=["trailing dot", "leading dot", "unsafe", "150 characters", "dots only", "empty"],
 )
 def test_a_fallback_stem_is_made_safe_too(stem: str, expected: str) -> None:
     assert safe_filename(None, fallback_stem=stem, content_type="video/mp4") == expected
@@ -602,3 +605,16 @@ async def test_a_body_of_exactly_max_bytes_is_saved(client: AsyncAPI4GPT, tmp_pa
     async with serve(app) as url:
         path = await client.download(f"{url}/exact", tmp_path / "exact.bin", max_bytes=64)
     assert path.read_bytes() == b"x" * 64
+
+
+async def test_each_attempt_follows_at_most_max_redirects(
+    make_client: Callable[..., AsyncAPI4GPT], emulator: Emulator, tmp_path: Path
+) -> None:
+    events: list[RequestEvent] = []
+    loop = emulator.file_url("loop.mp4")
+    emulator.fail("files", status=302, body="", headers={"Location": loop}, times=None)
+    async with make_client(hooks=Hooks(on_request=events.append)) as client:
+        with pytest.raises(APIConnectionError):
+            await client.download(loop, tmp_path)
+    assert events
+    assert emulator.count("files") == len(events) * MAX_REDIRECTS
