@@ -1,5 +1,6 @@
 """Edges of the transport that the family tests pass by: the Midjourney envelope's refusals
-read field by field, task objects that carry a ``code`` of their own, odd characters."""
+read field by field, task objects that carry a ``code`` of their own, odd characters, the
+ways a 200 shows it is a web page and not the API."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from api4gpt_async import APIError, AsyncAPI4GPT, ContentPolicyError, ServerError
+from api4gpt_async import (
+    APIError,
+    AsyncAPI4GPT,
+    ContentPolicyError,
+    ResponseDecodeError,
+    ServerError,
+    SubmissionUncertainError,
+)
 from api4gpt_async.testing import Emulator
 
 pytestmark = pytest.mark.anyio
@@ -87,3 +95,39 @@ async def test_a_task_object_with_a_code_of_its_own_is_a_task(
     emulator.fail("midjourney.fetch", status=200, body=task)
     fetched = await client.midjourney.get(handle.id)
     assert (fetched.id, fetched.status, fetched.progress) == (handle.id, "IN_PROGRESS", "10%")
+
+
+# -- a 2xx that is not JSON ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        ("Site under maintenance", {"Content-Type": "text/html; charset=utf-8"}),
+        ("\n  <!DOCTYPE html><title>Dashboard</title>", {}),
+        ("\r\n<html><body>login</body></html>", {"Content-Type": "text/plain"}),
+        ("<HTML><BODY>Welcome</BODY></HTML>", {"Content-Type": "application/octet-stream"}),
+    ],
+)
+async def test_a_web_page_answering_a_submit_is_a_wrong_base_url(
+    client: AsyncAPI4GPT, emulator: Emulator, body: str, headers: dict[str, str]
+) -> None:
+    # Told by its Content-Type or by how its text starts (any case, after any blank space): a
+    # web page proves the request never reached the API, so it is no uncertain submission.
+    emulator.fail("luma.generate", status=200, body=body, headers=headers)
+    with pytest.raises(ResponseDecodeError) as info:
+        await client.luma.generate("a fox")
+    assert type(info.value) is ResponseDecodeError
+    assert info.value.message.startswith("expected a JSON answer, got an HTML page (check the")
+
+
+@pytest.mark.parametrize(
+    "body", ["Service temporarily unavailable", "<?xml version='1.0'?><html/>", " <htm>"]
+)
+async def test_text_that_is_no_web_page_answering_a_submit_is_uncertain(
+    client: AsyncAPI4GPT, emulator: Emulator, body: str
+) -> None:
+    emulator.fail("luma.generate", status=200, body=body)
+    with pytest.raises(SubmissionUncertainError, match="not valid JSON sent as text/plain"):
+        await client.luma.generate("a fox")
+    assert emulator.count("luma.generate") == 1
