@@ -4,18 +4,26 @@ ways a 200 shows it is a web page and not the API."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp.client_reqrep import ConnectionKey
 
 from api4gpt_async import (
+    APIConnectionError,
     APIError,
+    APITimeoutError,
     AsyncAPI4GPT,
     ContentPolicyError,
+    InsecureBaseURLWarning,
     ResponseDecodeError,
     ServerError,
     SubmissionUncertainError,
 )
+from api4gpt_async._transport import map_client_error
+from api4gpt_async.cli._doctor import diagnose
 from api4gpt_async.testing import Emulator
 
 pytestmark = pytest.mark.anyio
@@ -131,3 +139,129 @@ async def test_text_that_is_no_web_page_answering_a_submit_is_uncertain(
     with pytest.raises(SubmissionUncertainError, match="not valid JSON sent as text/plain"):
         await client.luma.generate("a fox")
     assert emulator.count("luma.generate") == 1
+
+
+# -- what the network library raised, in our words -----------------------------------------------
+
+_KEY = ConnectionKey(
+    host="gw.example", port=443, is_ssl=True, ssl=True, proxy=None, proxy_auth=None,
+    proxy_headers_hash=None, server_hostname=None,
+)  # fmt: skip
+_UNCERTAIN = "the request may have been accepted and billed, so it was not re-sent"
+
+
+@pytest.mark.parametrize(
+    ("exc", "billable", "kind", "sent", "message", "summary"),
+    [
+        (
+            aiohttp.ClientConnectorError(_KEY, ConnectionRefusedError(111, "Connection refused")),
+            True, APIConnectionError, False,
+            "could not connect for POST /x: ClientConnectorError: Cannot connect to host "
+            "gw.example:443 ssl:default [Connection refused]",
+            "ClientConnectorError: Cannot connect to host gw.example:443 ssl:default "
+            "[Connection refused]",
+        ),
+        (
+            aiohttp.ConnectionTimeoutError("Connection timeout to host"),
+            True, APITimeoutError, False, "timed out connecting for POST /x",
+            "ConnectionTimeoutError: Connection timeout to host",
+        ),
+        (
+            aiohttp.ServerDisconnectedError(), True, SubmissionUncertainError, True,
+            "the exchange failed (ServerDisconnectedError: Server disconnected) after POST /x "
+            f"was sent; {_UNCERTAIN}",
+            "ServerDisconnectedError: Server disconnected",
+        ),
+        (
+            asyncio.TimeoutError(), True, SubmissionUncertainError, True,
+            f"the exchange timed out after POST /x was sent; {_UNCERTAIN}", "TimeoutError",
+        ),
+        (
+            aiohttp.ServerTimeoutError("Timeout on reading data from socket"), True,
+            SubmissionUncertainError, True,
+            f"the exchange timed out after POST /x was sent; {_UNCERTAIN}",
+            "ServerTimeoutError: Timeout on reading data from socket",
+        ),
+        (
+            aiohttp.ServerTimeoutError("Timeout on reading data from socket"), False,
+            APITimeoutError, None, "POST /x timed out",
+            "ServerTimeoutError: Timeout on reading data from socket",
+        ),
+        (
+            aiohttp.ClientOSError(104, "Connection reset by peer"), False, APIConnectionError,
+            None, "connection failed during POST /x: ClientOSError: [Errno 104] Connection reset "
+            "by peer",
+            "ClientOSError: [Errno 104] Connection reset by peer",
+        ),
+        (
+            aiohttp.ClientPayloadError("proxy said: Authorization: Bearer sk-live-0123 (sent)"),
+            False, APIConnectionError, None,
+            "connection failed during POST /x: ClientPayloadError: proxy said: Authorization: "
+            "Bearer *** (sent)",
+            "ClientPayloadError: proxy said: Authorization: Bearer *** (sent)",
+        ),
+    ],
+)  # fmt: skip
+def test_each_network_failure_reads_as_one_exact_error(
+    exc: BaseException,
+    billable: bool,
+    kind: type[APIConnectionError],
+    sent: bool | None,
+    message: str,
+    summary: str,
+) -> None:
+    error = map_client_error(exc, billable=billable, what="POST /x")
+    assert type(error) is kind
+    assert (error.message, error.request_sent, error.cause_summary) == (message, sent, summary)
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("", "ServerDisconnectedError"),  # no text: the type alone
+        ("key sk-abc123def was refused", "ServerDisconnectedError: key sk-*** was refused"),
+        ("api_key=s3cret&x=1", "ServerDisconnectedError: api_key=***"),
+        ("api-key: 'abc'", "ServerDisconnectedError: api-key: 'abc'"),
+        ("BEARER abc, then", "ServerDisconnectedError: BEARER ***, then"),
+    ],
+)
+def test_the_summary_masks_anything_like_a_key(text: str, masked: str) -> None:
+    exc = aiohttp.ServerDisconnectedError(text)
+    assert map_client_error(exc, billable=False, what="GET /x").cause_summary == masked
+
+
+# -- the base URL ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        (" https://gw.example/v1/ ", "https://gw.example"),
+        ("https://gw.example//v1", "https://gw.example"),
+        ("https://gw.example/APIX/", "https://gw.example/APIX"),
+        ("https://gw.example/APIX/v1", "https://gw.example/APIX"),
+        ("https://gw.example/relay/v1//", "https://gw.example/relay"),
+        ("https://gw.example/V1", "https://gw.example/V1"),  # a path of its own, kept
+        ("http://127.0.0.1:3000/", "http://127.0.0.1:3000"),
+    ],
+)
+def test_the_base_url_is_the_host_root(given: str, kept: str) -> None:
+    assert AsyncAPI4GPT(api_key="k", base_url=given).base_url == kept
+
+
+@pytest.mark.parametrize("given", ["ftp://gw.example", "gw.example/v1", " wss://gw.example/ "])
+async def test_a_base_url_without_its_scheme_is_refused(given: str) -> None:
+    report = await diagnose(base_url=given, api_key="k")
+    kept = given.strip().rstrip("/").removesuffix("/v1")
+    assert [(c.name, c.verdict, c.detail) for c in report.checks] == [
+        ("base URL", "fail", f"base_url must start with http:// or https://, got {kept!r}")
+    ]
+
+
+def test_the_plain_http_warning_says_what_travels_unencrypted() -> None:
+    with pytest.warns(InsecureBaseURLWarning) as record:
+        AsyncAPI4GPT(api_key="k", base_url="http://gw.example/v1")
+    assert [str(w.message) for w in record] == [
+        "base_url 'http://gw.example' is plain http:// to another machine: the API key and all "
+        "content travel unencrypted; use https://"
+    ]
