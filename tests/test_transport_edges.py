@@ -5,6 +5,8 @@ ways a 200 shows it is a web page and not the API."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -265,3 +267,82 @@ def test_the_plain_http_warning_says_what_travels_unencrypted() -> None:
         "base_url 'http://gw.example' is plain http:// to another machine: the API key and all "
         "content travel unencrypted; use https://"
     ]
+
+
+# -- answers that are not the API's JSON ----------------------------------------------------------
+
+
+@asynccontextmanager
+async def _raw_http(answer: bytes) -> AsyncIterator[str]:
+    """A loopback server that reads one request head and writes ``answer`` verbatim (so no
+    header is added that the test did not write, not even a ``Content-Type``)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_body_that_is_not_json_is_quoted_in_short_and_kept_in_long() -> None:
+    body = b"\xff" + b"x" * 2500  # not UTF-8 at its first byte, and long
+    head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nX-Oneapi-Request-Id: rid-7\r\n"
+    async with (
+        _raw_http(head.encode() + b"Connection: close\r\n\r\n" + body) as url,
+        AsyncAPI4GPT(api_key="k", base_url=url, max_retries=0) as client,
+    ):
+        with pytest.raises(ResponseDecodeError) as info:
+            await client.luma.get("any")
+    quoted = repr("\ufffd" + "x" * 79)  # the first 80 bytes, no Content-Type to name
+    assert (
+        info.value.message == f"expected a JSON answer, got a body that is not valid JSON: {quoted}"
+    )
+    assert (info.value.request_id, info.value.body) == ("rid-7", "\ufffd" + "x" * 1999)
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "what"),
+    [
+        (b" \r\n", {}, "an empty body"),
+        ("{not json", {"Content-Type": "application/json"},
+         "a body that is not valid JSON sent as application/json: '{not json'"),
+    ],
+)  # fmt: skip
+async def test_a_decode_error_says_exactly_what_arrived(
+    client: AsyncAPI4GPT, emulator: Emulator, body: Any, headers: dict[str, str], what: str
+) -> None:
+    emulator.fail("luma.task", status=200, body=body, headers=headers)
+    with pytest.raises(ResponseDecodeError) as info:
+        await client.luma.get("any")
+    assert info.value.message == f"expected a JSON answer, got {what}"
+
+
+@pytest.mark.parametrize("status", [500, 502])
+async def test_a_proxy_page_answering_a_submit_is_uncertain_with_all_it_said(
+    client: AsyncAPI4GPT, emulator: Emulator, status: int
+) -> None:
+    page = "<html><title>Bad gateway</title></html>"
+    emulator.fail(
+        "luma.generate",
+        status=status,
+        body=page,
+        headers={"Content-Type": "text/html", "X-Oneapi-Request-Id": "rid-proxy"},
+    )
+    with pytest.raises(SubmissionUncertainError) as info:
+        await client.luma.generate("a fox")
+    assert info.value.message == (
+        f"POST {emulator.base_url}/luma/v1/generations got HTTP {status} (Bad gateway) from a "
+        "proxy in front of the gateway; the request may have been accepted and billed, so it "
+        "was not re-sent"
+    )
+    assert (info.value.status, info.value.request_id, info.value.body) == (
+        status, "rid-proxy", page
+    )  # fmt: skip
+    assert emulator.count("luma.generate") == 1
