@@ -10,7 +10,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
+import anyio
 import pytest
+from _loopback import serve
+from aiohttp import web
 from aiohttp.client_reqrep import ConnectionKey
 
 from api4gpt_async import (
@@ -346,3 +349,91 @@ async def test_a_proxy_page_answering_a_submit_is_uncertain_with_all_it_said(
         status, "rid-proxy", page
     )  # fmt: skip
     assert emulator.count("luma.generate") == 1
+
+
+# -- a streamed answer on the wire ---------------------------------------------------------------
+
+_CHUNK = b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}\n\n'  # noqa: E501
+_MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+class _SSEServer:
+    """``/v1/chat/completions`` streamed as the test asks: ``"whole"`` (one chunk and
+    ``[DONE]``), ``"cut"`` (one chunk, then the connection closes), ``"pings"`` (one chunk,
+    then ``: PING`` comments every 0.1 s and never an event) or ``"mute"`` (no answer)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.accepts: list[list[str]] = []
+        self.traces: list[str | None] = []
+        self.app = web.Application()
+        self.app.router.add_post("/v1/chat/completions", self.handle)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.accepts.append(request.headers.getall("Accept", []))
+        self.traces.append(request.headers.get("X-Trace"))
+        await request.read()
+        if self.mode == "mute":
+            await asyncio.Event().wait()
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(_CHUNK)
+        if self.mode == "cut":
+            assert request.transport is not None
+            request.transport.close()
+        while self.mode == "pings":
+            await asyncio.sleep(0.1)  # the server's keep-alive, not a synchronisation
+            await response.write(b": PING\n\n")
+        await response.write(b"data: [DONE]\n\n")
+        return response
+
+
+async def test_a_stream_asks_for_events_once_and_sends_the_callers_headers() -> None:
+    server = _SSEServer("whole")
+    async with serve(server.app) as url, AsyncAPI4GPT(api_key="k", base_url=url) as client:
+        stream = await client.chat.completions.create(
+            model="m", messages=_MESSAGES, stream=True, extra_headers={"X-Trace": "t-1"}
+        )
+        assert [c.choices[0].delta.content async for c in stream] == ["hi"]
+    assert (server.accepts, server.traces) == ([["text/event-stream"]], ["t-1"])
+
+
+async def test_a_stream_cut_after_it_began_is_a_plain_connection_error() -> None:
+    # The answer had begun, so the request was accepted: a cut body is no uncertain submit.
+    server = _SSEServer("cut")
+    async with serve(server.app) as url, AsyncAPI4GPT(api_key="k", base_url=url) as client:
+        stream = await client.chat.completions.create(model="m", messages=_MESSAGES, stream=True)
+        with pytest.raises(APIConnectionError) as info:
+            async for _ in stream:
+                pass
+    assert type(info.value) is APIConnectionError
+    assert info.value.request_sent is None
+    assert info.value.message.startswith(
+        "connection failed during reading POST /v1/chat/completions: ClientPayloadError"
+    )
+
+
+async def test_the_calls_timeout_bounds_the_wait_for_the_streams_head() -> None:
+    server = _SSEServer("mute")
+    async with (
+        serve(server.app) as url,
+        AsyncAPI4GPT(api_key="k", base_url=url, timeout=60) as client,
+    ):
+        with anyio.fail_after(10), pytest.raises(SubmissionUncertainError, match="timed out"):
+            await client.chat.completions.create(
+                model="m", messages=_MESSAGES, stream=True, timeout=0.3
+            )
+
+
+async def test_the_calls_timeout_bounds_the_wait_for_each_event() -> None:
+    server = _SSEServer("pings")
+    async with (
+        serve(server.app) as url,
+        AsyncAPI4GPT(api_key="k", base_url=url, timeout=60) as client,
+    ):
+        stream = await client.chat.completions.create(
+            model="m", messages=_MESSAGES, stream=True, timeout=0.3
+        )
+        with anyio.fail_after(10), pytest.raises(APITimeoutError, match=r"^no event for 0.3s"):
+            async for _ in stream:
+                pass
