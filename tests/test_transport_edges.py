@@ -5,7 +5,9 @@ ways a 200 shows it is a web page and not the API."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,8 +24,11 @@ from api4gpt_async import (
     APITimeoutError,
     AsyncAPI4GPT,
     ContentPolicyError,
+    Hooks,
     InsecureBaseURLWarning,
+    RequestEvent,
     ResponseDecodeError,
+    RetryEvent,
     ServerError,
     SubmissionUncertainError,
 )
@@ -437,3 +442,88 @@ async def test_the_calls_timeout_bounds_the_wait_for_each_event() -> None:
         with anyio.fail_after(10), pytest.raises(APITimeoutError, match=r"^no event for 0.3s"):
             async for _ in stream:
                 pass
+
+
+# -- what each attempt and retry reports ----------------------------------------------------------
+
+
+async def test_each_attempt_and_retry_is_reported_and_logged_in_full(
+    make_client: Callable[..., AsyncAPI4GPT],
+    emulator: Emulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    requests: list[RequestEvent] = []
+    retries: list[RetryEvent] = []
+    hooks = Hooks(on_request=requests.append, on_retry=retries.append)
+    caplog.set_level(logging.DEBUG, logger="api4gpt_async")
+    async with make_client(hooks=hooks) as client:
+        handle = await client.luma.generate("a fox")
+        requests.clear()
+        caplog.clear()
+        emulator.fail("luma.task", status=503, headers={"X-Oneapi-Request-Id": "rid-503"})
+        await client.luma.get(handle.id)
+    first, second = requests
+    (retry,) = retries
+    url = retry.url
+    assert url.startswith(emulator.base_url + "/luma/")
+    assert isinstance(first.error, ServerError) and first.error.request_id == "rid-503"
+    assert (first.method, first.url, first.attempt, first.status, first.request_id) == (
+        "GET", url, 1, 503, "rid-503"
+    )  # fmt: skip
+    assert (second.method, second.url, second.attempt, second.status, second.error) == (
+        "GET", url, 2, 200, None
+    )  # fmt: skip
+    assert second.request_id and second.request_id != "rid-503"
+    assert all(0 <= e.elapsed < 5 for e in requests)
+    assert (retry.method, retry.retry, retry.error) == ("GET", 1, first.error)
+    assert 0 <= retry.delay <= 0.002
+
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "api4gpt_async"]
+    path = url.removeprefix(emulator.base_url)
+    assert [level for level, _ in said] == ["DEBUG", "INFO", "DEBUG"]
+    assert said[1][1] == (
+        f"retrying GET {url} in {retry.delay:.2f}s (retry 1 of 2) after: {first.error}"
+    )
+    assert re.fullmatch(
+        rf"GET {path} -> 503 request_id=rid-503 \d+ ms \(attempt 1\) ServerError", said[0][1]
+    )
+    assert re.fullmatch(
+        rf"GET {path} -> 200 request_id={second.request_id} \d+ ms \(attempt 2\)", said[2][1]
+    )
+
+
+async def test_an_attempt_without_a_status_is_reported_and_logged_with_dashes(
+    unused_port_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    requests: list[RequestEvent] = []
+    caplog.set_level(logging.DEBUG, logger="api4gpt_async")
+    hooks = Hooks(on_request=requests.append)
+    async with AsyncAPI4GPT(
+        api_key="k", base_url=unused_port_url, hooks=hooks, max_retries=0
+    ) as client:
+        with pytest.raises(APIConnectionError) as info:
+            await client.luma.get("gen-1")
+    (event,) = requests
+    assert (event.status, event.request_id, event.error) == (None, None, info.value)
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "api4gpt_async"]
+    assert re.fullmatch(
+        r"GET /luma/\S+ -> - request_id=- \d+ ms \(attempt 1\) APIConnectionError", line
+    )
+
+
+async def test_the_debug_line_gives_the_attempts_time_in_milliseconds(
+    make_client: Callable[..., AsyncAPI4GPT],
+    emulator: Emulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    requests: list[RequestEvent] = []
+    async with make_client(hooks=Hooks(on_request=requests.append)) as client:
+        handle = await client.luma.generate("a fox")
+        emulator.fail("luma.task", status=404, delay=1.5)  # a slow answer: 1.5 s, real time
+        caplog.set_level(logging.DEBUG, logger="api4gpt_async")
+        with pytest.raises(APIError):
+            await client.luma.get(handle.id)
+    event = requests[-1]
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "api4gpt_async"]
+    assert event.elapsed >= 1.5
+    assert f" {event.elapsed * 1000:.0f} ms (attempt 1)" in line
