@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -691,3 +692,25 @@ async def test_a_stream_is_refused_past_its_redirect_limit() -> None:
         with pytest.raises(APIError):
             await client.chat.completions.create(model="m", messages=_MESSAGES, stream=True)
     assert hops == list(range(10))  # aiohttp refuses the 10th redirect answer it meets
+
+
+async def test_a_connect_that_never_completes_ends_at_the_calls_deadline(tmp_path: Path) -> None:
+    # A listener whose accept queue is full: the kernel drops further SYNs, so a connect
+    # neither succeeds nor fails; only the call's deadline ends it.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(3):  # fill the queue (its length is the backlog plus one)
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+        fillers.append(filler)
+    try:
+        async with AsyncAPI4GPT(api_key="k", base_url="http://127.0.0.1:9", timeout=60) as client:
+            with anyio.fail_after(10), pytest.raises(APITimeoutError):
+                await client.download(f"http://127.0.0.1:{port}/x.mp4", tmp_path, timeout=0.5)
+    finally:
+        for s in (*fillers, listener):
+            s.close()
