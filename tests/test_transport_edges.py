@@ -37,7 +37,7 @@ from api4gpt_async import (
     ServerError,
     SubmissionUncertainError,
 )
-from api4gpt_async._transport import map_client_error
+from api4gpt_async._transport import map_client_error, normalize_base_url
 from api4gpt_async.cli._doctor import diagnose
 from api4gpt_async.testing import Emulator
 
@@ -258,10 +258,13 @@ def test_the_summary_masks_anything_like_a_key(text: str, masked: str) -> None:
         ("https://gw.example/relay/v1//", "https://gw.example/relay"),
         ("https://gw.example/V1", "https://gw.example/V1"),  # a path of its own, kept
         ("http://127.0.0.1:3000/", "http://127.0.0.1:3000"),
+        ("HTTPS://gw.example/v1", "https://gw.example"),  # a scheme is case-insensitive
+        ("Http://127.0.0.1:3000/APIX", "http://127.0.0.1:3000/APIX"),
     ],
 )
 def test_the_base_url_is_the_host_root(given: str, kept: str) -> None:
     assert AsyncAPI4GPT(api_key="k", base_url=given).base_url == kept
+    assert normalize_base_url(given) == kept  # the doctor's check reads it the same way
 
 
 @pytest.mark.parametrize("given", ["ftp://gw.example", "gw.example/v1", " wss://gw.example/ "])
