@@ -43,6 +43,14 @@ def test_task_errors_read_as_their_message() -> None:
     assert str(errors.TaskCancelledError("gone")) == "gone"
     batch = errors.TaskBatchError("2 of 3 failed", outcomes=[])
     assert (str(batch), batch.outcomes, batch.errors) == ("2 of 3 failed", [], [])
+    action = errors.TaskNeedsActionError("pick one", snapshot=None, suggested_prompt="p")  # type: ignore[arg-type]
+    assert (str(action), action.suggested_prompt) == ("pick one", "p")
+
+
+def test_response_too_large_keeps_the_api_error_fields() -> None:
+    err = errors.ResponseTooLargeError("too big", limit=10, request_id="r1", code="c", body="b")
+    assert (err.limit, err.request_id, err.code, err.body) == (10, "r1", "c", "b")
+    assert str(err) == "too big (code='c', request_id=r1)"
 
 
 # -- error_from_response keeps a body it cannot parse, as text --------------------------------
