@@ -269,6 +269,16 @@ async def test_get_many_keeps_to_its_timeout(
     assert len(seen.requests) == 1
 
 
+async def test_the_kind_s_status_query_keeps_to_its_timeout(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch],
+) -> None:
+    seen, _, family = wired
+    slow = SlowOneByOne(family._context)
+    with pytest.raises(RateLimitError):
+        await slow._kind.fetch("a", timeout=2.0)  # TaskKind.fetch's timeout, as get's
+    assert len(seen.requests) == 1
+
+
 async def test_an_out_of_band_status_is_unwrapped_in_the_family_envelope_style() -> None:
     """Midjourney answers in its own envelope: its code 24 is a banned prompt."""
     refusal = {"code": 24, "description": "banned", "properties": {"bannedWord": "x"}}
