@@ -158,6 +158,12 @@ def test_errors_keep_their_arguments() -> None:
     assert errors.APIError("boom").args == ("boom",)
 
 
+def test_an_uncertain_submission_says_the_request_was_sent() -> None:
+    err = errors.SubmissionUncertainError("maybe billed", status=502)
+    assert (err.request_sent, err.status) == (True, 502)
+    assert errors.SubmissionUncertainError("x", request_sent=None).request_sent is None
+
+
 # -- every body shape the gateway family sends: message, code, type ---------------------------
 
 
@@ -170,6 +176,9 @@ def test_errors_keep_their_arguments() -> None:
         ({"msg": "from msg", "code": 7}, "from msg", 7, None),
         ({"message": "", "msg": "from msg"}, "from msg", None, None),
         ({"detail": "not found"}, "not found", None, None),
+        ({"detail": {"detail": "inner detail"}}, "inner detail", None, None),
+        ({"detail": {"description": "quota used up", "code": "q"}}, "quota used up", "q", None),
+        ({"detail": [{"description": "a"}, {"detail": "b"}]}, "a; b", None, None),
         ({"error": {"message": 42, "type": "", "code": "c"}}, "42", "c", None),
         ({"error": {"message": "m", "type": 3}}, "m", None, "3"),
     ],
