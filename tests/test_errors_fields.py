@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -158,6 +159,13 @@ def test_errors_keep_their_arguments() -> None:
     assert errors.APIError("boom").args == ("boom",)
 
 
+def test_a_message_object_that_is_not_json_reads_as_text() -> None:
+    """``client.tasks.read`` hands a user's object (parsed by their web framework, which may
+    give ``Decimal`` numbers) to the envelope check: its failure message still reads."""
+    body = {"code": "fail", "message": {"cost": Decimal("1.5")}, "data": None}
+    assert error_from_envelope(body, None).message == '{"cost": "1.5"}'
+
+
 def test_an_uncertain_submission_says_the_request_was_sent() -> None:
     err = errors.SubmissionUncertainError("maybe billed", status=502)
     assert (err.request_sent, err.status) == (True, 502)
@@ -179,6 +187,10 @@ def test_an_uncertain_submission_says_the_request_was_sent() -> None:
         ({"detail": {"detail": "inner detail"}}, "inner detail", None, None),
         ({"detail": {"description": "quota used up", "code": "q"}}, "quota used up", "q", None),
         ({"detail": [{"description": "a"}, {"detail": "b"}]}, "a; b", None, None),
+        ({"detail": {"error": "inner error"}}, "inner error", None, None),
+        ({"detail": [{"loc": "body", "msg": "bad"}]}, "bad", None, None),  # loc not a list
+        ({"detail": [{"loc": [], "msg": "bad"}]}, "bad", None, None),
+        ({"detail": {"reason": "été"}}, '{"reason": "été"}', None, None),  # no known key
         ({"error": {"message": 42, "type": "", "code": "c"}}, "42", "c", None),
         ({"error": {"message": "m", "type": 3}}, "m", None, "3"),
     ],
