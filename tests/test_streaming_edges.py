@@ -359,3 +359,18 @@ async def test_a_stream_without_a_content_type_is_read_as_events() -> None:
 async def test_the_first_event_may_take_up_to_the_timeout() -> None:
     body = ScriptedBody(LATE, event({"n": 1}) + b"data: [DONE]\n\n", timeout=30.0)
     assert await read_all(open_stream(body)) == [{"n": 1}]
+
+
+async def test_each_event_gives_the_next_one_the_whole_timeout() -> None:
+    body = ScriptedBody(event({"n": 1}), LATE, event({"n": 2}) + b"data: [DONE]\n\n")
+    assert await read_all(open_stream(body)) == [{"n": 1}, {"n": 2}]
+
+
+@pytest.mark.parametrize(
+    "error_event",
+    [event({"error": {"message": "upstream failed"}}), event({"message": "x"}, name="error")],
+)
+async def test_an_error_event_carries_the_stream_s_request_id(error_event: bytes) -> None:
+    with pytest.raises(APIError) as info:
+        await read_all(open_stream(ScriptedBody(event(chunk()), error_event)))
+    assert info.value.request_id == "req-7"
