@@ -1,0 +1,105 @@
+"""The PollScheduler at its edges: a refused batch query, and a status delivered out of band
+while a poll of the same job is on the wire."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import attrs
+import pytest
+
+from api4gpt_async import AsyncAPI4GPT, PollPolicy, TaskState
+from api4gpt_async.tasks import TaskKind, TaskSnapshot
+from api4gpt_async.testing import Emulator
+
+pytestmark = pytest.mark.anyio
+
+
+async def _until(condition: Callable[[], bool], *, limit: float = 5.0) -> None:
+    """Yield to the loop until ``condition()`` holds (event-driven: no fixed sleeps)."""
+    with anyio.fail_after(limit):
+        while not condition():
+            await asyncio.sleep(0.001)
+
+
+async def test_a_refused_batch_query_is_not_asked_again_and_warned_once(
+    client: AsyncAPI4GPT, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Over HTTP: Midjourney's list-by-condition answers 404; its jobs are then polled one by
+    one, round after round, without asking the batch query again; one warning says why."""
+    emulator.fail("midjourney.list_by_condition", status=404, body="404 page not found", times=None)
+    handles = [await client.midjourney.imagine(f"fox {i}") for i in range(3)]
+    emulator.clear_requests()
+    with caplog.at_level(logging.WARNING, logger="api4gpt_async"):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client.tasks.gather, handles)
+            # The clock is frozen: the jobs stay running, so polling goes round after round.
+            await _until(lambda: emulator.count("midjourney.fetch") >= 4 * len(handles))
+            assert emulator.count("midjourney.list_by_condition") == 1
+            emulator.advance(60)
+    assert emulator.count("midjourney.list_by_condition") == 1
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "api4gpt_async" and "batch status query" in r.getMessage()
+    ]
+    assert len(warnings) == 1
+    # The kind and the error itself, not placeholders.
+    assert re.fullmatch(
+        r"midjourney batch status query failed \(HTTP 404: 404 page not found "
+        r"\(request_id=\w+\)\); polling one by one",
+        warnings[0],
+    )
+
+
+@attrs.define
+class HeldKind(TaskKind[str, str]):
+    """A job whose first status query waits for ``release``; notes when each query starts."""
+
+    transport: Any = None
+    name: str = "held"
+    starts: list[float] = attrs.Factory(list)
+    asked: asyncio.Event = attrs.Factory(asyncio.Event)
+    release: asyncio.Event = attrs.Factory(asyncio.Event)
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
+        self.starts.append(asyncio.get_running_loop().time())
+        self.asked.set()
+        if len(self.starts) == 1:
+            await self.release.wait()
+        return "running"
+
+    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
+        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
+        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
+
+    def result(self, status: str) -> str:
+        return status
+
+
+async def test_a_status_delivered_during_a_poll_does_not_count_as_another_poll(
+    client: AsyncAPI4GPT,
+) -> None:
+    """The back-off grows once per status request: a callback's status arriving while a poll
+    is on the wire hands its news to the waiters but does not push the next poll back."""
+    kind = HeldKind()
+    client.tasks.register(kind)
+    handle = client.tasks.resume("held:job")
+    # 0.05 s after the first answer; 2 s if the delivery counted as an answer too.
+    policy = PollPolicy(initial_delay=0.05, multiplier=40, max_delay=100, jitter=0, timeout=30)
+    waiter = asyncio.ensure_future(handle.wait(poll=policy))
+    await kind.asked.wait()
+    running = TaskSnapshot(id="job", kind="held", state=TaskState.RUNNING, raw="running")
+    assert client.tasks.deliver("held", running) is running
+    assert handle.last is running
+    kind.release.set()
+    await _until(lambda: len(kind.starts) >= 2)
+    assert kind.starts[1] - kind.starts[0] < 1.0
+    done = TaskSnapshot(id="job", kind="held", state=TaskState.SUCCEEDED, raw="done")
+    client.tasks.deliver("held", done)
+    assert await waiter == "done"
