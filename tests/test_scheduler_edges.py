@@ -1,5 +1,5 @@
-"""The PollScheduler at its edges: a refused batch query, and a status delivered out of band
-while a poll of the same job is on the wire."""
+"""The PollScheduler at its edges: a refused batch query, a status delivered out of band while
+a poll of the same job is on the wire, and the back-off after a transient poll error."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import anyio
 import attrs
 import pytest
 
-from api4gpt_async import AsyncAPI4GPT, PollPolicy, TaskState
+from api4gpt_async import AsyncAPI4GPT, PollPolicy, RetryPolicy, TaskState
 from api4gpt_async.tasks import TaskKind, TaskSnapshot
 from api4gpt_async.testing import Emulator
 
@@ -103,3 +104,34 @@ async def test_a_status_delivered_during_a_poll_does_not_count_as_another_poll(
     done = TaskSnapshot(id="job", kind="held", state=TaskState.SUCCEEDED, raw="done")
     client.tasks.deliver("held", done)
     assert await waiter == "done"
+
+
+async def test_a_transient_poll_error_backs_off_and_says_when_it_tries_again(
+    make_client: Callable[..., AsyncAPI4GPT],
+    emulator: Emulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Over HTTP, without the transport's own retries: a 503 to a poll is logged with the job
+    and the error, and the next poll waits the policy's next delay, counted from then."""
+    # The job's estimate (12 s) makes the first wait max_delay; after the error the delay
+    # grows from there (capped: 0.3 s again), it does not start over at initial_delay.
+    policy = PollPolicy(initial_delay=0.05, multiplier=4, max_delay=0.3, jitter=0, timeout=30)
+    async with make_client(retry=RetryPolicy(max_retries=0)) as client:
+        handle = await client.luma.generate("a fox")
+        emulator.clear_requests()
+        emulator.fail("luma.task", status=503, times=1)
+        loop = asyncio.get_running_loop()
+        seen: list[float] = []  # when the first and second poll were seen arriving
+        with caplog.at_level(logging.WARNING, logger="api4gpt_async"):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(partial(handle.wait, poll=policy))
+                for polls in (1, 2):
+                    await _until(lambda: emulator.count("luma.task") >= polls)  # noqa: B023
+                    seen.append(loop.time())
+                emulator.advance(60)
+    assert seen[1] - seen[0] >= 0.2  # not 0.05 s (initial_delay), not at once
+    warnings = [r.getMessage() for r in caplog.records if r.getMessage().startswith("polling")]
+    assert len(warnings) == 1
+    assert re.fullmatch(
+        rf"polling luma task {handle.id} failed \(HTTP 503: .+\); next try in 0\.3s", warnings[0]
+    )
