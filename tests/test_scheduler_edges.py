@@ -135,3 +135,14 @@ async def test_a_transient_poll_error_backs_off_and_says_when_it_tries_again(
     assert re.fullmatch(
         rf"polling luma task {handle.id} failed \(HTTP 503: .+\); next try in 0\.3s", warnings[0]
     )
+
+
+def test_two_observations_at_one_instant_give_no_rate() -> None:
+    """A coarse clock (Windows: 15.6 ms) can stamp two observations alike: no rate, no
+    ZeroDivisionError."""
+    from api4gpt_async._scheduler import _Entry
+
+    entry = _Entry(kind=None, task_id="x", policy=PollPolicy())  # type: ignore[arg-type]
+    assert entry.eta_from_progress(0.2, now=100.0) is None
+    assert entry.eta_from_progress(0.4, now=100.0) is None
+    assert entry.eta_from_progress(0.6, now=110.0) == pytest.approx(20.0)  # 2 %/s, 40 % left

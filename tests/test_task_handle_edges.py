@@ -85,6 +85,29 @@ async def test_download_all_honours_its_timeout(
         await handle.download_all(tmp_path, timeout=0.3)
 
 
+async def test_download_passes_its_options_on(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    handle = await _finished(client, emulator)
+    with pytest.raises(ResponseTooLargeError):
+        await handle.download(tmp_path, max_bytes=10)
+    assert list(tmp_path.iterdir()) == []
+    emulator.delay("files", 5)  # the client's own timeout is 10 s
+    with anyio.fail_after(3), pytest.raises(APITimeoutError):
+        await handle.download(tmp_path, timeout=0.3)
+
+
+async def test_download_names_a_nameless_file_after_the_job(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    """A server name that is no usable name (here ``..``) gives ``<job id>.mp4``."""
+    handle = await _finished(client, emulator)
+    headers = {"Content-Disposition": 'attachment; filename=".."', "Content-Type": "video/mp4"}
+    emulator.fail("files", status=200, body=b"\0" * 64, headers=headers)
+    path = await handle.download(tmp_path)
+    assert path == tmp_path / f"{handle.id}.mp4"
+
+
 @attrs.define
 class NoMediaKind(TaskKind[str, str]):
     """Jobs that succeed at once with a result that has no file."""
@@ -111,6 +134,22 @@ async def test_a_job_without_media_says_so(client: AsyncAPI4GPT, tmp_path: Path)
     with pytest.raises(TaskError) as info:
         await handle.download(tmp_path)
     assert str(info.value) == "nomedia task j1 has no media to download"
+
+
+def test_resume_reads_padded_json_and_ids_with_colons() -> None:
+    client = AsyncAPI4GPT(api_key="k")
+    padded = client.tasks.resume('  {"kind": "luma", "id": "abc"}\n')
+    assert (padded.kind, padded.id) == ("luma", "abc")
+    colon = client.tasks.resume("luma:a:b")  # the first colon ends the kind
+    assert (colon.kind, colon.id) == ("luma", "a:b")
+
+
+def test_resume_of_an_unknown_kind_lists_the_known_ones() -> None:
+    client = AsyncAPI4GPT(api_key="k")
+    with pytest.raises(ValueError, match=r"^unknown task kind") as info:
+        client.tasks.resume("nope:1")
+    known = ", ".join(client.tasks.kinds)
+    assert str(info.value) == f"unknown task kind 'nope' (known: {known})"
 
 
 def test_read_of_an_unknown_kind_lists_the_known_ones() -> None:
