@@ -17,6 +17,7 @@ from api4gpt_async import (
     AsyncAPI4GPT,
     ResponseTooLargeError,
     TaskError,
+    TaskNeedsActionError,
     TaskState,
     TaskTimeoutError,
 )
@@ -106,6 +107,31 @@ async def test_download_names_a_nameless_file_after_the_job(
     emulator.fail("files", status=200, body=b"\0" * 64, headers=headers)
     path = await handle.download(tmp_path)
     assert path == tmp_path / f"{handle.id}.mp4"
+
+
+async def test_download_of_a_finished_job_asks_no_status(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    handle = await _finished(client, emulator)
+    emulator.clear_requests()
+    await handle.download(tmp_path)
+    await handle.download_all(tmp_path / "all")
+    assert emulator.count("luma.task") == 0  # the finished snapshot it has is enough
+
+
+async def test_download_of_a_job_waiting_for_input_fails_after_one_look(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    """A Midjourney job in MODAL will not finish alone: one status request, no waiting."""
+    grid = await client.midjourney.imagine("red fox")
+    emulator.advance(60)
+    upscale = await client.midjourney.upscale(await grid.wait(), 1)
+    emulator.advance(60)
+    handle = await client.midjourney.custom_zoom(await upscale.wait())
+    emulator.clear_requests()
+    with pytest.raises(TaskNeedsActionError):
+        await handle.download(tmp_path)
+    assert emulator.count("midjourney.fetch") + emulator.count("midjourney.list_by_condition") == 1
 
 
 @attrs.define
