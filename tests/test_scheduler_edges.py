@@ -14,7 +14,7 @@ import anyio
 import attrs
 import pytest
 
-from api4gpt_async import AsyncAPI4GPT, PollPolicy, RetryPolicy, TaskState
+from api4gpt_async import APIConnectionError, AsyncAPI4GPT, PollPolicy, RetryPolicy, TaskState
 from api4gpt_async.tasks import TaskKind, TaskSnapshot
 from api4gpt_async.testing import Emulator
 
@@ -146,3 +146,28 @@ def test_two_observations_at_one_instant_give_no_rate() -> None:
     assert entry.eta_from_progress(0.2, now=100.0) is None
     assert entry.eta_from_progress(0.4, now=100.0) is None
     assert entry.eta_from_progress(0.6, now=110.0) == pytest.approx(20.0)  # 2 %/s, 40 % left
+
+
+async def test_the_poller_is_one_task_with_a_name(client: AsyncAPI4GPT, emulator: Emulator) -> None:
+    handles = [await client.luma.generate(f"job {i}") for i in range(3)]
+    waiter = asyncio.ensure_future(client.tasks.gather(handles))
+    await _until(lambda: emulator.count("luma.task") >= 3)
+    names = [task.get_name() for task in asyncio.all_tasks()]
+    assert names.count("api4gpt_async poll scheduler") == 1
+    emulator.advance(60)
+    assert len(await waiter) == 3
+
+
+async def test_a_closed_client_says_so_to_waiters(
+    make_client: Callable[..., AsyncAPI4GPT], emulator: Emulator
+) -> None:
+    client = make_client()
+    handle = await client.luma.generate("never ends")  # the clock is frozen
+    waiter = asyncio.ensure_future(handle.wait())
+    await _until(lambda: client.tasks.scheduler.waiting == 1)
+    await client.aclose()
+    with pytest.raises(APIConnectionError) as info:
+        await waiter
+    assert str(info.value) == "the client was closed while a task was waited"
+    with pytest.raises(RuntimeError, match=r"^this client is closed$"):
+        await handle.wait()  # and a new wait is refused at once
