@@ -171,3 +171,35 @@ async def test_a_closed_client_says_so_to_waiters(
     assert str(info.value) == "the client was closed while a task was waited"
     with pytest.raises(RuntimeError, match=r"^this client is closed$"):
         await handle.wait()  # and a new wait is refused at once
+
+
+async def test_two_statuses_delivered_in_a_burst_reach_every_waiter(client: AsyncAPI4GPT) -> None:
+    """A watcher served by the first callback does not stop the second from reaching a
+    waiter of the same job (polling has stopped by then: the job has ended)."""
+    kind = HeldKind()
+    client.tasks.register(kind)
+    handle = client.tasks.resume("held:job")
+    policy = PollPolicy(initial_delay=10, max_delay=10, jitter=0, timeout=30)
+    seen: list[TaskState] = []
+
+    async def watch() -> None:
+        async for snap in handle.watch(poll=policy):
+            seen.append(snap.state)
+            if len(seen) == 2:
+                break
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch)
+        await kind.asked.wait()  # watch() asked for the first snapshot; that poll is held
+        kind.release.set()
+        await _until(lambda: len(seen) == 1)
+        waiter = asyncio.ensure_future(handle.wait(poll=policy))
+        await asyncio.sleep(0)  # one loop turn: wait() registers before its first await
+        assert not waiter.done()
+        half = TaskSnapshot(id="job", kind="held", state=TaskState.RUNNING, raw="r", progress=0.5)
+        done = TaskSnapshot(id="job", kind="held", state=TaskState.SUCCEEDED, raw="done")
+        client.tasks.deliver("held", half)  # the watcher's news
+        client.tasks.deliver("held", done)  # at once after: the waiter's
+        with anyio.fail_after(3):
+            assert await waiter == "done"
+    assert seen == [TaskState.RUNNING, TaskState.RUNNING]
