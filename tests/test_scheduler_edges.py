@@ -4,6 +4,7 @@ a poll of the same job is on the wire, and the back-off after a transient poll e
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
 from collections.abc import Callable
@@ -14,7 +15,14 @@ import anyio
 import attrs
 import pytest
 
-from api4gpt_async import APIConnectionError, AsyncAPI4GPT, PollPolicy, RetryPolicy, TaskState
+from api4gpt_async import (
+    APIConnectionError,
+    AsyncAPI4GPT,
+    PollPolicy,
+    RetryPolicy,
+    TaskState,
+    TaskTimeoutError,
+)
 from api4gpt_async.tasks import TaskKind, TaskSnapshot
 from api4gpt_async.testing import Emulator
 
@@ -169,8 +177,9 @@ async def test_a_closed_client_says_so_to_waiters(
     with pytest.raises(APIConnectionError) as info:
         await waiter
     assert str(info.value) == "the client was closed while a task was waited"
-    with pytest.raises(RuntimeError, match=r"^this client is closed$"):
-        await handle.wait()  # and a new wait is refused at once
+    slow = PollPolicy(initial_delay=10, max_delay=10, jitter=0, timeout=30)
+    with anyio.fail_after(3), pytest.raises(RuntimeError, match=r"^this client is closed$"):
+        await handle.wait(poll=slow)  # and a new wait is refused at once, not at its first poll
 
 
 async def test_two_statuses_delivered_in_a_burst_reach_every_waiter(client: AsyncAPI4GPT) -> None:
@@ -203,3 +212,38 @@ async def test_two_statuses_delivered_in_a_burst_reach_every_waiter(client: Asyn
         with anyio.fail_after(3):
             assert await waiter == "done"
     assert seen == [TaskState.RUNNING, TaskState.RUNNING]
+
+
+@attrs.define
+class EtaKind(TaskKind[str, str]):
+    """A job that runs on, saying each time it has 0.2 s left; notes when each query starts."""
+
+    transport: Any = None
+    name: str = "eta"
+    starts: list[float] = attrs.Factory(list)
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
+        self.starts.append(asyncio.get_running_loop().time())
+        return "running"
+
+    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
+        return TaskSnapshot(
+            id=task_id, kind=self.name, state=TaskState.RUNNING, raw=status, eta_seconds=0.2
+        )
+
+    def result(self, status: str) -> str:
+        return status
+
+
+async def test_the_job_s_own_estimate_paces_every_poll(client: AsyncAPI4GPT) -> None:
+    """Each answer's estimate sets the next wait (not only the first): without it the
+    policy's own 1 ms, 3 ms, 9 ms... would apply."""
+    kind = EtaKind()
+    client.tasks.register(kind)
+    handle = client.tasks.resume("eta:job")
+    policy = PollPolicy(initial_delay=0.001, multiplier=3, max_delay=10, jitter=0, timeout=30)
+    with pytest.raises(TaskTimeoutError):
+        await handle.wait(timeout=0.7, poll=policy)
+    gaps = [b - a for a, b in itertools.pairwise(kind.starts)]
+    assert len(gaps) >= 1
+    assert min(gaps) >= 0.15
