@@ -4,6 +4,7 @@ and ``TaskKind``'s defaults (each case pins one decision of ``_task_kind``)."""
 from __future__ import annotations
 
 import logging
+import uuid
 
 import pytest
 
@@ -38,16 +39,18 @@ def test_state_words_are_normalised(word: str, state: TaskState) -> None:
 def test_an_unknown_word_is_running_and_logged_once_per_kind(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    # Kinds named afresh: "once" is for the life of the process, which may have run this before.
+    a, b = f"edge-a-{uuid.uuid4().hex[:8]}", f"edge-b-{uuid.uuid4().hex[:8]}"
     with caplog.at_level(logging.WARNING, logger="api4gpt_async"):
-        assert state_from_text("Teleporting", kind="edge-a") is TaskState.RUNNING
-        assert state_from_text("teleporting", kind="edge-a") is TaskState.RUNNING
-        assert state_from_text("teleporting", kind="edge-b") is TaskState.RUNNING
-        assert state_from_text(None, kind="edge-a") is TaskState.RUNNING
+        assert state_from_text("Teleporting", kind=a) is TaskState.RUNNING
+        assert state_from_text("teleporting", kind=a) is TaskState.RUNNING
+        assert state_from_text("teleporting", kind=b) is TaskState.RUNNING
+        assert state_from_text(None, kind=a) is TaskState.RUNNING
     messages = [r.getMessage() for r in caplog.records if r.name == "api4gpt_async"]
     assert messages == [
-        "unknown edge-a task state 'Teleporting', treated as running",
-        "unknown edge-b task state 'teleporting', treated as running",
-        "unknown edge-a task state None, treated as running",
+        f"unknown {a} task state 'Teleporting', treated as running",
+        f"unknown {b} task state 'teleporting', treated as running",
+        f"unknown {a} task state None, treated as running",
     ]
     assert all(r.levelno == logging.WARNING for r in caplog.records)
 
