@@ -391,6 +391,12 @@ def _generate_reader(cls: type[Any]) -> Callable[[Any], Any] | None:
         and all(type(getattr(cls, f.name, None)).__name__ == "member_descriptor" for f in fields)
         and not any(isinstance(f.default, factory_type) and f.default.takes_self for f in fields)
     )
+    # A camelCase model (``camel_case_keys``) reads each field from its wire spelling here,
+    # instead of from a renamed copy of the answer; both spellings at once take the generic
+    # path, which decides between them.
+    wire_keys: _WireKeys | None = cls.__dict__.get("_wire_keys")
+    camel_of = {name: camel for camel, name in wire_keys.renames.items()} if wire_keys else {}
+    null_is_default = wire_keys.null_is_default if wire_keys else frozenset()
     names: dict[str, Any] = {"_cls": cls, "_NotFast": _NotFast, "_new": object.__new__}
     names["_setattr"] = object.__setattr__
     lines = ["def read(o):", "    if type(o) is not dict: raise _NotFast"]
@@ -426,7 +432,15 @@ def _generate_reader(cls: type[Any]) -> Callable[[Any], Any] | None:
             if len(args) != 1:
                 return None
             inner_tp = args[0]
-        lines.append(f"    v = o.get({key!r}, _NotFast)")
+        camel = camel_of.get(key)
+        if camel is None:
+            lines.append(f"    v = o.get({key!r}, _NotFast)")
+        else:
+            lines.append(f"    v = o.get({camel!r}, _NotFast)")
+            lines.append(f"    if v is _NotFast: v = o.get({key!r}, _NotFast)")
+            lines.append(f"    elif {key!r} in o: raise _NotFast")
+        if key in null_is_default:
+            lines.append("    if v is None: v = _NotFast")
         if field.default is attrs.NOTHING:
             lines.append("    if v is _NotFast: raise _NotFast")
         elif direct:
@@ -465,19 +479,7 @@ def _generate_reader(cls: type[Any]) -> Callable[[Any], Any] | None:
     lines.append("    return obj")
     exec("\n".join(lines), names)  # the code is generated from the model's own fields
     reader: Callable[[Any], Any] = names["read"]
-    wire_keys: _WireKeys | None = cls.__dict__.get("_wire_keys")
-    if wire_keys is None:
-        return reader
-
-    def read_wire_keys(value: Any) -> Any:
-        # As the generic path does: the renamed copy is read, ``raw`` is the answer as sent.
-        if type(value) is not dict:
-            raise _NotFast
-        obj = reader(wire_keys.apply(value))
-        object.__setattr__(obj, "raw", value)
-        return obj
-
-    return read_wire_keys
+    return reader
 
 
 def _raise_not_fast() -> Any:

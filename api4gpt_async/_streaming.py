@@ -66,39 +66,34 @@ class Stream(Generic[T]):
 
     async def _iterate(self) -> AsyncIterator[T]:
         decoder = SSEDecoder()
-        chunks = self._body.chunks()
+        body = self._body
         try:
-            content_type = self._body.headers.get("Content-Type", "")
+            content_type = body.headers.get("Content-Type", "")
             if "json" in content_type:
                 await self._refuse_json_answer()
             if "html" in content_type:
                 raise _html_instead_of_events(self.request_id)
-            limit = self._body.timeout
+            limit = body.timeout
             deadline = anyio.current_time() + limit
             seen_event = False
             head = bytearray()  # the start of a body that has given no event yet
             while True:
-                chunk = b""
-                try:
-                    with anyio.CancelScope(deadline=deadline) as scope:
-                        chunk = await chunks.__anext__()
-                except StopAsyncIteration:
-                    break
-                if scope.cancelled_caught:
+                chunk = await body.read(deadline)
+                if chunk is None:
                     raise APITimeoutError(
                         f"no event for {limit:g}s on the stream (keep-alive comments do not "
                         "count): the upstream stalled",
                         request_id=self.request_id,
                     )
+                if not chunk:
+                    break
                 events = decoder.feed(chunk)
                 if not events:
                     if not seen_event and len(head) < _SNIFF_LIMIT:
                         head += chunk[: _SNIFF_LIMIT - len(head)]
                     continue
                 seen_event = True
-                deadline = (
-                    anyio.current_time() + limit
-                )  # only events move the deadline, not comments
+                deadline = anyio.current_time() + limit  # events move it, comments do not
                 for number, event in enumerate(events):
                     if event.data == "[DONE]":
                         self._after_done(events[number + 1 :])
@@ -118,8 +113,7 @@ class Stream(Generic[T]):
                 request_id=self.request_id,
             )
         finally:
-            await chunks.aclose()
-            await self._body.aclose()
+            await body.aclose()
 
     def _after_done(self, events: list[Any]) -> None:
         """Events that arrived with ``[DONE]`` in the same read: an error among them raises."""
@@ -141,7 +135,10 @@ class Stream(Generic[T]):
 
     async def _refuse_json_answer(self) -> None:
         """A JSON body where events were expected: an error object raises as such."""
-        raw = b"".join([chunk async for chunk in self._body.chunks()])
+        pieces = []
+        while chunk := await self._body.read():
+            pieces.append(chunk)
+        raw = b"".join(pieces)
         payload = _loads(raw.decode("utf-8", "replace"), self.request_id)
         if isinstance(payload, dict) and payload.get("error") is not None:
             raise error_from_event(payload, self.request_id)

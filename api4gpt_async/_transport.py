@@ -14,8 +14,8 @@ import platform
 import re
 import warnings
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Literal, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
@@ -68,6 +68,8 @@ _MIDJOURNEY_OK = frozenset({1, 21, 22})
 #: 4 validation error, 5 new-api relay error, 9 upstream failure, 23 queue full (a refusal:
 #: retried like a 429), 30 new-api group saturated. 24 (banned prompt) is ContentPolicyError.
 _MIDJOURNEY_STATUS = {3: 404, 4: 400, 5: 502, 9: 500, 23: 429, 30: 429}
+#: Request bodies as UTF-8 JSON (one encoder: ``json.dumps`` with an option builds one per call).
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -92,40 +94,36 @@ class Reply(NamedTuple):
 
 
 class ByteStream:
-    """An open streamed answer: its raw body chunks, and ``aclose`` to release it."""
+    """An open streamed answer: its body read piece by piece, and ``aclose`` to release it."""
 
-    def __init__(
-        self,
-        response: aiohttp.ClientResponse,
-        exit_stack: AsyncExitStack,
-        what: str,
-        timeout: float = 600.0,
-    ) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, what: str, timeout: float = 600.0) -> None:
         self._response = response
-        self._exit_stack = exit_stack
         self._what = what
         #: Seconds a reader may wait for the next piece of content (for SSE: the next event).
         self.timeout = timeout
         self.headers: Mapping[str, str] = response.headers
         self.request_id: str | None = request_id_from(response.headers)
 
-    async def chunks(self) -> AsyncGenerator[bytes, None]:
-        """Body chunks as they arrive (any size); network failures become our errors."""
+    async def read(self, deadline: float | None = None) -> bytes | None:
+        """The next piece of the body as it arrived (any size), ``b""`` at its end, or
+        ``None`` when nothing arrived by ``deadline`` (anyio's clock; ``None``: no limit but
+        the client's read timeout). Network failures raise our errors."""
         content = self._response.content
-        while True:
-            try:
-                chunk = await content.readany()
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                failure = map_client_error(exc, billable=False, what=f"reading {self._what}")
-            else:
-                if not chunk:
-                    return
-                yield chunk
-                continue
-            raise failure  # outside the handler, so aiohttp's error is not chained
+        try:
+            chunk = content.read_nowait()  # what has arrived already needs no timer
+            if chunk or content.at_eof():
+                return chunk
+            if deadline is None:
+                return await content.readany()
+            with anyio.CancelScope(deadline=deadline):
+                return await content.readany()
+            return None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            failure = map_client_error(exc, billable=False, what=f"reading {self._what}")
+        raise failure  # outside the handler, so aiohttp's error is not chained
 
     async def aclose(self) -> None:
-        await self._exit_stack.aclose()
+        self._response.release()
 
 
 def normalize_base_url(url: str) -> str:
@@ -443,7 +441,7 @@ class Transport:
                     data.add_field(name, value)
             headers: Mapping[str, str] = self._headers
         elif json_body is not None:
-            data = json.dumps(json_body, ensure_ascii=False).encode()
+            data = _JSON.encode(json_body).encode()
             headers = self._json_headers
         else:
             data, headers = None, self._headers
@@ -585,28 +583,21 @@ class Transport:
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> ByteStream:
-        """Like ``stream`` but returns the open body for the caller to iterate and close.
+        """Like ``stream`` but returns the open body for the caller to read and close.
 
         Errors before the body starts (401, 429, 5xx…) are raised here, as ``request`` would.
         """
-        exit_stack = AsyncExitStack()
-        try:
-            response = await exit_stack.enter_async_context(
-                self.stream(
-                    method,
-                    path,
-                    params=params,
-                    json_body=json_body,
-                    billable=billable,
-                    timeout=timeout,
-                    headers={"Accept": "text/event-stream", **(headers or {})},
-                )
-            )
-        except BaseException:
-            await exit_stack.aclose()
-            raise
+        response, _ = await self._open_ok(
+            method,
+            path,
+            params=params,
+            json_body=json_body,
+            billable=billable,
+            timeout=timeout,
+            headers={"Accept": "text/event-stream", **(headers or {})},
+        )
         per_call = self.timeout if timeout is None else timeout
-        return ByteStream(response, exit_stack, f"{method} {path}", per_call)
+        return ByteStream(response, f"{method} {path}", per_call)
 
     @asynccontextmanager
     async def stream(
@@ -630,6 +621,37 @@ class Transport:
         ``retry=False`` makes one attempt, for a caller that retries the whole exchange itself
         with :meth:`retrying`; at most ``max_redirects`` redirects are followed.
         """
+        resp, url = await self._open_ok(
+            method, url_or_path, params=params, json_body=json_body, form=form,
+            billable=billable, timeout=timeout, headers=headers, retry=retry,
+            max_redirects=max_redirects,
+        )  # fmt: skip
+        failure: APIConnectionError | None = None
+        try:
+            yield resp
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            failure = map_client_error(exc, billable=False, what=f"reading {url}")
+        finally:
+            resp.release()
+        if failure is not None:
+            raise failure  # outside the handler, so aiohttp's error is not chained
+
+    async def _open_ok(
+        self,
+        method: str,
+        url_or_path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        form: Sequence[tuple[str, FormValue]] | None = None,
+        billable: bool = False,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry: bool = True,
+        max_redirects: int = 10,
+    ) -> tuple[aiohttp.ClientResponse, str]:
+        """The open 2xx response of ``stream`` (its body unread), retried as allowed, and the
+        URL it was asked of."""
         absolute = url_or_path.startswith(("http://", "https://"))
         url = url_or_path if absolute else self.base_url + url_or_path
         same_host = not absolute or url.startswith(self.base_url + "/")
@@ -669,15 +691,7 @@ class Transport:
         else:
             resp = await attempt(per_call, 0)
         note_response(resp.status, resp.headers, request_id_from(resp.headers))
-        failure: APIConnectionError | None = None
-        try:
-            yield resp
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            failure = map_client_error(exc, billable=False, what=f"reading {url}")
-        finally:
-            resp.release()
-        if failure is not None:
-            raise failure  # outside the handler, so aiohttp's error is not chained
+        return resp, url
 
 
 def _describe_reply(reply: Reply) -> tuple[int, str | None]:

@@ -130,7 +130,9 @@ def _same(a: Any, b: Any) -> None:
         (ChatCompletionChunk, CHUNK),
         (ChatCompletion, COMPLETION),
         (LumaGeneration, GENERATION),
-        (MidjourneyTask, MJ_TASK),  # camelCase keys on the wire
+        (MidjourneyTask, MJ_TASK),  # camelCase keys on the wire, one field in both spellings
+        (MidjourneyTask, {k: v for k, v in MJ_TASK.items() if k != "fail_reason"}),
+        (MidjourneyTask, {**MJ_TASK, "buttons": None, "fail_reason": "late"}),
     ],
 )
 def test_fast_path_reads_what_the_generic_path_reads(cls: type[Any], answer: Any) -> None:

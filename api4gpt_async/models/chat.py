@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from .._convert import converter, structure
+from .._convert import converter, read_with, structure
 from ._base import Model
 
 __all__ = [
@@ -56,24 +56,14 @@ def _read_rewritten(
     rewrite: Callable[[Mapping[str, Any]], Mapping[str, Any] | None],
 ) -> Callable[[type[_M]], type[_M]]:
     """A class decorator: read the model from ``rewrite(value)`` when that gives a mapping
-    (None: read ``value`` as is); ``raw`` stays the object as sent."""
+    (None: read ``value`` as is); ``raw`` stays the object as sent (``read_with``, whose
+    models keep the converter's fast path)."""
 
-    def decorate(cls: type[_M]) -> type[_M]:
-        inner = converter.get_structure_hook(cls)
+    def prepare(value: Mapping[str, Any]) -> Mapping[str, Any]:
+        rewritten = rewrite(value)
+        return value if rewritten is None else rewritten
 
-        def structure_rewritten(value: Any, _: Any) -> Any:
-            if isinstance(value, Mapping):
-                rewritten = rewrite(value)
-                if rewritten is not None:
-                    obj = inner(rewritten, cls)
-                    object.__setattr__(obj, "raw", value)
-                    return obj
-            return inner(value, cls)
-
-        converter.register_structure_hook(cls, structure_rewritten)
-        return cls
-
-    return decorate
+    return read_with(prepare)
 
 
 def _text_arguments(value: Mapping[str, Any]) -> Mapping[str, Any] | None:

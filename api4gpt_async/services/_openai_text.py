@@ -49,8 +49,13 @@ def jsonable(value: Any) -> Any:
 
     Models the SDK returned (an assistant message sent back) become their request form.
     """
-    if type(value) in _PLAIN:
+    kind = type(value)
+    if kind in _PLAIN:
         return value  # the common case: nothing to convert
+    if kind is dict:
+        return {key: jsonable(item) for key, item in value.items()}
+    if kind is list:
+        return [jsonable(item) for item in value]
     to_param = getattr(value, "to_param", None)
     if callable(to_param):
         return to_param()

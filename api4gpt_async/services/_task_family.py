@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
 import attrs
@@ -216,17 +216,17 @@ class TaskFamily(WithRawResponse, Generic[S, R]):
         """This flavour's path for ``key`` (``"generate"`` → ``paths["lumvip.generate"]``)."""
         return self._context.paths[f"{self.flavour}.{key}"]
 
-    async def _request(
+    def _request(
         self,
         key: str,
         method: str,
         *,
         path_params: Mapping[str, str] | None = None,
         **kwargs: Any,
-    ) -> Reply:
+    ) -> Awaitable[Reply]:
         """One request to this flavour's endpoint ``key`` (``{id}`` filled from
-        ``path_params``), its candidate paths tried safely (see ``_paths``)."""
-        return await request_path(
+        ``path_params``), its candidate paths tried safely (see ``_paths``); await it."""
+        return request_path(
             self._transport,
             self._context.paths,
             f"{self.flavour}.{key}",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from .._raw_response import WithRawResponse
 from .._streaming import Stream
 from ..models.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage
-from ._openai_text import Headers, Query, create_maybe_streamed, jsonable, listed
+from ._openai_text import Headers, Query, create_maybe_streamed, listed
 
 if TYPE_CHECKING:
     from ._common import ServiceContext
@@ -286,4 +286,4 @@ class ChatCompletionsService(WithRawResponse):
 def _messages(messages: Iterable[MessageParam]) -> list[Any]:
     if isinstance(messages, (str, Mapping)):
         raise TypeError("messages must be a list of messages, e.g. [{'role': 'user', ...}]")
-    return [jsonable(message) for message in messages]
+    return list(messages)  # made JSON with the other fields

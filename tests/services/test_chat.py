@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -577,9 +576,8 @@ class RecordedBody:
         self.timeout = 60.0
         self.closed = 0
 
-    async def chunks(self) -> AsyncIterator[bytes]:
-        for piece in self._pieces:
-            yield piece
+    async def read(self, deadline: float | None = None) -> bytes:
+        return self._pieces.pop(0) if self._pieces else b""
 
     async def aclose(self) -> None:
         self.closed += 1
