@@ -38,6 +38,7 @@ from .errors import (
     RateLimitError,
     ResponseDecodeError,
     SubmissionUncertainError,
+    error_for,
     error_from_envelope,
     error_from_event,
     error_from_response,
@@ -274,8 +275,7 @@ def _unwrap_midjourney(body: Any, headers: Mapping[str, str] | None) -> Any:
     status = _MIDJOURNEY_STATUS.get(code) if isinstance(code, int) else None
     if status is None:
         raise error_from_envelope(body, headers)
-    raw = json.dumps(body, ensure_ascii=False).encode()
-    raise error_from_response(status, headers or {}, raw)
+    raise error_for(status, body, headers=headers)
 
 
 class Transport:

@@ -98,3 +98,12 @@ def test_is_retryable_status(error: BaseException, retryable: bool) -> None:
 )
 def test_is_transient(error: BaseException, transient: bool) -> None:
     assert is_transient(error) is transient
+
+
+def test_backoff_doubles_per_retry_up_to_max_delay() -> None:
+    policy = RetryPolicy(initial_delay=1.0, max_delay=100.0)
+    third = [policy.backoff(3) for _ in range(300)]  # ceiling 1 * 2**2 = 4
+    assert all(0 <= s <= 4.0 for s in third) and max(third) > 3.0
+    capped = RetryPolicy(initial_delay=1.0, max_delay=2.0)
+    tenth = [capped.backoff(10) for _ in range(300)]  # 512, capped at 2
+    assert all(0 <= s <= 2.0 for s in tenth) and max(tenth) > 1.5

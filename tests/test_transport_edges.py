@@ -1,0 +1,439 @@
+"""Edges of the transport that the family tests pass by: the Midjourney envelope's refusals
+read field by field, task objects that carry a ``code`` of their own, odd characters, the
+ways a 200 shows it is a web page and not the API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+from _loopback import serve
+from aiohttp import web
+from aiohttp.client_reqrep import ConnectionKey
+
+from api4gpt_async import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AsyncAPI4GPT,
+    ContentPolicyError,
+    InsecureBaseURLWarning,
+    ResponseDecodeError,
+    ServerError,
+    SubmissionUncertainError,
+)
+from api4gpt_async._transport import map_client_error
+from api4gpt_async.cli._doctor import diagnose
+from api4gpt_async.testing import Emulator
+
+pytestmark = pytest.mark.anyio
+
+
+# -- the Midjourney envelope ---------------------------------------------------------------------
+
+
+async def _refusal(client: AsyncAPI4GPT, emulator: Emulator, answer: Any) -> APIError:
+    emulator.fail(
+        "midjourney.imagine", status=200, body=answer, headers={"X-Oneapi-Request-Id": "rid-mj"}
+    )
+    with pytest.raises(APIError) as info:
+        await client.midjourney.imagine("fox")
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("answer", "message", "banned_word", "prompt_en"),
+    [
+        (
+            {"code": 24, "description": "可能包含敏感词",
+             "properties": {"promptEn": "a gore scene", "bannedWord": "gore"}},
+            "可能包含敏感词: gore", "gore", "a gore scene",
+        ),
+        ({"code": 24, "description": "Banned prompt words"}, "Banned prompt words", None, None),
+        (
+            {"code": 24, "description": "banned", "properties": {"bannedWord": ""}},
+            "banned", None, None,
+        ),
+        ({"code": 24, "properties": {"bannedWord": "gore"}}, "banned prompt: gore", "gore", None),
+        ({"code": 24, "description": "", "properties": "?"}, "banned prompt", None, None),
+    ],
+)  # fmt: skip
+async def test_a_banned_prompt_reads_each_field_of_the_answer(
+    client: AsyncAPI4GPT,
+    emulator: Emulator,
+    answer: dict[str, Any],
+    message: str,
+    banned_word: str | None,
+    prompt_en: str | None,
+) -> None:
+    error = await _refusal(client, emulator, answer)
+    assert type(error) is ContentPolicyError
+    assert (error.message, error.banned_word, error.prompt_en) == (message, banned_word, prompt_en)
+    assert (error.code, error.request_id, error.body) == (24, "rid-mj", answer)
+
+
+async def test_an_unknown_midjourney_code_keeps_the_request_id(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    error = await _refusal(client, emulator, {"code": 99, "description": "something new"})
+    assert type(error) is APIError
+    assert (error.message, error.code, error.request_id) == ("something new", 99, "rid-mj")
+
+
+async def test_a_midjourney_failure_with_a_lone_surrogate_is_still_typed(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    # JSON may escape half a UTF-16 pair; Python reads it as a lone surrogate, which no
+    # UTF-8 encoder accepts. The answer must still become its error, not a UnicodeError.
+    raw = b'{"code": 9, "description": "upstream \\ud83d failure"}'
+    error = await _refusal(client, emulator, raw)
+    assert type(error) is ServerError
+    assert (error.status, error.code, error.message) == (500, 9, "upstream \ud83d failure")
+    assert error.request_id == "rid-mj"
+
+
+async def test_a_task_object_with_a_code_of_its_own_is_a_task(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    # new-api's stored Midjourney record carries the submit's ``code`` next to the task's
+    # ``id``: a task object, not a failed answer, whatever that code is.
+    handle = await client.midjourney.imagine("fox")
+    task = {"id": handle.id, "code": 4, "action": "IMAGINE", "status": "IN_PROGRESS",
+            "progress": "10%", "description": "Submit success"}  # fmt: skip
+    emulator.fail("midjourney.fetch", status=200, body=task)
+    fetched = await client.midjourney.get(handle.id)
+    assert (fetched.id, fetched.status, fetched.progress) == (handle.id, "IN_PROGRESS", "10%")
+
+
+# -- a 2xx that is not JSON ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        ("Site under maintenance", {"Content-Type": "text/html; charset=utf-8"}),
+        ("\n  <!DOCTYPE html><title>Dashboard</title>", {}),
+        ("\r\n<html><body>login</body></html>", {"Content-Type": "text/plain"}),
+        ("<HTML><BODY>Welcome</BODY></HTML>", {"Content-Type": "application/octet-stream"}),
+    ],
+)
+async def test_a_web_page_answering_a_submit_is_a_wrong_base_url(
+    client: AsyncAPI4GPT, emulator: Emulator, body: str, headers: dict[str, str]
+) -> None:
+    # Told by its Content-Type or by how its text starts (any case, after any blank space): a
+    # web page proves the request never reached the API, so it is no uncertain submission.
+    emulator.fail("luma.generate", status=200, body=body, headers=headers)
+    with pytest.raises(ResponseDecodeError) as info:
+        await client.luma.generate("a fox")
+    assert type(info.value) is ResponseDecodeError
+    assert info.value.message.startswith("expected a JSON answer, got an HTML page (check the")
+
+
+@pytest.mark.parametrize(
+    "body", ["Service temporarily unavailable", "<?xml version='1.0'?><html/>", " <htm>"]
+)
+async def test_text_that_is_no_web_page_answering_a_submit_is_uncertain(
+    client: AsyncAPI4GPT, emulator: Emulator, body: str
+) -> None:
+    emulator.fail("luma.generate", status=200, body=body)
+    with pytest.raises(SubmissionUncertainError, match="not valid JSON sent as text/plain"):
+        await client.luma.generate("a fox")
+    assert emulator.count("luma.generate") == 1
+
+
+# -- what the network library raised, in our words -----------------------------------------------
+
+_KEY = ConnectionKey(
+    host="gw.example", port=443, is_ssl=True, ssl=True, proxy=None, proxy_auth=None,
+    proxy_headers_hash=None, server_hostname=None,
+)  # fmt: skip
+_UNCERTAIN = "the request may have been accepted and billed, so it was not re-sent"
+
+
+@pytest.mark.parametrize(
+    ("exc", "billable", "kind", "sent", "message", "summary"),
+    [
+        (
+            aiohttp.ClientConnectorError(_KEY, ConnectionRefusedError(111, "Connection refused")),
+            True, APIConnectionError, False,
+            "could not connect for POST /x: ClientConnectorError: Cannot connect to host "
+            "gw.example:443 ssl:default [Connection refused]",
+            "ClientConnectorError: Cannot connect to host gw.example:443 ssl:default "
+            "[Connection refused]",
+        ),
+        (
+            aiohttp.ConnectionTimeoutError("Connection timeout to host"),
+            True, APITimeoutError, False, "timed out connecting for POST /x",
+            "ConnectionTimeoutError: Connection timeout to host",
+        ),
+        (
+            aiohttp.ServerDisconnectedError(), True, SubmissionUncertainError, True,
+            "the exchange failed (ServerDisconnectedError: Server disconnected) after POST /x "
+            f"was sent; {_UNCERTAIN}",
+            "ServerDisconnectedError: Server disconnected",
+        ),
+        (
+            asyncio.TimeoutError(), True, SubmissionUncertainError, True,
+            f"the exchange timed out after POST /x was sent; {_UNCERTAIN}", "TimeoutError",
+        ),
+        (
+            aiohttp.ServerTimeoutError("Timeout on reading data from socket"), True,
+            SubmissionUncertainError, True,
+            f"the exchange timed out after POST /x was sent; {_UNCERTAIN}",
+            "ServerTimeoutError: Timeout on reading data from socket",
+        ),
+        (
+            aiohttp.ServerTimeoutError("Timeout on reading data from socket"), False,
+            APITimeoutError, None, "POST /x timed out",
+            "ServerTimeoutError: Timeout on reading data from socket",
+        ),
+        (
+            aiohttp.ClientOSError(104, "Connection reset by peer"), False, APIConnectionError,
+            None, "connection failed during POST /x: ClientOSError: [Errno 104] Connection reset "
+            "by peer",
+            "ClientOSError: [Errno 104] Connection reset by peer",
+        ),
+        (
+            aiohttp.ClientPayloadError("proxy said: Authorization: Bearer sk-live-0123 (sent)"),
+            False, APIConnectionError, None,
+            "connection failed during POST /x: ClientPayloadError: proxy said: Authorization: "
+            "Bearer *** (sent)",
+            "ClientPayloadError: proxy said: Authorization: Bearer *** (sent)",
+        ),
+    ],
+)  # fmt: skip
+def test_each_network_failure_reads_as_one_exact_error(
+    exc: BaseException,
+    billable: bool,
+    kind: type[APIConnectionError],
+    sent: bool | None,
+    message: str,
+    summary: str,
+) -> None:
+    error = map_client_error(exc, billable=billable, what="POST /x")
+    assert type(error) is kind
+    assert (error.message, error.request_sent, error.cause_summary) == (message, sent, summary)
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("", "ServerDisconnectedError"),  # no text: the type alone
+        ("key sk-abc123def was refused", "ServerDisconnectedError: key sk-*** was refused"),
+        ("api_key=s3cret&x=1", "ServerDisconnectedError: api_key=***"),
+        ("api-key: 'abc'", "ServerDisconnectedError: api-key: 'abc'"),
+        ("BEARER abc, then", "ServerDisconnectedError: BEARER ***, then"),
+    ],
+)
+def test_the_summary_masks_anything_like_a_key(text: str, masked: str) -> None:
+    exc = aiohttp.ServerDisconnectedError(text)
+    assert map_client_error(exc, billable=False, what="GET /x").cause_summary == masked
+
+
+# -- the base URL ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        (" https://gw.example/v1/ ", "https://gw.example"),
+        ("https://gw.example//v1", "https://gw.example"),
+        ("https://gw.example/APIX/", "https://gw.example/APIX"),
+        ("https://gw.example/APIX/v1", "https://gw.example/APIX"),
+        ("https://gw.example/relay/v1//", "https://gw.example/relay"),
+        ("https://gw.example/V1", "https://gw.example/V1"),  # a path of its own, kept
+        ("http://127.0.0.1:3000/", "http://127.0.0.1:3000"),
+    ],
+)
+def test_the_base_url_is_the_host_root(given: str, kept: str) -> None:
+    assert AsyncAPI4GPT(api_key="k", base_url=given).base_url == kept
+
+
+@pytest.mark.parametrize("given", ["ftp://gw.example", "gw.example/v1", " wss://gw.example/ "])
+async def test_a_base_url_without_its_scheme_is_refused(given: str) -> None:
+    report = await diagnose(base_url=given, api_key="k")
+    kept = given.strip().rstrip("/").removesuffix("/v1")
+    assert [(c.name, c.verdict, c.detail) for c in report.checks] == [
+        ("base URL", "fail", f"base_url must start with http:// or https://, got {kept!r}")
+    ]
+
+
+def test_the_plain_http_warning_says_what_travels_unencrypted() -> None:
+    with pytest.warns(InsecureBaseURLWarning) as record:
+        AsyncAPI4GPT(api_key="k", base_url="http://gw.example/v1")
+    assert [str(w.message) for w in record] == [
+        "base_url 'http://gw.example' is plain http:// to another machine: the API key and all "
+        "content travel unencrypted; use https://"
+    ]
+
+
+# -- answers that are not the API's JSON ----------------------------------------------------------
+
+
+@asynccontextmanager
+async def _raw_http(answer: bytes) -> AsyncIterator[str]:
+    """A loopback server that reads one request head and writes ``answer`` verbatim (so no
+    header is added that the test did not write, not even a ``Content-Type``)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_body_that_is_not_json_is_quoted_in_short_and_kept_in_long() -> None:
+    body = b"\xff" + b"x" * 2500  # not UTF-8 at its first byte, and long
+    head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nX-Oneapi-Request-Id: rid-7\r\n"
+    async with (
+        _raw_http(head.encode() + b"Connection: close\r\n\r\n" + body) as url,
+        AsyncAPI4GPT(api_key="k", base_url=url, max_retries=0) as client,
+    ):
+        with pytest.raises(ResponseDecodeError) as info:
+            await client.luma.get("any")
+    quoted = repr("\ufffd" + "x" * 79)  # the first 80 bytes, no Content-Type to name
+    assert (
+        info.value.message == f"expected a JSON answer, got a body that is not valid JSON: {quoted}"
+    )
+    assert (info.value.request_id, info.value.body) == ("rid-7", "\ufffd" + "x" * 1999)
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "what"),
+    [
+        (b" \r\n", {}, "an empty body"),
+        ("{not json", {"Content-Type": "application/json"},
+         "a body that is not valid JSON sent as application/json: '{not json'"),
+    ],
+)  # fmt: skip
+async def test_a_decode_error_says_exactly_what_arrived(
+    client: AsyncAPI4GPT, emulator: Emulator, body: Any, headers: dict[str, str], what: str
+) -> None:
+    emulator.fail("luma.task", status=200, body=body, headers=headers)
+    with pytest.raises(ResponseDecodeError) as info:
+        await client.luma.get("any")
+    assert info.value.message == f"expected a JSON answer, got {what}"
+
+
+@pytest.mark.parametrize("status", [500, 502])
+async def test_a_proxy_page_answering_a_submit_is_uncertain_with_all_it_said(
+    client: AsyncAPI4GPT, emulator: Emulator, status: int
+) -> None:
+    page = "<html><title>Bad gateway</title></html>"
+    emulator.fail(
+        "luma.generate",
+        status=status,
+        body=page,
+        headers={"Content-Type": "text/html", "X-Oneapi-Request-Id": "rid-proxy"},
+    )
+    with pytest.raises(SubmissionUncertainError) as info:
+        await client.luma.generate("a fox")
+    assert info.value.message == (
+        f"POST {emulator.base_url}/luma/v1/generations got HTTP {status} (Bad gateway) from a "
+        "proxy in front of the gateway; the request may have been accepted and billed, so it "
+        "was not re-sent"
+    )
+    assert (info.value.status, info.value.request_id, info.value.body) == (
+        status, "rid-proxy", page
+    )  # fmt: skip
+    assert emulator.count("luma.generate") == 1
+
+
+# -- a streamed answer on the wire ---------------------------------------------------------------
+
+_CHUNK = b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}\n\n'  # noqa: E501
+_MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+class _SSEServer:
+    """``/v1/chat/completions`` streamed as the test asks: ``"whole"`` (one chunk and
+    ``[DONE]``), ``"cut"`` (one chunk, then the connection closes), ``"pings"`` (one chunk,
+    then ``: PING`` comments every 0.1 s and never an event) or ``"mute"`` (no answer)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.accepts: list[list[str]] = []
+        self.traces: list[str | None] = []
+        self.app = web.Application()
+        self.app.router.add_post("/v1/chat/completions", self.handle)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.accepts.append(request.headers.getall("Accept", []))
+        self.traces.append(request.headers.get("X-Trace"))
+        await request.read()
+        if self.mode == "mute":
+            await asyncio.Event().wait()
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(_CHUNK)
+        if self.mode == "cut":
+            assert request.transport is not None
+            request.transport.close()
+        while self.mode == "pings":
+            await asyncio.sleep(0.1)  # the server's keep-alive, not a synchronisation
+            await response.write(b": PING\n\n")
+        await response.write(b"data: [DONE]\n\n")
+        return response
+
+
+async def test_a_stream_asks_for_events_once_and_sends_the_callers_headers() -> None:
+    server = _SSEServer("whole")
+    async with serve(server.app) as url, AsyncAPI4GPT(api_key="k", base_url=url) as client:
+        stream = await client.chat.completions.create(
+            model="m", messages=_MESSAGES, stream=True, extra_headers={"X-Trace": "t-1"}
+        )
+        assert [c.choices[0].delta.content async for c in stream] == ["hi"]
+    assert (server.accepts, server.traces) == ([["text/event-stream"]], ["t-1"])
+
+
+async def test_a_stream_cut_after_it_began_is_a_plain_connection_error() -> None:
+    # The answer had begun, so the request was accepted: a cut body is no uncertain submit.
+    server = _SSEServer("cut")
+    async with serve(server.app) as url, AsyncAPI4GPT(api_key="k", base_url=url) as client:
+        stream = await client.chat.completions.create(model="m", messages=_MESSAGES, stream=True)
+        with pytest.raises(APIConnectionError) as info:
+            async for _ in stream:
+                pass
+    assert type(info.value) is APIConnectionError
+    assert info.value.request_sent is None
+    assert info.value.message.startswith(
+        "connection failed during reading POST /v1/chat/completions: ClientPayloadError"
+    )
+
+
+async def test_the_calls_timeout_bounds_the_wait_for_the_streams_head() -> None:
+    server = _SSEServer("mute")
+    async with (
+        serve(server.app) as url,
+        AsyncAPI4GPT(api_key="k", base_url=url, timeout=60) as client,
+    ):
+        with anyio.fail_after(10), pytest.raises(SubmissionUncertainError, match="timed out"):
+            await client.chat.completions.create(
+                model="m", messages=_MESSAGES, stream=True, timeout=0.3
+            )
+
+
+async def test_the_calls_timeout_bounds_the_wait_for_each_event() -> None:
+    server = _SSEServer("pings")
+    async with (
+        serve(server.app) as url,
+        AsyncAPI4GPT(api_key="k", base_url=url, timeout=60) as client,
+    ):
+        stream = await client.chat.completions.create(
+            model="m", messages=_MESSAGES, stream=True, timeout=0.3
+        )
+        with anyio.fail_after(10), pytest.raises(APITimeoutError, match=r"^no event for 0.3s"):
+            async for _ in stream:
+                pass
