@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import anyio
 import attrs
 import pytest
 
@@ -259,3 +260,71 @@ async def test_polls_are_a_delay_apart_from_request_to_request(fake: Any) -> Non
     assert len(gaps) >= 3
     # From request to request: 0.3 s; counted from the answers it would be 0.42 s.
     assert gaps[len(gaps) // 2] < 0.37
+
+
+async def test_a_batch_with_room_for_one_more_takes_it_along(fake: Any) -> None:
+    """Room for exactly one job (batch_size 2, one due) is room all the same."""
+    client, _ = fake
+    kind = OrderedKind(name="pairs", batch_size=2)
+    client.tasks.register(kind)
+    client.tasks.scheduler.batch_fill = 1.0
+    late = client.tasks.resume({"kind": "pairs", "id": "late"})
+    await late.refresh()  # polled just now: next due a whole delay later
+    early = client.tasks.resume({"kind": "pairs", "id": "early"})  # never polled: due now
+    policy = PollPolicy(initial_delay=0.3, multiplier=1.0, max_delay=0.3, jitter=0, timeout=5)
+    await client.tasks.gather([early, late], poll=policy)
+    assert kind.log[:2] == [("one", "late"), ("many", ["early", "late"])]
+
+
+@attrs.define
+class HeldBatchKind(OrderedKind):
+    """Jobs that run until told otherwise; the first batch query waits for ``release``."""
+
+    name: str = "held-batch"
+    polls_to_finish: int = 10**6
+    held: asyncio.Event = attrs.Factory(asyncio.Event)
+    release: asyncio.Event = attrs.Factory(asyncio.Event)
+
+    async def fetch_many(self, task_ids: Sequence[str]) -> Mapping[str, str]:
+        statuses = await super().fetch_many(task_ids)
+        if not self.held.is_set():
+            self.held.set()
+            await self.release.wait()
+        return statuses
+
+
+async def test_a_status_delivered_for_a_job_taken_along_does_not_push_its_poll_back(
+    fake: Any,
+) -> None:
+    """A job taken along in a batch is in flight like the others: a callback's status for it
+    meanwhile does not count as one more answer (which would grow its delay twice)."""
+    client, _ = fake
+    kind = HeldBatchKind()
+    client.tasks.register(kind)
+    scheduler = client.tasks.scheduler
+    scheduler.batch_fill = 1.0
+    one, two = (client.tasks.resume({"kind": "held-batch", "id": i}) for i in ("l1", "l2"))
+    await one.refresh()
+    await two.refresh()  # both polled just now: next due a whole delay later
+    early = client.tasks.resume({"kind": "held-batch", "id": "early"})  # due now
+    policy = PollPolicy(initial_delay=0.3, multiplier=2, max_delay=10, jitter=0, timeout=30)
+    waiter = asyncio.ensure_future(client.tasks.gather([early, one, two], poll=policy))
+    await kind.held.wait()
+    assert kind.log[2] == ("many", ["early", "l1", "l2"])  # l1 and l2 taken along
+    running = TaskSnapshot(id="l1", kind="held-batch", state=TaskState.RUNNING, raw="running")
+    client.tasks.deliver("held-batch", running)
+    scheduler.batch_fill = 0.0  # from now on a job is polled when it is due, not before
+    kind.release.set()
+    # Both had the same delay and were sent together: they are due together again (0.6 s).
+    with anyio.fail_after(5):
+        while not any(_names("l2", entry) for entry in kind.log[3:]):
+            await asyncio.sleep(0.005)
+    assert next(e for e in kind.log[3:] if _names("l2", e)) == ("many", ["l1", "l2"])
+    for task_id in ("early", "l1", "l2"):
+        done = TaskSnapshot(id=task_id, kind="held-batch", state=TaskState.SUCCEEDED, raw="done")
+        client.tasks.deliver("held-batch", done)
+    assert await waiter == ["done"] * 3
+
+
+def _names(task_id: str, entry: tuple[str, Any]) -> bool:
+    return task_id in (entry[1] if entry[0] == "many" else [entry[1]])

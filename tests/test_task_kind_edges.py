@@ -123,3 +123,20 @@ async def test_task_kind_defaults() -> None:
             return result
 
     assert WithFile(None).media_urls("u") == [MediaFile(url="u")]  # type: ignore[arg-type]
+
+
+def test_a_kind_without_parse_refuses_out_of_band_statuses() -> None:
+    """A custom kind that does not implement ``parse`` says so, also through
+    ``client.tasks.read``."""
+    from api4gpt_async import AsyncAPI4GPT
+
+    class Bare(TaskKind[object, object]):
+        name = "bare"
+
+    client = AsyncAPI4GPT(api_key="k")
+    client.tasks.register(Bare(None))  # type: ignore[arg-type]
+    message = r"^bare statuses cannot be delivered out of band$"
+    with pytest.raises(UnsupportedOperation, match=message):
+        Bare(None).parse({"id": "1"})  # type: ignore[arg-type]
+    with pytest.raises(UnsupportedOperation, match=message):
+        client.tasks.read("bare", {"id": "1"})

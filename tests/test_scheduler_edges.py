@@ -1,0 +1,148 @@
+"""The PollScheduler at its edges: a refused batch query, a status delivered out of band while
+a poll of the same job is on the wire, and the back-off after a transient poll error."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import anyio
+import attrs
+import pytest
+
+from api4gpt_async import AsyncAPI4GPT, PollPolicy, RetryPolicy, TaskState
+from api4gpt_async.tasks import TaskKind, TaskSnapshot
+from api4gpt_async.testing import Emulator
+
+pytestmark = pytest.mark.anyio
+
+
+async def _until(condition: Callable[[], bool], *, limit: float = 5.0) -> None:
+    """Yield to the loop until ``condition()`` holds (event-driven: no fixed sleeps)."""
+    with anyio.fail_after(limit):
+        while not condition():
+            await asyncio.sleep(0.001)
+
+
+async def test_a_refused_batch_query_is_not_asked_again_and_warned_once(
+    client: AsyncAPI4GPT, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Over HTTP: Midjourney's list-by-condition answers 404; its jobs are then polled one by
+    one, round after round, without asking the batch query again; one warning says why."""
+    emulator.fail("midjourney.list_by_condition", status=404, body="404 page not found", times=None)
+    handles = [await client.midjourney.imagine(f"fox {i}") for i in range(3)]
+    emulator.clear_requests()
+    with caplog.at_level(logging.WARNING, logger="api4gpt_async"):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client.tasks.gather, handles)
+            # The clock is frozen: the jobs stay running, so polling goes round after round.
+            await _until(lambda: emulator.count("midjourney.fetch") >= 4 * len(handles))
+            assert emulator.count("midjourney.list_by_condition") == 1
+            emulator.advance(60)
+    assert emulator.count("midjourney.list_by_condition") == 1
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "api4gpt_async" and "batch status query" in r.getMessage()
+    ]
+    assert len(warnings) == 1
+    # The kind and the error itself, not placeholders.
+    assert re.fullmatch(
+        r"midjourney batch status query failed \(HTTP 404: 404 page not found "
+        r"\(request_id=\w+\)\); polling one by one",
+        warnings[0],
+    )
+
+
+@attrs.define
+class HeldKind(TaskKind[str, str]):
+    """A job whose first status query waits for ``release``; notes when each query starts."""
+
+    transport: Any = None
+    name: str = "held"
+    starts: list[float] = attrs.Factory(list)
+    asked: asyncio.Event = attrs.Factory(asyncio.Event)
+    release: asyncio.Event = attrs.Factory(asyncio.Event)
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
+        self.starts.append(asyncio.get_running_loop().time())
+        self.asked.set()
+        if len(self.starts) == 1:
+            await self.release.wait()
+        return "running"
+
+    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
+        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
+        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
+
+    def result(self, status: str) -> str:
+        return status
+
+
+async def test_a_status_delivered_during_a_poll_does_not_count_as_another_poll(
+    client: AsyncAPI4GPT,
+) -> None:
+    """The back-off grows once per status request: a callback's status arriving while a poll
+    is on the wire hands its news to the waiters but does not push the next poll back."""
+    kind = HeldKind()
+    client.tasks.register(kind)
+    handle = client.tasks.resume("held:job")
+    # 0.05 s after the first answer; 2 s if the delivery counted as an answer too.
+    policy = PollPolicy(initial_delay=0.05, multiplier=40, max_delay=100, jitter=0, timeout=30)
+    waiter = asyncio.ensure_future(handle.wait(poll=policy))
+    await kind.asked.wait()
+    running = TaskSnapshot(id="job", kind="held", state=TaskState.RUNNING, raw="running")
+    assert client.tasks.deliver("held", running) is running
+    assert handle.last is running
+    kind.release.set()
+    await _until(lambda: len(kind.starts) >= 2)
+    assert kind.starts[1] - kind.starts[0] < 1.0
+    done = TaskSnapshot(id="job", kind="held", state=TaskState.SUCCEEDED, raw="done")
+    client.tasks.deliver("held", done)
+    assert await waiter == "done"
+
+
+async def test_a_transient_poll_error_backs_off_and_says_when_it_tries_again(
+    make_client: Callable[..., AsyncAPI4GPT],
+    emulator: Emulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Over HTTP, without the transport's own retries: a 503 to a poll is logged with the job
+    and the error, and the next poll waits the policy's next delay, counted from then."""
+    # The job's estimate (12 s) makes the first wait max_delay; after the error the delay
+    # grows from there (capped: 0.3 s again), it does not start over at initial_delay.
+    policy = PollPolicy(initial_delay=0.05, multiplier=4, max_delay=0.3, jitter=0, timeout=30)
+    async with make_client(retry=RetryPolicy(max_retries=0)) as client:
+        handle = await client.luma.generate("a fox")
+        emulator.clear_requests()
+        emulator.fail("luma.task", status=503, times=1)
+        loop = asyncio.get_running_loop()
+        seen: list[float] = []  # when the first and second poll were seen arriving
+        with caplog.at_level(logging.WARNING, logger="api4gpt_async"):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(partial(handle.wait, poll=policy))
+                for polls in (1, 2):
+                    await _until(lambda: emulator.count("luma.task") >= polls)  # noqa: B023
+                    seen.append(loop.time())
+                emulator.advance(60)
+    assert seen[1] - seen[0] >= 0.2  # not 0.05 s (initial_delay), not at once
+    warnings = [r.getMessage() for r in caplog.records if r.getMessage().startswith("polling")]
+    assert len(warnings) == 1
+    assert re.fullmatch(
+        rf"polling luma task {handle.id} failed \(HTTP 503: .+\); next try in 0\.3s", warnings[0]
+    )
+
+
+def test_two_observations_at_one_instant_give_no_rate() -> None:
+    """A coarse clock (Windows: 15.6 ms) can stamp two observations alike: no rate, no
+    ZeroDivisionError."""
+    from api4gpt_async._scheduler import _Entry
+
+    entry = _Entry(kind=None, task_id="x", policy=PollPolicy())  # type: ignore[arg-type]
+    assert entry.eta_from_progress(0.2, now=100.0) is None
+    assert entry.eta_from_progress(0.4, now=100.0) is None
+    assert entry.eta_from_progress(0.6, now=110.0) == pytest.approx(20.0)  # 2 %/s, 40 % left
