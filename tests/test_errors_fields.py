@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -43,6 +44,14 @@ def test_task_errors_read_as_their_message() -> None:
     assert str(errors.TaskCancelledError("gone")) == "gone"
     batch = errors.TaskBatchError("2 of 3 failed", outcomes=[])
     assert (str(batch), batch.outcomes, batch.errors) == ("2 of 3 failed", [], [])
+    action = errors.TaskNeedsActionError("pick one", snapshot=None, suggested_prompt="p")  # type: ignore[arg-type]
+    assert (str(action), action.suggested_prompt) == ("pick one", "p")
+
+
+def test_response_too_large_keeps_the_api_error_fields() -> None:
+    err = errors.ResponseTooLargeError("too big", limit=10, request_id="r1", code="c", body="b")
+    assert (err.limit, err.request_id, err.code, err.body) == (10, "r1", "c", "b")
+    assert str(err) == "too big (code='c', request_id=r1)"
 
 
 # -- error_from_response keeps a body it cannot parse, as text --------------------------------
@@ -150,6 +159,19 @@ def test_errors_keep_their_arguments() -> None:
     assert errors.APIError("boom").args == ("boom",)
 
 
+def test_a_message_object_that_is_not_json_reads_as_text() -> None:
+    """``client.tasks.read`` hands a user's object (parsed by their web framework, which may
+    give ``Decimal`` numbers) to the envelope check: its failure message still reads."""
+    body = {"code": "fail", "message": {"cost": Decimal("1.5")}, "data": None}
+    assert error_from_envelope(body, None).message == '{"cost": "1.5"}'
+
+
+def test_an_uncertain_submission_says_the_request_was_sent() -> None:
+    err = errors.SubmissionUncertainError("maybe billed", status=502)
+    assert (err.request_sent, err.status) == (True, 502)
+    assert errors.SubmissionUncertainError("x", request_sent=None).request_sent is None
+
+
 # -- every body shape the gateway family sends: message, code, type ---------------------------
 
 
@@ -162,6 +184,13 @@ def test_errors_keep_their_arguments() -> None:
         ({"msg": "from msg", "code": 7}, "from msg", 7, None),
         ({"message": "", "msg": "from msg"}, "from msg", None, None),
         ({"detail": "not found"}, "not found", None, None),
+        ({"detail": {"detail": "inner detail"}}, "inner detail", None, None),
+        ({"detail": {"description": "quota used up", "code": "q"}}, "quota used up", "q", None),
+        ({"detail": [{"description": "a"}, {"detail": "b"}]}, "a; b", None, None),
+        ({"detail": {"error": "inner error"}}, "inner error", None, None),
+        ({"detail": [{"loc": "body", "msg": "bad"}]}, "bad", None, None),  # loc not a list
+        ({"detail": [{"loc": [], "msg": "bad"}]}, "bad", None, None),
+        ({"detail": {"reason": "été"}}, '{"reason": "été"}', None, None),  # no known key
         ({"error": {"message": 42, "type": "", "code": "c"}}, "42", "c", None),
         ({"error": {"message": "m", "type": 3}}, "m", None, "3"),
     ],

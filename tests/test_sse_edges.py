@@ -73,6 +73,11 @@ def test_invalid_utf8_is_replaced_not_raised(chunks: list[bytes], data: str) -> 
     assert [e.data for e in events] == [data]
 
 
+def test_invalid_utf8_in_a_later_comment_or_field_is_replaced_not_raised() -> None:
+    events = SSEDecoder().feed(b"data: x\n: \xff ping\nevent: e\xff\n\n")
+    assert [(e.event, e.data) for e in events] == [("e\ufffd", "x")]
+
+
 def test_a_new_decoder_has_no_connection_state() -> None:
     decoder = SSEDecoder()
     assert (decoder.retry, decoder.last_event_id) == (None, None)

@@ -12,7 +12,15 @@ import pytest
 from _loopback import serve
 from aiohttp import web
 
-from api4gpt_async import AsyncAPI4GPT, ResponseDecodeError, UnsupportedOperation
+from api4gpt_async import (
+    AsyncAPI4GPT,
+    ContentPolicyError,
+    Hooks,
+    RateLimitError,
+    RequestEvent,
+    ResponseDecodeError,
+    UnsupportedOperation,
+)
 from api4gpt_async.models._base import Model
 from api4gpt_async.services._common import ServiceContext
 from api4gpt_async.services._task_family import BatchQuery, StatusQuery, TaskFamily, id_answer
@@ -44,6 +52,7 @@ class Seen:
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
         self.many: Any = None
+        self.events: list[RequestEvent] = []  # what the client's on_request hook saw
 
 
 def app_for(seen: Seen) -> web.Application:
@@ -64,8 +73,22 @@ def app_for(seen: Seen) -> web.Application:
         seen.requests.append((request.method, request.path, dict(request.query), body))
         return web.json_response({"job": "new-1", "status": "queued"})
 
+    async def throttled(request: web.Request) -> web.Response:
+        seen.requests.append((request.method, request.path, dict(request.query), None))
+        return web.json_response(
+            {"error": {"message": "slow down"}}, status=429, headers={"retry-after-ms": "3000"}
+        )
+
+    async def enveloped(request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else None
+        seen.requests.append((request.method, request.path, dict(request.query), body))
+        ids = body["ids"] if body else request.query["ids"].split(",")
+        return web.json_response({"code": "success", "data": [{"job": i} for i in ids]})
+
     app = web.Application()
     app.router.add_get("/gb/one", one)
+    app.router.add_route("*", "/slow/{rest:.*}", throttled)
+    app.router.add_route("*", "/env/many", enveloped)
     app.router.add_route("*", "/gb/many", many)
     app.router.add_post("/elsewhere/submit", submit)
     app.router.add_post("/gb/submit", submit)
@@ -75,8 +98,22 @@ def app_for(seen: Seen) -> web.Application:
 @pytest.fixture
 async def wired() -> AsyncIterator[tuple[Seen, AsyncAPI4GPT, GetBatch]]:
     seen = Seen()
-    paths = {"gb.one": "/gb/one", "gb.many": "/gb/many", "gb.submit": "/gb/submit"}
-    async with serve(app_for(seen)) as url, AsyncAPI4GPT(api_key="k", base_url=url) as client:
+    paths = {
+        "gb.one": "/gb/one",
+        "gb.many": "/gb/many",
+        "gb.submit": "/gb/submit",
+        "getenv.many": "/env/many",
+        "postenv.many": "/env/many",
+        **{
+            f"slow{m}.{key}": f"/slow/{key}" for m in ("get", "post", "") for key in ("one", "many")
+        },
+    }
+    async with (
+        serve(app_for(seen)) as url,
+        AsyncAPI4GPT(
+            api_key="k", base_url=url, hooks=Hooks(on_request=seen.events.append)
+        ) as client,
+    ):
         context = ServiceContext(transport=client._transport, tasks=client.tasks, paths=paths)
         yield seen, client, GetBatch(context)
 
@@ -179,3 +216,73 @@ async def test_an_item_that_does_not_structure_carries_the_request_id(
     with pytest.raises(ResponseDecodeError) as info:
         await family._kind.fetch_many(["a"])
     assert info.value.request_id == "rq-5"
+
+
+class EnvelopedGetBatch(GetBatch):
+    name = "getenv"
+    batch_query = BatchQuery(path="many", method="GET", envelope=True)
+
+
+class EnvelopedPostBatch(GetBatch):
+    name = "postenv"
+    batch_query = BatchQuery(path="many", method="POST", envelope=True)
+
+
+@pytest.mark.parametrize(
+    ("family_class", "method"), [(EnvelopedGetBatch, "GET"), (EnvelopedPostBatch, "POST")]
+)
+async def test_a_batch_query_unwraps_its_envelope_and_reports_its_method(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch], family_class: type[GetBatch], method: str
+) -> None:
+    seen, _, family = wired
+    batch = family_class(family._context)
+    assert [s.job for s in await batch.get_many(["a", "b"])] == ["a", "b"]
+    assert [(m, p) for m, p, _, _ in seen.requests] == [(method, "/env/many")]
+    assert [e.method for e in seen.events] == [method]  # the hook sees the method as sent
+
+
+class SlowGet(GetBatch):
+    name = "slowget"
+    batch_query = BatchQuery(path="many", method="GET")
+
+
+class SlowPost(GetBatch):
+    name = "slowpost"
+    batch_query = BatchQuery(path="many", method="POST")
+
+
+class SlowOneByOne(GetBatch):
+    name = "slow"
+    batch_query = None
+
+
+@pytest.mark.parametrize("family_class", [SlowGet, SlowPost, SlowOneByOne])
+async def test_get_many_keeps_to_its_timeout(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch], family_class: type[GetBatch]
+) -> None:
+    """A 429 asking to wait 3 s is raised at once when the call's 2 s timeout would pass
+    first; under the client's own timeout (600 s) it would be waited out and retried."""
+    seen, _, family = wired
+    slow = family_class(family._context)
+    with pytest.raises(RateLimitError):
+        await slow.get_many(["a", "b"], timeout=2.0)
+    assert len(seen.requests) == 1
+
+
+async def test_the_kind_s_status_query_keeps_to_its_timeout(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch],
+) -> None:
+    seen, _, family = wired
+    slow = SlowOneByOne(family._context)
+    with pytest.raises(RateLimitError):
+        await slow._kind.fetch("a", timeout=2.0)  # TaskKind.fetch's timeout, as get's
+    assert len(seen.requests) == 1
+
+
+async def test_an_out_of_band_status_is_unwrapped_in_the_family_envelope_style() -> None:
+    """Midjourney answers in its own envelope: its code 24 is a banned prompt."""
+    refusal = {"code": 24, "description": "banned", "properties": {"bannedWord": "x"}}
+    async with AsyncAPI4GPT(api_key="k", base_url="http://127.0.0.1:9") as client:
+        with pytest.raises(ContentPolicyError) as info:
+            client.tasks.read("midjourney", refusal)
+    assert (info.value.code, info.value.banned_word) == (24, "x")
