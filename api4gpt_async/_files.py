@@ -468,7 +468,11 @@ class _Download:
                     self.written += len(chunk)
         if self.total is not None and self.written != self.total:
             if self.written > self.total:  # more than announced: start again from scratch
+                got = self.written
                 self.written, self.resumable = 0, False
+                raise APIConnectionError(
+                    f"download of {self.url} got {got} bytes, more than the {self.total} announced"
+                )
             raise APIConnectionError(
                 f"download of {self.url} stopped at {self.written} of {self.total} bytes"
             )

@@ -128,8 +128,12 @@ class ByteStream:
 
 
 def normalize_base_url(url: str) -> str:
-    """The host root: trailing slashes and a trailing ``/v1`` are dropped."""
+    """The host root: trailing slashes and a trailing ``/v1`` are dropped, the scheme is made
+    lower case (``HTTPS://`` is ``https://``)."""
     url = url.strip().rstrip("/")
+    scheme, separator, rest = url.partition("://")
+    if separator:
+        url = scheme.lower() + separator + rest
     if url.endswith("/v1"):
         url = url[:-3].rstrip("/")
     if not url.startswith(("http://", "https://")):
@@ -652,7 +656,7 @@ class Transport:
     ) -> tuple[aiohttp.ClientResponse, str]:
         """The open 2xx response of ``stream`` (its body unread), retried as allowed, and the
         URL it was asked of."""
-        absolute = url_or_path.startswith(("http://", "https://"))
+        absolute = url_or_path[:8].lower().startswith(("http://", "https://"))
         url = url_or_path if absolute else self.base_url + url_or_path
         same_host = not absolute or url.startswith(self.base_url + "/")
         per_call = self.timeout if timeout is None else timeout

@@ -93,3 +93,59 @@ def test_envelope_failure_takes_the_request_id_from_x_request_id() -> None:
     assert isinstance(err, errors.APIError)
     assert err.request_id == "rid-envelope"
     assert err.code == "quota_not_enough"
+
+
+# -- not-found codes, wherever they sit ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"code": 4, "description": "task_no_found "},  # new-api relaying midjourney-proxy
+        {"code": "task_not_exist", "message": "task_not_exist"},
+        {"error": {"message": "no such model", "type": "t", "code": "model_not_found"}},
+    ],
+)
+def test_a_not_found_code_is_a_not_found_error_with_its_fields(body: dict[str, object]) -> None:
+    err = errors.error_for(None, body, request_id="rq-1")
+    assert type(err) is errors.NotFoundError
+    assert (err.status, err.request_id) == (404, "rq-1")
+    assert err.type == ("t" if "error" in body else None)
+    at_400 = errors.error_for(400, body)  # a status that came with it is kept
+    assert type(at_400) is errors.NotFoundError and at_400.status == 400
+
+
+def test_a_code_that_is_no_string_is_kept_as_it_came() -> None:
+    raw = json.dumps({"error": {"message": "m", "code": ["a", "b"]}}).encode()
+    err = error_from_response(400, {}, raw)
+    assert (type(err), err.message, err.code) == (errors.BadRequestError, "m", ["a", "b"])
+
+
+def test_a_300_answer_is_a_status_error() -> None:
+    err = error_from_response(300, {}, b"")  # Multiple Choices: aiohttp does not follow it
+    assert type(err) is errors.APIStatusError and err.status == 300
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"error": {"message": "无效的令牌"}}, "无效的令牌"),  # "invalid token"
+        (None, "Unauthorized"),
+    ],
+)
+def test_an_invalid_key_message_keeps_its_text_and_gets_the_hint(
+    body: object, message: str
+) -> None:
+    err = error_from_response(401, {}, json.dumps(body).encode() if body else b"")
+    assert err.message == message + errors._INVALID_KEY_HINT
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"error": {"detail": "from the error's detail"}}, "from the error's detail"),
+        ({"code": "c", "detail": "from the envelope's detail"}, "from the envelope's detail"),
+    ],
+)
+def test_a_detail_field_is_the_message(body: object, message: str) -> None:
+    assert error_from_response(400, {}, json.dumps(body).encode()).message == message

@@ -109,6 +109,18 @@ async def test_key_is_not_sent_to_other_hosts(client: AsyncAPI4GPT, tmp_path: Pa
     assert (tmp_path / "clip.mp4").exists()
 
 
+async def test_a_url_with_an_upper_case_scheme_is_another_host(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    async with Emulator() as cdn:
+        url = cdn.file_url("clip.mp4").replace("http://", "HTTP://", 1)
+        await client.download(url, tmp_path)
+        (request,) = cdn.requests
+    assert "Authorization" not in request.headers
+    assert request.path.endswith("/clip.mp4")
+    assert not [r for r in emulator.requests if "clip.mp4" in r.path]  # not asked of the API
+
+
 @pytest.mark.parametrize(
     ("candidate", "expected"),
     [

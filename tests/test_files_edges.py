@@ -618,3 +618,55 @@ async def test_each_attempt_follows_at_most_max_redirects(
             await client.download(loop, tmp_path)
     assert events
     assert emulator.count("files") == len(events) * MAX_REDIRECTS
+
+
+@pytest.mark.parametrize(
+    ("disposition", "expected"),
+    [
+        ('attachment; FileName="Named.mp4"', "Named.mp4"),
+        ("attachment; FILENAME*=utf-8''Na%20med.mp4", "Na_med.mp4"),
+    ],
+)
+async def test_disposition_parameters_are_case_insensitive(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path, disposition: str, expected: str
+) -> None:
+    """RFC 6266 §4.1: parameter names, like the charset of ``filename*``, ignore case."""
+    emulator.fail("files", status=200, body=b"x", headers={"Content-Disposition": disposition})
+    path = await client.download(emulator.file_url("job.mp4"), tmp_path)
+    assert path.name == expected
+
+
+async def test_a_body_longer_than_announced_is_fetched_again_and_reported(
+    client: AsyncAPI4GPT, tmp_path: Path
+) -> None:
+    """A 206 whose body runs past the total its ``Content-Range`` gives is never kept: the
+    next attempt starts again whole, and the error says how many bytes came."""
+    n = len(MP4)
+
+    def over(start: int, extra: int) -> bytes:
+        headers = {
+            "Content-Range": f"bytes {start}-{n - 1}/{n}",
+            "Content-Length": str(n - start + extra),
+        }
+        return _answer("206 Partial Content", headers, MP4[start:] + b"x" * extra)
+
+    answers = (_cut({"Accept-Ranges": "bytes"}, 100), over(100, 7), over(0, 50))
+    async with Scripted(*answers) as server:
+        url = f"{server.url}/v.mp4"
+        with pytest.raises(APIConnectionError) as caught:
+            await client.download(url, tmp_path, read_timeout=0.2)  # 3 attempts
+    assert str(caught.value) == f"download of {url} got {n + 50} bytes, more than the {n} announced"
+    assert [r.get("range") for r in server.requests] == [None, "bytes=100-", None]
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_an_unasked_for_206_is_kept_after_a_cut_that_could_not_resume(
+    client: AsyncAPI4GPT, tmp_path: Path
+) -> None:
+    """No ``Accept-Ranges``: the retry asks for the whole file, and a 206 from byte 0 is it."""
+    n = len(MP4)
+    whole = {"Content-Range": f"bytes 0-{n - 1}/{n}", "Content-Length": str(n)}
+    async with Scripted(_cut({}, 100), _answer("206 Partial Content", whole, MP4)) as server:
+        path = await client.download(f"{server.url}/v.mp4", tmp_path, read_timeout=0.2)
+    assert path.read_bytes() == MP4
+    assert [r.get("range") for r in server.requests] == [None, None]

@@ -4,6 +4,7 @@ a poll of the same job is on the wire, and the back-off after a transient poll e
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
 from collections.abc import Callable
@@ -14,7 +15,14 @@ import anyio
 import attrs
 import pytest
 
-from api4gpt_async import AsyncAPI4GPT, PollPolicy, RetryPolicy, TaskState
+from api4gpt_async import (
+    APIConnectionError,
+    AsyncAPI4GPT,
+    PollPolicy,
+    RetryPolicy,
+    TaskState,
+    TaskTimeoutError,
+)
 from api4gpt_async.tasks import TaskKind, TaskSnapshot
 from api4gpt_async.testing import Emulator
 
@@ -146,3 +154,96 @@ def test_two_observations_at_one_instant_give_no_rate() -> None:
     assert entry.eta_from_progress(0.2, now=100.0) is None
     assert entry.eta_from_progress(0.4, now=100.0) is None
     assert entry.eta_from_progress(0.6, now=110.0) == pytest.approx(20.0)  # 2 %/s, 40 % left
+
+
+async def test_the_poller_is_one_task_with_a_name(client: AsyncAPI4GPT, emulator: Emulator) -> None:
+    handles = [await client.luma.generate(f"job {i}") for i in range(3)]
+    waiter = asyncio.ensure_future(client.tasks.gather(handles))
+    await _until(lambda: emulator.count("luma.task") >= 3)
+    names = [task.get_name() for task in asyncio.all_tasks()]
+    assert names.count("api4gpt_async poll scheduler") == 1
+    emulator.advance(60)
+    assert len(await waiter) == 3
+
+
+async def test_a_closed_client_says_so_to_waiters(
+    make_client: Callable[..., AsyncAPI4GPT], emulator: Emulator
+) -> None:
+    client = make_client()
+    handle = await client.luma.generate("never ends")  # the clock is frozen
+    waiter = asyncio.ensure_future(handle.wait())
+    await _until(lambda: client.tasks.scheduler.waiting == 1)
+    await client.aclose()
+    with pytest.raises(APIConnectionError) as info:
+        await waiter
+    assert str(info.value) == "the client was closed while a task was waited"
+    slow = PollPolicy(initial_delay=10, max_delay=10, jitter=0, timeout=30)
+    with anyio.fail_after(3), pytest.raises(RuntimeError, match=r"^this client is closed$"):
+        await handle.wait(poll=slow)  # and a new wait is refused at once, not at its first poll
+
+
+async def test_two_statuses_delivered_in_a_burst_reach_every_waiter(client: AsyncAPI4GPT) -> None:
+    """A watcher served by the first callback does not stop the second from reaching a
+    waiter of the same job (polling has stopped by then: the job has ended)."""
+    kind = HeldKind()
+    client.tasks.register(kind)
+    handle = client.tasks.resume("held:job")
+    policy = PollPolicy(initial_delay=10, max_delay=10, jitter=0, timeout=30)
+    seen: list[TaskState] = []
+
+    async def watch() -> None:
+        async for snap in handle.watch(poll=policy):
+            seen.append(snap.state)
+            if len(seen) == 2:
+                break
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch)
+        await kind.asked.wait()  # watch() asked for the first snapshot; that poll is held
+        kind.release.set()
+        await _until(lambda: len(seen) == 1)
+        waiter = asyncio.ensure_future(handle.wait(poll=policy))
+        await asyncio.sleep(0)  # one loop turn: wait() registers before its first await
+        assert not waiter.done()
+        half = TaskSnapshot(id="job", kind="held", state=TaskState.RUNNING, raw="r", progress=0.5)
+        done = TaskSnapshot(id="job", kind="held", state=TaskState.SUCCEEDED, raw="done")
+        client.tasks.deliver("held", half)  # the watcher's news
+        client.tasks.deliver("held", done)  # at once after: the waiter's
+        with anyio.fail_after(3):
+            assert await waiter == "done"
+    assert seen == [TaskState.RUNNING, TaskState.RUNNING]
+
+
+@attrs.define
+class EtaKind(TaskKind[str, str]):
+    """A job that runs on, saying each time it has 0.2 s left; notes when each query starts."""
+
+    transport: Any = None
+    name: str = "eta"
+    starts: list[float] = attrs.Factory(list)
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
+        self.starts.append(asyncio.get_running_loop().time())
+        return "running"
+
+    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
+        return TaskSnapshot(
+            id=task_id, kind=self.name, state=TaskState.RUNNING, raw=status, eta_seconds=0.2
+        )
+
+    def result(self, status: str) -> str:
+        return status
+
+
+async def test_the_job_s_own_estimate_paces_every_poll(client: AsyncAPI4GPT) -> None:
+    """Each answer's estimate sets the next wait (not only the first): without it the
+    policy's own 1 ms, 3 ms, 9 ms... would apply."""
+    kind = EtaKind()
+    client.tasks.register(kind)
+    handle = client.tasks.resume("eta:job")
+    policy = PollPolicy(initial_delay=0.001, multiplier=3, max_delay=10, jitter=0, timeout=30)
+    with pytest.raises(TaskTimeoutError):
+        await handle.wait(timeout=0.7, poll=policy)
+    gaps = [b - a for a, b in itertools.pairwise(kind.starts)]
+    assert len(gaps) >= 1
+    assert min(gaps) >= 0.15

@@ -22,18 +22,23 @@ from api4gpt_async import (
 pytestmark = pytest.mark.anyio
 
 
+#: A part of a ``ScriptedBody`` that has not arrived when it is read (as ``ByteStream.read``
+#: does, it is waited for only until the read's deadline).
+LATE = b"<late>"
+
+
 class ScriptedBody:
     """What ``Stream`` reads: ``headers``, ``request_id``, ``timeout``, ``read``, ``aclose``."""
 
     def __init__(
         self,
         *parts: bytes,
-        content_type: str = "text/event-stream",
+        content_type: str | None = "text/event-stream",
         timeout: float = 30.0,
         stall: bool = False,
     ) -> None:
         self.parts = list(parts)
-        self.headers = {"Content-Type": content_type}
+        self.headers = {} if content_type is None else {"Content-Type": content_type}
         self.request_id: str | None = "req-7"
         self.timeout = timeout
         self.stall = stall
@@ -43,6 +48,10 @@ class ScriptedBody:
     async def read(self, deadline: float | None = None) -> bytes | None:
         assert not self.closed, "read after aclose"
         self.reads += 1
+        if self.parts and self.parts[0] is LATE:  # not arrived yet: only a live deadline waits
+            if deadline is not None and deadline <= anyio.current_time():
+                return None
+            self.parts.pop(0)
         if self.parts:
             return self.parts.pop(0)
         if self.stall:
@@ -340,3 +349,28 @@ async def test_refusals_carry_the_request_id_and_the_whole_reason() -> None:
     assert timeout.value.message == (
         "no event for 0.05s on the stream (keep-alive comments do not count): the upstream stalled"
     )
+
+
+async def test_a_stream_without_a_content_type_is_read_as_events() -> None:
+    body = ScriptedBody(event({"n": 1}) + b"data: [DONE]\n\n", content_type=None)
+    assert await read_all(open_stream(body)) == [{"n": 1}]
+
+
+async def test_the_first_event_may_take_up_to_the_timeout() -> None:
+    body = ScriptedBody(LATE, event({"n": 1}) + b"data: [DONE]\n\n", timeout=30.0)
+    assert await read_all(open_stream(body)) == [{"n": 1}]
+
+
+async def test_each_event_gives_the_next_one_the_whole_timeout() -> None:
+    body = ScriptedBody(event({"n": 1}), LATE, event({"n": 2}) + b"data: [DONE]\n\n")
+    assert await read_all(open_stream(body)) == [{"n": 1}, {"n": 2}]
+
+
+@pytest.mark.parametrize(
+    "error_event",
+    [event({"error": {"message": "upstream failed"}}), event({"message": "x"}, name="error")],
+)
+async def test_an_error_event_carries_the_stream_s_request_id(error_event: bytes) -> None:
+    with pytest.raises(APIError) as info:
+        await read_all(open_stream(ScriptedBody(event(chunk()), error_event)))
+    assert info.value.request_id == "req-7"

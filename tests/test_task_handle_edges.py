@@ -1,5 +1,6 @@
-"""``TaskHandle`` and ``client.tasks`` at their edges: what a handle shows, what ``download_all``
-passes on, the messages of its refusals, and how ``as_completed`` / ``gather`` bound polling."""
+"""``TaskHandle`` and ``client.tasks`` at their edges: what a handle shows, what its downloads
+pass on, the messages of its refusals and of a wait that ends without a result, and how
+``as_completed`` / ``gather`` bound polling."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ import pytest
 from api4gpt_async import (
     APITimeoutError,
     AsyncAPI4GPT,
+    PollPolicy,
     ResponseTooLargeError,
+    TaskCancelledError,
     TaskError,
+    TaskFailedError,
     TaskNeedsActionError,
     TaskState,
     TaskTimeoutError,
@@ -238,3 +242,89 @@ async def test_a_timed_out_outcome_carries_the_last_snapshot(
     assert outcome.error.snapshot is not None
     assert outcome.error.snapshot is slow.last
     assert outcome.error.snapshot.state is TaskState.PENDING
+
+
+# -- how a wait ends: the errors and their messages ------------------------------------------------
+
+
+@attrs.define
+class ScriptedKind(TaskKind[dict[str, Any], str]):
+    """Every status query answers ``status``: a state word, and optionally a failure reason,
+    ``needs_action`` and a suggested input."""
+
+    transport: Any = None
+    name: str = "scripted"
+    status: dict[str, Any] = attrs.Factory(dict)
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> dict[str, Any]:
+        return dict(self.status)
+
+    def snapshot(self, task_id: str, status: dict[str, Any]) -> TaskSnapshot[dict[str, Any]]:
+        return TaskSnapshot(
+            id=task_id,
+            kind=self.name,
+            state=TaskState(status["state"]),
+            raw=status,
+            failure_reason=status.get("reason"),
+            needs_action=status.get("needs_action", False),
+        )
+
+    def result(self, status: dict[str, Any]) -> str:
+        return str(status["state"])
+
+    def suggested_input(self, status: dict[str, Any]) -> str | None:
+        return status.get("suggested")
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "message"),
+    [
+        ({"state": "failed"}, TaskFailedError, "scripted task j1 failed: no reason given"),
+        ({"state": "failed", "reason": "boom"}, TaskFailedError, "scripted task j1 failed: boom"),
+        ({"state": "cancelled"}, TaskCancelledError, "scripted task j1 was cancelled"),
+        (
+            {"state": "running", "needs_action": True},
+            TaskNeedsActionError,
+            "scripted task j1 waits for input and will not finish alone",
+        ),
+        (
+            {"state": "running", "needs_action": True, "suggested": "a fox"},
+            TaskNeedsActionError,
+            "scripted task j1 waits for input and will not finish alone "
+            "(suggested prompt: 'a fox')",
+        ),
+    ],
+)
+async def test_a_wait_that_ends_without_a_result_says_how(
+    client: AsyncAPI4GPT, status: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    client.tasks.register(ScriptedKind(status=status))
+    handle = client.tasks.resume("scripted:j1")
+    with pytest.raises(error) as info:
+        await handle.wait()
+    assert str(info.value) == message
+    assert getattr(info.value, "snapshot", None) is handle.last is not None
+    if isinstance(info.value, TaskFailedError):
+        assert info.value.reason == status.get("reason")
+    if isinstance(info.value, TaskNeedsActionError):
+        assert info.value.suggested_prompt == status.get("suggested")
+
+
+async def test_wait_times_out_after_the_policy_timeout_unless_told_otherwise(
+    make_client: Callable[..., AsyncAPI4GPT],
+) -> None:
+    fast = {"initial_delay": 0.001, "max_delay": 0.005, "jitter": 0}
+    async with make_client(poll=PollPolicy(**fast, timeout=0.05)) as client:
+        handle = await client.luma.generate("slow")  # the clock is frozen: it never ends
+        with anyio.fail_after(3), pytest.raises(TaskTimeoutError) as info:
+            await handle.wait()
+        assert str(info.value) == (
+            f"luma task {handle.id} did not finish within 0.05s "
+            "(it may still finish: wait again or keep its ref)"
+        )
+        assert info.value.snapshot is handle.last is not None
+        own = PollPolicy(**fast, timeout=0.07)
+        with anyio.fail_after(3), pytest.raises(TaskTimeoutError, match=r"within 0\.07s "):
+            await handle.wait(poll=own)
+        with anyio.fail_after(3), pytest.raises(TaskTimeoutError, match=r"within 0\.03s "):
+            await handle.wait(timeout=0.03, poll=own)

@@ -140,3 +140,15 @@ def test_a_kind_without_parse_refuses_out_of_band_statuses() -> None:
         Bare(None).parse({"id": "1"})  # type: ignore[arg-type]
     with pytest.raises(UnsupportedOperation, match=message):
         client.tasks.read("bare", {"id": "1"})
+
+
+def test_a_missing_state_is_not_mistaken_for_a_word(caplog: pytest.LogCaptureFixture) -> None:
+    """No state at all and an unknown word are two things, each logged once."""
+    kind = f"edge-{uuid.uuid4().hex[:8]}"
+    with caplog.at_level(logging.WARNING, logger="api4gpt_async"):
+        assert state_from_text(None, kind=kind) is TaskState.RUNNING
+        assert state_from_text("xxxx", kind=kind) is TaskState.RUNNING
+    assert [r.getMessage() for r in caplog.records if r.name == "api4gpt_async"] == [
+        f"unknown {kind} task state None, treated as running",
+        f"unknown {kind} task state 'xxxx', treated as running",
+    ]

@@ -5,8 +5,12 @@ ways a 200 shows it is a web page and not the API."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+import re
+import socket
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -19,15 +23,21 @@ from aiohttp.client_reqrep import ConnectionKey
 from api4gpt_async import (
     APIConnectionError,
     APIError,
+    APIStatusError,
     APITimeoutError,
     AsyncAPI4GPT,
     ContentPolicyError,
+    Hooks,
     InsecureBaseURLWarning,
+    RateLimitError,
+    RequestEvent,
     ResponseDecodeError,
+    RetryEvent,
+    RetryPolicy,
     ServerError,
     SubmissionUncertainError,
 )
-from api4gpt_async._transport import map_client_error
+from api4gpt_async._transport import map_client_error, normalize_base_url
 from api4gpt_async.cli._doctor import diagnose
 from api4gpt_async.testing import Emulator
 
@@ -248,10 +258,13 @@ def test_the_summary_masks_anything_like_a_key(text: str, masked: str) -> None:
         ("https://gw.example/relay/v1//", "https://gw.example/relay"),
         ("https://gw.example/V1", "https://gw.example/V1"),  # a path of its own, kept
         ("http://127.0.0.1:3000/", "http://127.0.0.1:3000"),
+        ("HTTPS://gw.example/v1", "https://gw.example"),  # a scheme is case-insensitive
+        ("Http://127.0.0.1:3000/APIX", "http://127.0.0.1:3000/APIX"),
     ],
 )
 def test_the_base_url_is_the_host_root(given: str, kept: str) -> None:
     assert AsyncAPI4GPT(api_key="k", base_url=given).base_url == kept
+    assert normalize_base_url(given) == kept  # the doctor's check reads it the same way
 
 
 @pytest.mark.parametrize("given", ["ftp://gw.example", "gw.example/v1", " wss://gw.example/ "])
@@ -366,13 +379,19 @@ class _SSEServer:
         self.mode = mode
         self.accepts: list[list[str]] = []
         self.traces: list[str | None] = []
+        self.queries: list[dict[str, str]] = []
+        self.bodies: list[Any] = []
         self.app = web.Application()
         self.app.router.add_post("/v1/chat/completions", self.handle)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if self.mode == "busy-once" and not self.accepts:
+            self.accepts.append([])
+            return web.json_response({"error": {"message": "busy"}}, status=429)
         self.accepts.append(request.headers.getall("Accept", []))
         self.traces.append(request.headers.get("X-Trace"))
-        await request.read()
+        self.queries.append(dict(request.query))
+        self.bodies.append(await request.json())
         if self.mode == "mute":
             await asyncio.Event().wait()
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
@@ -381,6 +400,11 @@ class _SSEServer:
         if self.mode == "cut":
             assert request.transport is not None
             request.transport.close()
+        if self.mode == "no-done":  # the last chunk, then a clean end without [DONE]
+            await response.write_eof(
+                _CHUNK.replace(b'"finish_reason":null', b'"finish_reason":"stop"')
+            )
+            return response
         while self.mode == "pings":
             await asyncio.sleep(0.1)  # the server's keep-alive, not a synchronisation
             await response.write(b": PING\n\n")
@@ -392,10 +416,77 @@ async def test_a_stream_asks_for_events_once_and_sends_the_callers_headers() -> 
     server = _SSEServer("whole")
     async with serve(server.app) as url, AsyncAPI4GPT(api_key="k", base_url=url) as client:
         stream = await client.chat.completions.create(
-            model="m", messages=_MESSAGES, stream=True, extra_headers={"X-Trace": "t-1"}
+            model="m",
+            messages=_MESSAGES,
+            stream=True,
+            extra_headers={"X-Trace": "t-1"},
+            extra_query={"trace": "q-1"},
         )
         assert [c.choices[0].delta.content async for c in stream] == ["hi"]
     assert (server.accepts, server.traces) == ([["text/event-stream"]], ["t-1"])
+    assert server.queries == [{"trace": "q-1"}]
+    assert [(b["model"], b["messages"], b["stream"]) for b in server.bodies] == [
+        ("m", _MESSAGES, True)
+    ]
+
+
+async def _drain(stream: Any, into: list[tuple[str | None, str | None]]) -> None:
+    async for c in stream:
+        into.append((c.choices[0].delta.content, c.choices[0].finish_reason))
+
+
+async def test_an_event_that_came_with_the_head_is_read_at_once() -> None:
+    # Head and first event in one write, and the stream then left open: the event is
+    # already here when reading starts, so it must be delivered without waiting for more.
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+    held = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(head + _CHUNK)
+        await writer.drain()
+        await held.wait()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        async with AsyncAPI4GPT(api_key="k", base_url=url) as client:
+            stream = await client.chat.completions.create(
+                model="m", messages=_MESSAGES, stream=True
+            )
+            with anyio.fail_after(5):
+                first = await stream.__anext__()
+            await stream.aclose()
+        assert first.choices[0].delta.content == "hi"
+    finally:
+        held.set()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_stream_that_ends_without_done_says_so_at_its_end() -> None:
+    server = _SSEServer("no-done")
+    async with serve(server.app) as url, AsyncAPI4GPT(api_key="k", base_url=url) as client:
+        stream = await client.chat.completions.create(model="m", messages=_MESSAGES, stream=True)
+        chunks: list[tuple[str | None, str | None]] = []
+        with anyio.fail_after(10), pytest.raises(APIConnectionError) as info:
+            await _drain(stream, chunks)
+    assert chunks == [("hi", None), ("hi", "stop")]
+    assert type(info.value) is APIConnectionError
+    assert info.value.message == "the stream ended before [DONE]: the answer may be incomplete"
+
+
+async def test_a_stream_refused_with_429_before_it_began_is_retried() -> None:
+    server = _SSEServer("busy-once")
+    retry = RetryPolicy(max_retries=1, initial_delay=0.001, max_delay=0.001)
+    async with (
+        serve(server.app) as url,
+        AsyncAPI4GPT(api_key="k", base_url=url, retry=retry) as client,
+    ):
+        stream = await client.chat.completions.create(model="m", messages=_MESSAGES, stream=True)
+        assert [c.choices[0].delta.content async for c in stream] == ["hi"]
+    assert len(server.accepts) == 2
 
 
 async def test_a_stream_cut_after_it_began_is_a_plain_connection_error() -> None:
@@ -437,3 +528,192 @@ async def test_the_calls_timeout_bounds_the_wait_for_each_event() -> None:
         with anyio.fail_after(10), pytest.raises(APITimeoutError, match=r"^no event for 0.3s"):
             async for _ in stream:
                 pass
+
+
+# -- what each attempt and retry reports ----------------------------------------------------------
+
+
+async def test_each_attempt_and_retry_is_reported_and_logged_in_full(
+    make_client: Callable[..., AsyncAPI4GPT],
+    emulator: Emulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    requests: list[RequestEvent] = []
+    retries: list[RetryEvent] = []
+    hooks = Hooks(on_request=requests.append, on_retry=retries.append)
+    caplog.set_level(logging.DEBUG, logger="api4gpt_async")
+    async with make_client(hooks=hooks) as client:
+        handle = await client.luma.generate("a fox")
+        requests.clear()
+        caplog.clear()
+        emulator.fail("luma.task", status=503, headers={"X-Oneapi-Request-Id": "rid-503"})
+        await client.luma.get(handle.id)
+    first, second = requests
+    (retry,) = retries
+    url = retry.url
+    assert url.startswith(emulator.base_url + "/luma/")
+    assert isinstance(first.error, ServerError) and first.error.request_id == "rid-503"
+    assert (first.method, first.url, first.attempt, first.status, first.request_id) == (
+        "GET", url, 1, 503, "rid-503"
+    )  # fmt: skip
+    assert (second.method, second.url, second.attempt, second.status, second.error) == (
+        "GET", url, 2, 200, None
+    )  # fmt: skip
+    assert second.request_id and second.request_id != "rid-503"
+    assert all(0 <= e.elapsed < 5 for e in requests)
+    assert (retry.method, retry.retry, retry.error) == ("GET", 1, first.error)
+    assert 0 <= retry.delay <= 0.002
+
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "api4gpt_async"]
+    path = url.removeprefix(emulator.base_url)
+    assert [level for level, _ in said] == ["DEBUG", "INFO", "DEBUG"]
+    assert said[1][1] == (
+        f"retrying GET {url} in {retry.delay:.2f}s (retry 1 of 2) after: {first.error}"
+    )
+    assert re.fullmatch(
+        rf"GET {path} -> 503 request_id=rid-503 \d+ ms \(attempt 1\) ServerError", said[0][1]
+    )
+    assert re.fullmatch(
+        rf"GET {path} -> 200 request_id={second.request_id} \d+ ms \(attempt 2\)", said[2][1]
+    )
+
+
+async def test_an_attempt_without_a_status_is_reported_and_logged_with_dashes(
+    unused_port_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    requests: list[RequestEvent] = []
+    caplog.set_level(logging.DEBUG, logger="api4gpt_async")
+    hooks = Hooks(on_request=requests.append)
+    async with AsyncAPI4GPT(
+        api_key="k", base_url=unused_port_url, hooks=hooks, max_retries=0
+    ) as client:
+        with pytest.raises(APIConnectionError) as info:
+            await client.luma.get("gen-1")
+    (event,) = requests
+    assert (event.status, event.request_id, event.error) == (None, None, info.value)
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "api4gpt_async"]
+    assert re.fullmatch(
+        r"GET /luma/\S+ -> - request_id=- \d+ ms \(attempt 1\) APIConnectionError", line
+    )
+
+
+async def test_the_debug_line_gives_the_attempts_time_in_milliseconds(
+    make_client: Callable[..., AsyncAPI4GPT],
+    emulator: Emulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    requests: list[RequestEvent] = []
+    async with make_client(hooks=Hooks(on_request=requests.append)) as client:
+        handle = await client.luma.generate("a fox")
+        emulator.fail("luma.task", status=404, delay=1.5)  # a slow answer: 1.5 s, real time
+        caplog.set_level(logging.DEBUG, logger="api4gpt_async")
+        with pytest.raises(APIError):
+            await client.luma.get(handle.id)
+    event = requests[-1]
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "api4gpt_async"]
+    assert event.elapsed >= 1.5
+    assert f" {event.elapsed * 1000:.0f} ms (attempt 1)" in line
+
+
+async def test_an_absolute_https_url_is_asked_of_its_own_host(
+    client: AsyncAPI4GPT, tmp_path: Path
+) -> None:
+    with pytest.raises(APIConnectionError) as info:
+        await client.download("https://127.0.0.1:1/x.mp4", tmp_path)
+    assert info.value.request_sent is False
+    assert "could not connect for GET https://127.0.0.1:1/x.mp4" in info.value.message
+
+
+async def test_a_300_answer_to_a_download_is_an_error(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.fail("files", status=300, body="pick one", times=None)
+    with pytest.raises(APIStatusError) as info:
+        await client.download(emulator.file_url("a.mp4"), tmp_path)
+    assert info.value.status == 300
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_calls_timeout_shorter_than_a_retry_after_ends_the_stream_at_once() -> None:
+    calls = []
+
+    async def busy(request: web.Request) -> web.Response:
+        calls.append(request.path)
+        return web.json_response(
+            {"error": {"message": "busy"}}, status=429, headers={"Retry-After": "1"}
+        )
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", busy)
+    async with (
+        serve(app) as url,
+        AsyncAPI4GPT(api_key="k", base_url=url, timeout=60, max_retries=2) as client,
+    ):
+        with pytest.raises(RateLimitError):
+            await client.chat.completions.create(
+                model="m", messages=_MESSAGES, stream=True, timeout=0.5
+            )
+    assert len(calls) == 1  # waiting 1 s would pass the call's 0.5 s deadline
+
+
+async def test_the_raw_response_of_a_stream_has_its_request_id(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    raw = await client.chat.completions.with_raw_response.create(
+        model="m", messages=_MESSAGES, stream=True
+    )
+    async with raw.parse() as stream:
+        assert [c async for c in stream]
+    assert raw.request_id is not None
+    assert raw.request_id == raw.headers["X-Oneapi-Request-Id"] == stream.request_id
+
+
+async def test_an_error_answer_whose_body_is_cut_is_named_by_its_status(tmp_path: Path) -> None:
+    answer = b"HTTP/1.1 404 Not Found\r\nContent-Length: 100\r\nConnection: close\r\n\r\nab"
+    async with _raw_http(answer) as url, AsyncAPI4GPT(api_key="k", base_url=url) as client:
+        with pytest.raises(APIStatusError) as info:
+            await client.download(f"{url}/x.mp4", tmp_path)
+    assert (info.value.status, info.value.message, info.value.body) == (404, "Not Found", None)
+
+
+async def test_a_stream_is_refused_past_its_redirect_limit() -> None:
+    hops: list[int] = []
+
+    async def hop(request: web.Request) -> web.StreamResponse:
+        n = int(request.query.get("n", "0"))
+        hops.append(n)
+        if n < 11:  # eleven redirects before the answer
+            raise web.HTTPTemporaryRedirect(f"/v1/chat/completions?n={n + 1}")
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(_CHUNK + b"data: [DONE]\n\n")
+        return response
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", hop)
+    async with serve(app) as url, AsyncAPI4GPT(api_key="k", base_url=url) as client:
+        with pytest.raises(APIError):
+            await client.chat.completions.create(model="m", messages=_MESSAGES, stream=True)
+    assert hops == list(range(10))  # aiohttp refuses the 10th redirect answer it meets
+
+
+async def test_a_connect_that_never_completes_ends_at_the_calls_deadline(tmp_path: Path) -> None:
+    # A listener whose accept queue is full: the kernel drops further SYNs, so a connect
+    # neither succeeds nor fails; only the call's deadline ends it.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(3):  # fill the queue (its length is the backlog plus one)
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+        fillers.append(filler)
+    try:
+        async with AsyncAPI4GPT(api_key="k", base_url="http://127.0.0.1:9", timeout=60) as client:
+            with anyio.fail_after(10), pytest.raises(APITimeoutError):
+                await client.download(f"http://127.0.0.1:{port}/x.mp4", tmp_path, timeout=0.5)
+    finally:
+        for s in (*fillers, listener):
+            s.close()
