@@ -42,6 +42,7 @@ converter = cattrs.Converter(forbid_extra_keys=False, prefer_attrib_converters=F
 
 _NoneType = type(None)
 _NUMERIC = re.compile(r"\s*-?\d+(\.\d*)?\s*")
+_UTC = dt.timezone.utc
 
 
 def _is_optional(tp: Any) -> bool:
@@ -84,6 +85,8 @@ def _str_hook(value: Any, _: Any) -> str:
 
 def _datetime_hook(value: Any, _: Any) -> dt.datetime:
     """ISO 8601 (``Z`` accepted) or unix seconds / milliseconds, always timezone-aware."""
+    if type(value) is int or type(value) is float:  # the common case, checked first
+        return dt.datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=_UTC)
     if isinstance(value, str) and _NUMERIC.fullmatch(value):
         value = _number(value)  # unix seconds sent as a string
     if isinstance(value, (int, float)) and not isinstance(value, bool):

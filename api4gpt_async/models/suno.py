@@ -47,8 +47,9 @@ def _clip_fields(value: Mapping[str, Any]) -> Mapping[str, Any]:
     out = dict(value)
     if isinstance(metadata, Mapping):
         for name in _METADATA_FIELDS:
-            if out.get(name) in (None, "") and metadata.get(name) not in (None, ""):
-                out[name] = metadata[name]
+            found = metadata.get(name)  # most are absent: the cheaper test first
+            if found is not None and found != "" and out.get(name) in (None, ""):
+                out[name] = found
     if out.get("id") in (None, "") and out.get("clip_id") not in (None, ""):
         out["id"] = out["clip_id"]
     if out.get("status") in (None, "") and out.get("state") not in (None, ""):
