@@ -52,6 +52,7 @@ class Seen:
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
         self.many: Any = None
+        self.submit: Any = None  # what /answer/submit answers
         self.events: list[RequestEvent] = []  # what the client's on_request hook saw
 
 
@@ -85,7 +86,12 @@ def app_for(seen: Seen) -> web.Application:
         ids = body["ids"] if body else request.query["ids"].split(",")
         return web.json_response({"code": "success", "data": [{"job": i} for i in ids]})
 
+    async def answer(request: web.Request) -> web.Response:
+        seen.requests.append((request.method, request.path, dict(request.query), None))
+        return web.json_response(seen.submit, headers={"X-Oneapi-Request-Id": "rq-7"})
+
     app = web.Application()
+    app.router.add_post("/answer/submit", answer)
     app.router.add_get("/gb/one", one)
     app.router.add_route("*", "/slow/{rest:.*}", throttled)
     app.router.add_route("*", "/env/many", enveloped)
@@ -286,3 +292,40 @@ async def test_an_out_of_band_status_is_unwrapped_in_the_family_envelope_style()
         with pytest.raises(ContentPolicyError) as info:
             client.tasks.read("midjourney", refusal)
     assert (info.value.code, info.value.banned_word) == (24, "x")
+
+
+class IdOnly(GetBatch):
+    name = "idonly"
+    submit_answer = "id"
+
+
+async def test_a_submitted_status_carries_the_request_id(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch],
+) -> None:
+    seen, _, family = wired
+    seen.submit = {"job": "new-2", "status": "queued"}
+    handle = await family._submit("submit", {"prompt": "p"}, None, path="/answer/submit")
+    assert handle.id == "new-2" and handle.last is not None
+    assert handle.last.raw.request_id == "rq-7"
+
+
+@pytest.mark.parametrize(
+    ("family_class", "answer"),
+    [
+        (GetBatch, {"status": "no job field"}),
+        (GetBatch, "text"),
+        (IdOnly, {"job": None}),
+        (IdOnly, {"job": ["x"]}),
+        (IdOnly, 1.5),
+    ],
+)
+async def test_a_submit_answer_that_does_not_read_carries_the_request_id(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch], family_class: type[GetBatch], answer: Any
+) -> None:
+    """Status answers (structured) and id-only answers alike: the decode error names the
+    request, as the job may have been created and billed."""
+    seen, _, family = wired
+    seen.submit = answer
+    with pytest.raises(ResponseDecodeError) as info:
+        await family_class(family._context)._submit("submit", {}, None, path="/answer/submit")
+    assert info.value.request_id == "rq-7"
