@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import re
 from collections.abc import Callable
 from functools import partial
@@ -247,3 +248,99 @@ async def test_the_job_s_own_estimate_paces_every_poll(client: AsyncAPI4GPT) -> 
     gaps = [b - a for a, b in itertools.pairwise(kind.starts)]
     assert len(gaps) >= 1
     assert min(gaps) >= 0.15
+
+
+@attrs.define
+class SlowFirstAnswerKind(TaskKind[str, str]):
+    """The first status answer takes ``latency`` seconds; the second says done."""
+
+    transport: Any = None
+    name: str = "slow-first"
+    latency: float = 0.6
+    starts: list[float] = attrs.Factory(list)
+    answered: list[float] = attrs.Factory(list)
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
+        loop = asyncio.get_running_loop()
+        self.starts.append(loop.time())
+        if len(self.starts) > 1:
+            return "done"
+        await anyio.sleep(self.latency)  # the server's own time to answer
+        self.answered.append(loop.time())
+        return "running"
+
+    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
+        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
+        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
+
+    def result(self, status: str) -> str:
+        return status
+
+
+async def test_after_a_slow_answer_the_next_poll_waits_half_a_delay(client: AsyncAPI4GPT) -> None:
+    """Polls are a delay apart from request to request, but never sooner than half a delay
+    after the answer: an answer that took the whole 0.6 s delay is followed by 0.3 s of air
+    (0.2 s with a third of the delay, 0 s counted from the request alone)."""
+    kind = SlowFirstAnswerKind()
+    client.tasks.register(kind)
+    handle = client.tasks.resume("slow-first:job")
+    policy = PollPolicy(initial_delay=0.6, multiplier=1.0, max_delay=0.6, jitter=0, timeout=30)
+    assert await handle.wait(poll=policy) == "done"
+    assert len(kind.starts) == 2
+    assert kind.starts[1] - kind.answered[0] >= 0.3
+
+
+class CoarseClockLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock ticks every quarter second (Windows' monotonic clock ticks
+    every 15.6 ms): readings within one tick are equal, so a due time can fall exactly on
+    the end of the scheduler's coalesce window."""
+
+    def time(self) -> float:
+        return math.floor(super().time() * 4) / 4
+
+
+@attrs.define
+class StampedKind(TaskKind[str, str]):
+    """Notes each status query (job, loop time); ``soon`` runs until its second poll."""
+
+    transport: Any = None
+    name: str = "stamped"
+    log: list[tuple[str, float]] = attrs.Factory(list)
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
+        self.log.append((task_id, asyncio.get_running_loop().time()))
+        return "running" if [t for t, _ in self.log] == ["soon"] else "done"
+
+    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
+        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
+        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
+
+    def result(self, status: str) -> str:
+        return status
+
+
+def test_a_job_due_at_the_end_of_the_coalesce_window_joins_the_tick() -> None:
+    """Entries due within ``coalesce_window`` (0.05 s) of the tick are polled in it, the end
+    included: a job polled 0.05 s (its delay) before is asked along with a job due now, not
+    in a tick of its own one window later."""
+    kind = StampedKind()
+
+    async def scenario() -> None:
+        async with AsyncAPI4GPT(api_key="k", base_url="http://127.0.0.1:9") as client:
+            client.tasks.register(kind)
+            soon = client.tasks.resume("stamped:soon")
+            await soon.refresh()  # polled now: due again one delay (0.05 s) from now
+            now = client.tasks.resume("stamped:now")  # never polled: due now
+            policy = PollPolicy(
+                initial_delay=client.tasks.scheduler.coalesce_window,
+                multiplier=1.0, max_delay=1.0, jitter=0, timeout=30,
+            )  # fmt: skip
+            assert await client.tasks.gather([now, soon], poll=policy) == ["done", "done"]
+
+    loop = CoarseClockLoop()
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        loop.close()
+    assert sorted(t for t, _ in kind.log[1:]) == ["now", "soon"]
+    assert kind.log[1][1] == kind.log[2][1]  # one tick
