@@ -480,3 +480,17 @@ def test_the_driver_sleeps_until_the_next_poll() -> None:
             waiter.cancel()
 
     _run(loop, scenario)
+
+
+async def test_jobs_of_a_kind_without_a_batch_query_are_polled_one_by_one(
+    client: AsyncAPI4GPT, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two jobs due in one tick, of a kind with ``batch_size`` 1: two status queries, no
+    attempt at a batch query it does not have (nor a warning that it failed)."""
+    kind = FlagKind(finished={"a", "b"})
+    client.tasks.register(kind)
+    handles = [client.tasks.resume(f"flag:{i}") for i in "ab"]
+    with caplog.at_level(logging.WARNING, logger="api4gpt_async"):
+        assert await client.tasks.gather(handles) == ["done", "done"]
+    assert sorted(t for t, _ in kind.log) == ["a", "b"]
+    assert [r.getMessage() for r in caplog.records if r.name == "api4gpt_async"] == []

@@ -90,7 +90,12 @@ def app_for(seen: Seen) -> web.Application:
         seen.requests.append((request.method, request.path, dict(request.query), None))
         return web.json_response(seen.submit, headers={"X-Oneapi-Request-Id": "rq-7"})
 
+    async def by_path(request: web.Request) -> web.Response:
+        seen.requests.append((request.method, request.path, dict(request.query), None))
+        return web.json_response({"job": request.match_info["id"], "status": "running"})
+
     app = web.Application()
+    app.router.add_get("/pf/{id}", by_path)
     app.router.add_post("/answer/submit", answer)
     app.router.add_get("/gb/one", one)
     app.router.add_route("*", "/slow/{rest:.*}", throttled)
@@ -108,6 +113,7 @@ async def wired() -> AsyncIterator[tuple[Seen, AsyncAPI4GPT, GetBatch]]:
         "gb.one": "/gb/one",
         "gb.many": "/gb/many",
         "gb.submit": "/gb/submit",
+        "pf.one": "/pf/{id}",
         "getenv.many": "/env/many",
         "postenv.many": "/env/many",
         **{
@@ -329,3 +335,17 @@ async def test_a_submit_answer_that_does_not_read_carries_the_request_id(
     with pytest.raises(ResponseDecodeError) as info:
         await family_class(family._context)._submit("submit", {}, None, path="/answer/submit")
     assert info.value.request_id == "rq-7"
+
+
+class IdInPath(GetBatch):
+    name = "pf"
+    status_query = StatusQuery(path="one", id_param=None, envelope=False)
+
+
+async def test_an_id_in_the_path_is_not_also_in_the_query_string(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch],
+) -> None:
+    seen, _, family = wired
+    status = await IdInPath(family._context).get("j 1")
+    assert status == JobStatus(job="j 1", status="running")
+    assert seen.requests == [("GET", "/pf/j 1", {}, None)]
