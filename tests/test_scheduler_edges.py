@@ -408,14 +408,14 @@ async def test_a_job_due_before_the_sleeping_driver_wakes_it(client: AsyncAPI4GP
 
 async def test_a_refreshed_job_s_estimate_sets_its_first_wait(client: AsyncAPI4GPT) -> None:
     """A handle refreshed before waiting: the answer's estimate (0.1 s) is the first wait, as
-    an estimate, not as a previous wait the multiplier (30) would stretch to 3 s."""
+    an estimate, not as a previous wait the multiplier (50) would stretch to 5 s."""
     kind = FlagKind(eta=0.1)
     client.tasks.register(kind)
     handle = client.tasks.resume("flag:job")
     await handle.refresh()
     kind.finished.add("job")
-    policy = PollPolicy(initial_delay=0.01, multiplier=30, max_delay=10, jitter=0, timeout=30)
-    with anyio.fail_after(1.5):
+    policy = PollPolicy(initial_delay=0.01, multiplier=50, max_delay=10, jitter=0, timeout=30)
+    with anyio.fail_after(2.5):
         assert await handle.wait(poll=policy) == "done"
     assert kind.log[1][1] - kind.log[0][1] >= 0.1
 

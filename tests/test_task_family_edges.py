@@ -349,3 +349,15 @@ async def test_an_id_in_the_path_is_not_also_in_the_query_string(
     status = await IdInPath(family._context).get("j 1")
     assert status == JobStatus(job="j 1", status="running")
     assert seen.requests == [("GET", "/pf/j 1", {}, None)]
+
+
+async def test_a_submit_to_an_explicit_path_keeps_to_its_timeout_and_reports_its_method(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch],
+) -> None:
+    """As any submit: a 429 asking to wait 3 s is raised at once under a 2 s timeout, and the
+    ``on_request`` hook sees the method as sent."""
+    seen, _, family = wired
+    with pytest.raises(RateLimitError):
+        await family._submit("submit", {"prompt": "p"}, 2.0, path="/slow/submit")
+    assert [(m, p) for m, p, _, _ in seen.requests] == [("POST", "/slow/submit")]
+    assert [e.method for e in seen.events] == ["POST"]
