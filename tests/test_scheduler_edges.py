@@ -494,3 +494,18 @@ async def test_jobs_of_a_kind_without_a_batch_query_are_polled_one_by_one(
         assert await client.tasks.gather(handles) == ["done", "done"]
     assert sorted(t for t, _ in kind.log) == ["a", "b"]
     assert [r.getMessage() for r in caplog.records if r.name == "api4gpt_async"] == []
+
+
+async def test_jobs_of_a_family_without_a_batch_query_are_polled_one_by_one(
+    client: AsyncAPI4GPT, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Luma has no batch status query: its kind's ``batch_size`` is 1, and two jobs due in one
+    tick are two status queries, with no batch query tried (nor a warning that it failed)."""
+    handles = [await client.luma.generate(f"fox {i}") for i in range(2)]
+    assert client.luma._kind.batch_size == 1
+    with caplog.at_level(logging.WARNING, logger="api4gpt_async"):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client.tasks.gather, handles)
+            await _until(lambda: emulator.count("luma.task") >= 2)
+            emulator.advance(60)
+    assert [r.getMessage() for r in caplog.records if r.name == "api4gpt_async"] == []
