@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import re
 from collections.abc import Callable
 from functools import partial
@@ -247,3 +248,264 @@ async def test_the_job_s_own_estimate_paces_every_poll(client: AsyncAPI4GPT) -> 
     gaps = [b - a for a, b in itertools.pairwise(kind.starts)]
     assert len(gaps) >= 1
     assert min(gaps) >= 0.15
+
+
+@attrs.define
+class SlowFirstAnswerKind(TaskKind[str, str]):
+    """The first status answer takes ``latency`` seconds; the second says done."""
+
+    transport: Any = None
+    name: str = "slow-first"
+    latency: float = 0.6
+    starts: list[float] = attrs.Factory(list)
+    answered: list[float] = attrs.Factory(list)
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
+        loop = asyncio.get_running_loop()
+        self.starts.append(loop.time())
+        if len(self.starts) > 1:
+            return "done"
+        await anyio.sleep(self.latency)  # the server's own time to answer
+        self.answered.append(loop.time())
+        return "running"
+
+    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
+        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
+        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
+
+    def result(self, status: str) -> str:
+        return status
+
+
+async def test_after_a_slow_answer_the_next_poll_waits_half_a_delay(client: AsyncAPI4GPT) -> None:
+    """Polls are a delay apart from request to request, but never sooner than half a delay
+    after the answer: an answer that took the whole 0.6 s delay is followed by 0.3 s of air
+    (0.2 s with a third of the delay, 0 s counted from the request alone)."""
+    kind = SlowFirstAnswerKind()
+    client.tasks.register(kind)
+    handle = client.tasks.resume("slow-first:job")
+    policy = PollPolicy(initial_delay=0.6, multiplier=1.0, max_delay=0.6, jitter=0, timeout=30)
+    assert await handle.wait(poll=policy) == "done"
+    assert len(kind.starts) == 2
+    assert kind.starts[1] - kind.answered[0] >= 0.3
+
+
+class CoarseClockLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock ticks every quarter second (Windows' monotonic clock ticks
+    every 15.6 ms): readings within one tick are equal, so a due time can fall exactly on
+    the end of the scheduler's coalesce window."""
+
+    def time(self) -> float:
+        return math.floor(super().time() * 4) / 4
+
+
+@attrs.define
+class StampedKind(TaskKind[str, str]):
+    """Notes each status query (job, loop time); ``soon`` runs until its second poll."""
+
+    transport: Any = None
+    name: str = "stamped"
+    log: list[tuple[str, float]] = attrs.Factory(list)
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
+        self.log.append((task_id, asyncio.get_running_loop().time()))
+        return "running" if [t for t, _ in self.log] == ["soon"] else "done"
+
+    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
+        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
+        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
+
+    def result(self, status: str) -> str:
+        return status
+
+
+def test_a_job_due_at_the_end_of_the_coalesce_window_joins_the_tick() -> None:
+    """Entries due within ``coalesce_window`` (0.05 s) of the tick are polled in it, the end
+    included: a job polled 0.05 s (its delay) before is asked along with a job due now, not
+    in a tick of its own one window later."""
+    kind = StampedKind()
+
+    async def scenario() -> None:
+        async with AsyncAPI4GPT(api_key="k", base_url="http://127.0.0.1:9") as client:
+            client.tasks.register(kind)
+            soon = client.tasks.resume("stamped:soon")
+            await soon.refresh()  # polled now: due again one delay (0.05 s) from now
+            now = client.tasks.resume("stamped:now")  # never polled: due now
+            policy = PollPolicy(
+                initial_delay=client.tasks.scheduler.coalesce_window,
+                multiplier=1.0, max_delay=1.0, jitter=0, timeout=30,
+            )  # fmt: skip
+            assert await client.tasks.gather([now, soon], poll=policy) == ["done", "done"]
+
+    loop = CoarseClockLoop()
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        loop.close()
+    assert sorted(t for t, _ in kind.log[1:]) == ["now", "soon"]
+    assert kind.log[1][1] == kind.log[2][1]  # one tick
+
+
+@attrs.define
+class FlagKind(TaskKind[str, str]):
+    """Jobs run until their id is in ``finished``; each status query is noted, with an
+    estimate ``eta`` (seconds) in every answer."""
+
+    transport: Any = None
+    name: str = "flag"
+    finished: set[str] = attrs.Factory(set)
+    eta: float | None = None
+    log: list[tuple[str, float]] = attrs.Factory(list)
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
+        self.log.append((task_id, asyncio.get_running_loop().time()))
+        return "done" if task_id in self.finished else "running"
+
+    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
+        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
+        return TaskSnapshot(
+            id=task_id, kind=self.name, state=state, raw=status, eta_seconds=self.eta
+        )
+
+    def result(self, status: str) -> str:
+        return status
+
+
+async def test_a_status_delivered_between_polls_leaves_polling_on(client: AsyncAPI4GPT) -> None:
+    """A callback's status moves the next poll back (0.3 s → 0.6 s from the request): the
+    driver, woken for the poll that moved, finds nothing due and sleeps on; it does not stop
+    while a job is waited."""
+    kind = FlagKind()
+    client.tasks.register(kind)
+    handle = client.tasks.resume("flag:job")
+    policy = PollPolicy(initial_delay=0.3, multiplier=2, max_delay=10, jitter=0, timeout=30)
+    waiter = asyncio.ensure_future(handle.wait(poll=policy))
+    await _until(lambda: handle.last is not None)  # the first poll has answered
+    running = TaskSnapshot(id="job", kind="flag", state=TaskState.RUNNING, raw="running")
+    assert client.tasks.deliver("flag", running) is running
+    kind.finished.add("job")
+    with anyio.fail_after(3):
+        assert await waiter == "done"
+    assert len(kind.log) == 2
+
+
+async def test_a_job_due_before_the_sleeping_driver_wakes_it(client: AsyncAPI4GPT) -> None:
+    """The driver sleeps until the earliest poll (10 s away); a job waited meanwhile, due at
+    once, wakes it: polled now, not in 10 s."""
+    kind = FlagKind(finished={"quick"})
+    client.tasks.register(kind)
+    slow = client.tasks.resume("flag:slow")
+    await slow.refresh()  # polled now: next due 10 s from now
+    policy = PollPolicy(initial_delay=10, multiplier=1, max_delay=10, jitter=0, timeout=60)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(partial(slow.wait, poll=policy))
+        await _until(lambda: client.tasks.scheduler.waiting == 1)
+        quick = client.tasks.resume("flag:quick")
+        with anyio.fail_after(3):
+            assert await quick.wait(poll=policy) == "done"
+        tg.cancel_scope.cancel()
+
+
+async def test_a_refreshed_job_s_estimate_sets_its_first_wait(client: AsyncAPI4GPT) -> None:
+    """A handle refreshed before waiting: the answer's estimate (0.1 s) is the first wait, as
+    an estimate, not as a previous wait the multiplier (50) would stretch to 5 s."""
+    kind = FlagKind(eta=0.1)
+    client.tasks.register(kind)
+    handle = client.tasks.resume("flag:job")
+    await handle.refresh()
+    kind.finished.add("job")
+    policy = PollPolicy(initial_delay=0.01, multiplier=50, max_delay=10, jitter=0, timeout=30)
+    with anyio.fail_after(2.5):
+        assert await handle.wait(poll=policy) == "done"
+    assert kind.log[1][1] - kind.log[0][1] >= 0.1
+
+
+class FrozenClockLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock stands still (every reading equal; no timer comes due):
+    counts how often it is read."""
+
+    reads = 0
+
+    def time(self) -> float:
+        self.reads += 1
+        return 1000.0
+
+
+def _run(loop: asyncio.AbstractEventLoop, scenario: Callable[[], Any]) -> None:
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        loop.close()
+
+
+def test_a_job_due_at_this_very_reading_of_the_clock_is_polled() -> None:
+    """Due now means due: on a clock that has not ticked since the job was scheduled (a
+    coarse one, or here a frozen one), the job is polled at once, not after another tick."""
+    kind = FlagKind(finished={"job"})
+
+    async def scenario() -> None:
+        async with AsyncAPI4GPT(api_key="k", base_url="http://127.0.0.1:9") as client:
+            client.tasks.register(kind)
+            waiter = asyncio.ensure_future(client.tasks.resume("flag:job").wait())
+            for _ in range(200):  # loop turns, no clock needed
+                if waiter.done():
+                    break
+                await asyncio.sleep(0)
+            assert waiter.done() and waiter.result() == "done"
+
+    _run(FrozenClockLoop(), scenario)
+
+
+def test_the_driver_sleeps_until_the_next_poll() -> None:
+    """Waiting for a poll 10 s away, the driver sleeps: the clock is not read at each loop
+    turn by a driver spinning through zero-length waits."""
+    kind = FlagKind()
+    loop = FrozenClockLoop()
+
+    async def scenario() -> None:
+        async with AsyncAPI4GPT(api_key="k", base_url="http://127.0.0.1:9") as client:
+            client.tasks.register(kind)
+            handle = client.tasks.resume("flag:job")
+            await handle.refresh()
+            policy = PollPolicy(initial_delay=10, multiplier=1, max_delay=10, jitter=0)
+            waiter = asyncio.ensure_future(handle.wait(poll=policy))
+            for _ in range(20):
+                await asyncio.sleep(0)
+            before = loop.reads
+            for _ in range(200):
+                await asyncio.sleep(0)
+            # One read per loop turn for the timers (the wait's timeout, the driver's sleep);
+            # a driver spinning through zero-length waits reads it twice more per turn.
+            assert loop.reads - before <= 300
+            waiter.cancel()
+
+    _run(loop, scenario)
+
+
+async def test_jobs_of_a_kind_without_a_batch_query_are_polled_one_by_one(
+    client: AsyncAPI4GPT, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two jobs due in one tick, of a kind with ``batch_size`` 1: two status queries, no
+    attempt at a batch query it does not have (nor a warning that it failed)."""
+    kind = FlagKind(finished={"a", "b"})
+    client.tasks.register(kind)
+    handles = [client.tasks.resume(f"flag:{i}") for i in "ab"]
+    with caplog.at_level(logging.WARNING, logger="api4gpt_async"):
+        assert await client.tasks.gather(handles) == ["done", "done"]
+    assert sorted(t for t, _ in kind.log) == ["a", "b"]
+    assert [r.getMessage() for r in caplog.records if r.name == "api4gpt_async"] == []
+
+
+async def test_jobs_of_a_family_without_a_batch_query_are_polled_one_by_one(
+    client: AsyncAPI4GPT, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Luma has no batch status query: its kind's ``batch_size`` is 1, and two jobs due in one
+    tick are two status queries, with no batch query tried (nor a warning that it failed)."""
+    handles = [await client.luma.generate(f"fox {i}") for i in range(2)]
+    assert client.luma._kind.batch_size == 1
+    with caplog.at_level(logging.WARNING, logger="api4gpt_async"):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client.tasks.gather, handles)
+            await _until(lambda: emulator.count("luma.task") >= 2)
+            emulator.advance(60)
+    assert [r.getMessage() for r in caplog.records if r.name == "api4gpt_async"] == []

@@ -52,6 +52,7 @@ class Seen:
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
         self.many: Any = None
+        self.submit: Any = None  # what /answer/submit answers
         self.events: list[RequestEvent] = []  # what the client's on_request hook saw
 
 
@@ -85,7 +86,17 @@ def app_for(seen: Seen) -> web.Application:
         ids = body["ids"] if body else request.query["ids"].split(",")
         return web.json_response({"code": "success", "data": [{"job": i} for i in ids]})
 
+    async def answer(request: web.Request) -> web.Response:
+        seen.requests.append((request.method, request.path, dict(request.query), None))
+        return web.json_response(seen.submit, headers={"X-Oneapi-Request-Id": "rq-7"})
+
+    async def by_path(request: web.Request) -> web.Response:
+        seen.requests.append((request.method, request.path, dict(request.query), None))
+        return web.json_response({"job": request.match_info["id"], "status": "running"})
+
     app = web.Application()
+    app.router.add_get("/pf/{id}", by_path)
+    app.router.add_post("/answer/submit", answer)
     app.router.add_get("/gb/one", one)
     app.router.add_route("*", "/slow/{rest:.*}", throttled)
     app.router.add_route("*", "/env/many", enveloped)
@@ -102,6 +113,7 @@ async def wired() -> AsyncIterator[tuple[Seen, AsyncAPI4GPT, GetBatch]]:
         "gb.one": "/gb/one",
         "gb.many": "/gb/many",
         "gb.submit": "/gb/submit",
+        "pf.one": "/pf/{id}",
         "getenv.many": "/env/many",
         "postenv.many": "/env/many",
         **{
@@ -286,3 +298,66 @@ async def test_an_out_of_band_status_is_unwrapped_in_the_family_envelope_style()
         with pytest.raises(ContentPolicyError) as info:
             client.tasks.read("midjourney", refusal)
     assert (info.value.code, info.value.banned_word) == (24, "x")
+
+
+class IdOnly(GetBatch):
+    name = "idonly"
+    submit_answer = "id"
+
+
+async def test_a_submitted_status_carries_the_request_id(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch],
+) -> None:
+    seen, _, family = wired
+    seen.submit = {"job": "new-2", "status": "queued"}
+    handle = await family._submit("submit", {"prompt": "p"}, None, path="/answer/submit")
+    assert handle.id == "new-2" and handle.last is not None
+    assert handle.last.raw.request_id == "rq-7"
+
+
+@pytest.mark.parametrize(
+    ("family_class", "answer"),
+    [
+        (GetBatch, {"status": "no job field"}),
+        (GetBatch, "text"),
+        (IdOnly, {"job": None}),
+        (IdOnly, {"job": ["x"]}),
+        (IdOnly, 1.5),
+    ],
+)
+async def test_a_submit_answer_that_does_not_read_carries_the_request_id(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch], family_class: type[GetBatch], answer: Any
+) -> None:
+    """Status answers (structured) and id-only answers alike: the decode error names the
+    request, as the job may have been created and billed."""
+    seen, _, family = wired
+    seen.submit = answer
+    with pytest.raises(ResponseDecodeError) as info:
+        await family_class(family._context)._submit("submit", {}, None, path="/answer/submit")
+    assert info.value.request_id == "rq-7"
+
+
+class IdInPath(GetBatch):
+    name = "pf"
+    status_query = StatusQuery(path="one", id_param=None, envelope=False)
+
+
+async def test_an_id_in_the_path_is_not_also_in_the_query_string(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch],
+) -> None:
+    seen, _, family = wired
+    status = await IdInPath(family._context).get("j 1")
+    assert status == JobStatus(job="j 1", status="running")
+    assert seen.requests == [("GET", "/pf/j 1", {}, None)]
+
+
+async def test_a_submit_to_an_explicit_path_keeps_to_its_timeout_and_reports_its_method(
+    wired: tuple[Seen, AsyncAPI4GPT, GetBatch],
+) -> None:
+    """As any submit: a 429 asking to wait 3 s is raised at once under a 2 s timeout, and the
+    ``on_request`` hook sees the method as sent."""
+    seen, _, family = wired
+    with pytest.raises(RateLimitError):
+        await family._submit("submit", {"prompt": "p"}, 2.0, path="/slow/submit")
+    assert [(m, p) for m, p, _, _ in seen.requests] == [("POST", "/slow/submit")]
+    assert [e.method for e in seen.events] == ["POST"]

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from api4gpt_async import AsyncAPI4GPT
 from api4gpt_async._task_kind import (
     MediaFile,
     PollPolicy,
@@ -152,3 +153,13 @@ def test_a_missing_state_is_not_mistaken_for_a_word(caplog: pytest.LogCaptureFix
         f"unknown {kind} task state None, treated as running",
         f"unknown {kind} task state 'xxxx', treated as running",
     ]
+
+
+@pytest.mark.anyio
+async def test_a_kind_keeps_the_client_s_transport() -> None:
+    """``TaskKind(transport)`` keeps it as ``.transport``, for a kind's own queries: a family's
+    kind holds its client's transport."""
+    async with AsyncAPI4GPT(api_key="k", base_url="http://127.0.0.1:9") as client:
+        transport = client.luma._transport
+        assert client.luma._kind.transport is transport
+        assert TaskKind[str, str](transport).transport is transport
