@@ -37,7 +37,7 @@ from api4gpt_async import (
     ServerError,
     SubmissionUncertainError,
 )
-from api4gpt_async._transport import map_client_error, normalize_base_url
+from api4gpt_async._transport import FormFile, map_client_error, normalize_base_url
 from api4gpt_async.cli._doctor import diagnose
 from api4gpt_async.testing import Emulator
 
@@ -717,3 +717,28 @@ async def test_a_connect_that_never_completes_ends_at_the_calls_deadline(tmp_pat
     finally:
         for s in (*fillers, listener):
             s.close()
+
+
+async def test_a_stream_posted_as_a_form_sends_each_field_and_file() -> None:
+    """``stream(form=...)`` sends a multipart body, not an empty one."""
+    got: list[tuple[str | None, str | None, bytes]] = []
+    types: list[str] = []
+
+    async def upload(request: web.Request) -> web.Response:
+        async for part in await request.multipart():
+            assert isinstance(part, aiohttp.BodyPartReader)
+            got.append((part.name, part.filename, await part.read()))
+            types.append(part.headers.get("Content-Type", ""))
+        return web.Response(body=b"audio")
+
+    app = web.Application()
+    app.router.add_post("/v1/up", upload)
+    wav = FormFile(filename="a.wav", content=b"RIFF", content_type="audio/wav")
+    async with (
+        serve(app) as url,
+        AsyncAPI4GPT(api_key="k", base_url=url) as client,
+        client._transport.stream("POST", "/v1/up", form=[("model", "m"), ("file", wav)]) as resp,
+    ):
+        assert await resp.read() == b"audio"
+    assert got == [("model", None, b"m"), ("file", "a.wav", b"RIFF")]
+    assert types[1] == "audio/wav"
