@@ -742,3 +742,41 @@ async def test_a_stream_posted_as_a_form_sends_each_field_and_file() -> None:
         assert await resp.read() == b"audio"
     assert got == [("model", None, b"m"), ("file", "a.wav", b"RIFF")]
     assert types[1] == "audio/wav"
+
+
+async def test_a_text_answer_that_is_not_utf8_is_read_with_replacement_characters(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    emulator.fail(
+        "audio.transcriptions",
+        status=200,
+        body=b"caf\xe9 \xff\xfeok\n",
+        headers={"Content-Type": "text/plain"},
+    )
+    text = await client.audio.transcriptions.create(
+        b"RIFF", model="whisper-1", response_format="text"
+    )
+    assert text == "caf\ufffd \ufffd\ufffdok\n"
+
+
+async def test_a_chat_answer_with_choices_is_a_result_even_beside_an_error_object(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    """Only an error object *instead of* the choices is a failure in a 200."""
+    body = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "hi"},
+                "finish_reason": "stop",
+            }
+        ],
+        "error": {"message": "one upstream of two failed", "type": "upstream_error"},
+    }
+    emulator.fail("chat.completions", status=200, body=body)
+    completion = await client.chat.completions.create(model="m", messages=_MESSAGES)
+    assert completion.choices[0].message.content == "hi"
