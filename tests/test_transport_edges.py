@@ -780,3 +780,30 @@ async def test_a_chat_answer_with_choices_is_a_result_even_beside_an_error_objec
     emulator.fail("chat.completions", status=200, body=body)
     completion = await client.chat.completions.create(model="m", messages=_MESSAGES)
     assert completion.choices[0].message.content == "hi"
+
+
+async def test_the_clients_timeout_covers_a_slow_error_and_the_retry_after_it(
+    make_client: Callable[..., AsyncAPI4GPT], emulator: Emulator
+) -> None:
+    """As with a call's ``timeout`` (tests/test_transport_retry.py), but from the client's."""
+    async with make_client(timeout=1.2) as client:
+        emulator.fail("lumvip.task", status=503, delay=0.8)
+        emulator.delay("lumvip.task", 30)  # the retry hangs
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with anyio.fail_after(10), pytest.raises(APITimeoutError):
+            await client.lumvip.get("any")
+        elapsed = loop.time() - started
+    # The retry had only the 0.4 s left, not a fresh 1.2 s (which would end at 2 s).
+    assert 1.1 <= elapsed < 1.65, elapsed
+
+
+async def test_an_openai_answer_with_a_code_is_never_read_as_a_task_envelope(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    """Only the task families unwrap ``{"code", "data"}``: a model list that also carries a
+    ``code`` keeps its shape."""
+    model = {"id": "m-1", "object": "model", "created": 1, "owned_by": "openai"}
+    emulator.fail("models", status=200, body={"object": "list", "data": [model], "code": 0})
+    listing = await client.models.list()
+    assert [m.id for m in listing.data] == ["m-1"]
