@@ -29,6 +29,7 @@ from api4gpt_async import (
     ContentPolicyError,
     Hooks,
     InsecureBaseURLWarning,
+    NotFoundError,
     RateLimitError,
     RequestEvent,
     ResponseDecodeError,
@@ -807,3 +808,21 @@ async def test_an_openai_answer_with_a_code_is_never_read_as_a_task_envelope(
     emulator.fail("models", status=200, body={"object": "list", "data": [model], "code": 0})
     listing = await client.models.list()
     assert [m.id for m in listing.data] == ["m-1"]
+
+
+async def test_when_no_candidate_path_is_served_the_error_keeps_the_last_answer(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    page = b"<!doctype html><title>caf\xe9</title>" + b"x" * 600
+    for route in ("suno.v3_5.generate", "suno.v3_5.generate.alt1"):
+        emulator.fail(
+            route,
+            status=200,
+            body=page,
+            headers={"Content-Type": "text/html", "X-Oneapi-Request-Id": f"rid-{route}"},
+            times=None,
+        )
+    with pytest.raises(NotFoundError) as caught:
+        await client.suno.v3_5.generate(gpt_description_prompt="x")
+    assert caught.value.request_id == "rid-suno.v3_5.generate.alt1"
+    assert caught.value.body == "<!doctype html><title>caf\ufffd</title>" + "x" * 466
