@@ -826,3 +826,12 @@ async def test_when_no_candidate_path_is_served_the_error_keeps_the_last_answer(
         await client.suno.v3_5.generate(gpt_description_prompt="x")
     assert caught.value.request_id == "rid-suno.v3_5.generate.alt1"
     assert caught.value.body == "<!doctype html><title>caf\ufffd</title>" + "x" * 466
+
+
+async def test_a_300_answer_to_a_request_is_an_error_even_with_a_readable_body(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    emulator.fail("models", status=300, body={"object": "list", "data": []}, times=None)
+    with pytest.raises(APIStatusError) as info:
+        await client.models.list()
+    assert info.value.status == 300
