@@ -835,3 +835,27 @@ async def test_a_300_answer_to_a_request_is_an_error_even_with_a_readable_body(
     with pytest.raises(APIStatusError) as info:
         await client.models.list()
     assert info.value.status == 300
+
+
+async def test_the_raw_response_of_a_request_has_its_own_2xx_status(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    emulator.fail("models", status=203, body={"object": "list", "data": []})
+    raw = await client.models.with_raw_response.list()
+    assert raw.status_code == 203
+
+
+async def test_an_unreadable_answer_to_a_submit_is_uncertain_and_keeps_what_came(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    emulator.fail("luma.generate", status=200, body="queued, probably")
+    with pytest.raises(SubmissionUncertainError) as caught:
+        await client.luma.generate("a fox")
+    assert caught.value.body == "queued, probably"
+    url = emulator.base_url + "/luma/v1/generations"
+    assert caught.value.message == (
+        f"POST {url} was answered 200 but the answer could not be read (expected a JSON "
+        "answer, got a body that is not valid JSON sent as text/plain; charset=utf-8: "
+        "'queued, probably'); the request was probably accepted and billed, so it was not "
+        "re-sent"
+    )
