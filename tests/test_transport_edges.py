@@ -29,6 +29,7 @@ from api4gpt_async import (
     ContentPolicyError,
     Hooks,
     InsecureBaseURLWarning,
+    NotFoundError,
     RateLimitError,
     RequestEvent,
     ResponseDecodeError,
@@ -37,7 +38,7 @@ from api4gpt_async import (
     ServerError,
     SubmissionUncertainError,
 )
-from api4gpt_async._transport import map_client_error, normalize_base_url
+from api4gpt_async._transport import FormFile, map_client_error, normalize_base_url
 from api4gpt_async.cli._doctor import diagnose
 from api4gpt_async.testing import Emulator
 
@@ -717,3 +718,144 @@ async def test_a_connect_that_never_completes_ends_at_the_calls_deadline(tmp_pat
     finally:
         for s in (*fillers, listener):
             s.close()
+
+
+async def test_a_stream_posted_as_a_form_sends_each_field_and_file() -> None:
+    """``stream(form=...)`` sends a multipart body, not an empty one."""
+    got: list[tuple[str | None, str | None, bytes]] = []
+    types: list[str] = []
+
+    async def upload(request: web.Request) -> web.Response:
+        async for part in await request.multipart():
+            assert isinstance(part, aiohttp.BodyPartReader)
+            got.append((part.name, part.filename, await part.read()))
+            types.append(part.headers.get("Content-Type", ""))
+        return web.Response(body=b"audio")
+
+    app = web.Application()
+    app.router.add_post("/v1/up", upload)
+    wav = FormFile(filename="a.wav", content=b"RIFF", content_type="audio/wav")
+    async with (
+        serve(app) as url,
+        AsyncAPI4GPT(api_key="k", base_url=url) as client,
+        client._transport.stream("POST", "/v1/up", form=[("model", "m"), ("file", wav)]) as resp,
+    ):
+        assert await resp.read() == b"audio"
+    assert got == [("model", None, b"m"), ("file", "a.wav", b"RIFF")]
+    assert types[1] == "audio/wav"
+
+
+async def test_a_text_answer_that_is_not_utf8_is_read_with_replacement_characters(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    emulator.fail(
+        "audio.transcriptions",
+        status=200,
+        body=b"caf\xe9 \xff\xfeok\n",
+        headers={"Content-Type": "text/plain"},
+    )
+    text = await client.audio.transcriptions.create(
+        b"RIFF", model="whisper-1", response_format="text"
+    )
+    assert text == "caf\ufffd \ufffd\ufffdok\n"
+
+
+async def test_a_chat_answer_with_choices_is_a_result_even_beside_an_error_object(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    """Only an error object *instead of* the choices is a failure in a 200."""
+    body = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "hi"},
+                "finish_reason": "stop",
+            }
+        ],
+        "error": {"message": "one upstream of two failed", "type": "upstream_error"},
+    }
+    emulator.fail("chat.completions", status=200, body=body)
+    completion = await client.chat.completions.create(model="m", messages=_MESSAGES)
+    assert completion.choices[0].message.content == "hi"
+
+
+async def test_the_clients_timeout_covers_a_slow_error_and_the_retry_after_it(
+    make_client: Callable[..., AsyncAPI4GPT], emulator: Emulator
+) -> None:
+    """As with a call's ``timeout`` (tests/test_transport_retry.py), but from the client's."""
+    async with make_client(timeout=1.2) as client:
+        emulator.fail("lumvip.task", status=503, delay=0.8)
+        emulator.delay("lumvip.task", 30)  # the retry hangs
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with anyio.fail_after(10), pytest.raises(APITimeoutError):
+            await client.lumvip.get("any")
+        elapsed = loop.time() - started
+    # The retry had only the 0.4 s left, not a fresh 1.2 s (which would end at 2 s).
+    assert 1.1 <= elapsed < 1.65, elapsed
+
+
+async def test_an_openai_answer_with_a_code_is_never_read_as_a_task_envelope(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    """Only the task families unwrap ``{"code", "data"}``: a model list that also carries a
+    ``code`` keeps its shape."""
+    model = {"id": "m-1", "object": "model", "created": 1, "owned_by": "openai"}
+    emulator.fail("models", status=200, body={"object": "list", "data": [model], "code": 0})
+    listing = await client.models.list()
+    assert [m.id for m in listing.data] == ["m-1"]
+
+
+async def test_when_no_candidate_path_is_served_the_error_keeps_the_last_answer(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    page = b"<!doctype html><title>caf\xe9</title>" + b"x" * 600
+    for route in ("suno.v3_5.generate", "suno.v3_5.generate.alt1"):
+        emulator.fail(
+            route,
+            status=200,
+            body=page,
+            headers={"Content-Type": "text/html", "X-Oneapi-Request-Id": f"rid-{route}"},
+            times=None,
+        )
+    with pytest.raises(NotFoundError) as caught:
+        await client.suno.v3_5.generate(gpt_description_prompt="x")
+    assert caught.value.request_id == "rid-suno.v3_5.generate.alt1"
+    assert caught.value.body == "<!doctype html><title>caf\ufffd</title>" + "x" * 466
+
+
+async def test_a_300_answer_to_a_request_is_an_error_even_with_a_readable_body(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    emulator.fail("models", status=300, body={"object": "list", "data": []}, times=None)
+    with pytest.raises(APIStatusError) as info:
+        await client.models.list()
+    assert info.value.status == 300
+
+
+async def test_the_raw_response_of_a_request_has_its_own_2xx_status(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    emulator.fail("models", status=203, body={"object": "list", "data": []})
+    raw = await client.models.with_raw_response.list()
+    assert raw.status_code == 203
+
+
+async def test_an_unreadable_answer_to_a_submit_is_uncertain_and_keeps_what_came(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    emulator.fail("luma.generate", status=200, body="queued, probably")
+    with pytest.raises(SubmissionUncertainError) as caught:
+        await client.luma.generate("a fox")
+    assert caught.value.body == "queued, probably"
+    url = emulator.base_url + "/luma/v1/generations"
+    assert caught.value.message == (
+        f"POST {url} was answered 200 but the answer could not be read (expected a JSON "
+        "answer, got a body that is not valid JSON sent as text/plain; charset=utf-8: "
+        "'queued, probably'); the request was probably accepted and billed, so it was not "
+        "re-sent"
+    )
