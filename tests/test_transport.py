@@ -165,6 +165,18 @@ async def test_retry_after_beyond_max_retry_after_raises(emulator: Emulator) -> 
     assert emulator.count("lumvip.task") == 1
 
 
+async def test_retry_after_equal_to_max_retry_after_is_waited(emulator: Emulator) -> None:
+    retry = RetryPolicy(max_retry_after=0.0)  # the bound is inclusive: a wait of 0 s is taken
+    async with AsyncAPI4GPT(
+        api_key=emulator.api_key, base_url=emulator.base_url, retry=retry
+    ) as client:
+        handle = await client.lumvip.generate("a fox")
+        emulator.fail("lumvip.task", status=429, headers={"Retry-After": "0"}, times=1)
+        status = await client.lumvip.get(handle.id)
+    assert status.id == handle.id
+    assert emulator.count("lumvip.task") == 2
+
+
 async def test_call_timeout_is_a_total_deadline(client: AsyncAPI4GPT, emulator: Emulator) -> None:
     emulator.fail("lumvip.task", delay=5, times=10)
     loop = asyncio.get_running_loop()
