@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import attrs
 import pytest
+from _until import until
 
 from api4gpt_async import (
     APIConnectionError,
@@ -30,13 +31,6 @@ from api4gpt_async.testing import Emulator
 pytestmark = pytest.mark.anyio
 
 
-async def _until(condition: Callable[[], bool], *, limit: float = 5.0) -> None:
-    """Yield to the loop until ``condition()`` holds (event-driven: no fixed sleeps)."""
-    with anyio.fail_after(limit):
-        while not condition():
-            await asyncio.sleep(0.001)
-
-
 async def test_a_refused_batch_query_is_not_asked_again_and_warned_once(
     client: AsyncAPI4GPT, emulator: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -49,7 +43,7 @@ async def test_a_refused_batch_query_is_not_asked_again_and_warned_once(
         async with anyio.create_task_group() as tg:
             tg.start_soon(client.tasks.gather, handles)
             # The clock is frozen: the jobs stay running, so polling goes round after round.
-            await _until(lambda: emulator.count("midjourney.fetch") >= 4 * len(handles))
+            await until(lambda: emulator.count("midjourney.fetch") >= 4 * len(handles))
             assert emulator.count("midjourney.list_by_condition") == 1
             emulator.advance(60)
     assert emulator.count("midjourney.list_by_condition") == 1
@@ -108,7 +102,7 @@ async def test_a_status_delivered_during_a_poll_does_not_count_as_another_poll(
     assert client.tasks.deliver("held", running) is running
     assert handle.last is running
     kind.release.set()
-    await _until(lambda: len(kind.starts) >= 2)
+    await until(lambda: len(kind.starts) >= 2)
     assert kind.starts[1] - kind.starts[0] < 1.0
     done = TaskSnapshot(id="job", kind="held", state=TaskState.SUCCEEDED, raw="done")
     client.tasks.deliver("held", done)
@@ -135,7 +129,7 @@ async def test_a_transient_poll_error_backs_off_and_says_when_it_tries_again(
             async with anyio.create_task_group() as tg:
                 tg.start_soon(partial(handle.wait, poll=policy))
                 for polls in (1, 2):
-                    await _until(lambda: emulator.count("luma.task") >= polls)  # noqa: B023
+                    await until(lambda: emulator.count("luma.task") >= polls)  # noqa: B023
                     seen.append(loop.time())
                 emulator.advance(60)
     assert seen[1] - seen[0] >= 0.2  # not 0.05 s (initial_delay), not at once
@@ -160,7 +154,7 @@ def test_two_observations_at_one_instant_give_no_rate() -> None:
 async def test_the_poller_is_one_task_with_a_name(client: AsyncAPI4GPT, emulator: Emulator) -> None:
     handles = [await client.luma.generate(f"job {i}") for i in range(3)]
     waiter = asyncio.ensure_future(client.tasks.gather(handles))
-    await _until(lambda: emulator.count("luma.task") >= 3)
+    await until(lambda: emulator.count("luma.task") >= 3)
     names = [task.get_name() for task in asyncio.all_tasks()]
     assert names.count("api4gpt_async poll scheduler") == 1
     emulator.advance(60)
@@ -173,7 +167,7 @@ async def test_a_closed_client_says_so_to_waiters(
     client = make_client()
     handle = await client.luma.generate("never ends")  # the clock is frozen
     waiter = asyncio.ensure_future(handle.wait())
-    await _until(lambda: client.tasks.scheduler.waiting == 1)
+    await until(lambda: client.tasks.scheduler.waiting == 1)
     await client.aclose()
     with pytest.raises(APIConnectionError) as info:
         await waiter
@@ -202,7 +196,7 @@ async def test_two_statuses_delivered_in_a_burst_reach_every_waiter(client: Asyn
         tg.start_soon(watch)
         await kind.asked.wait()  # watch() asked for the first snapshot; that poll is held
         kind.release.set()
-        await _until(lambda: len(seen) == 1)
+        await until(lambda: len(seen) == 1)
         waiter = asyncio.ensure_future(handle.wait(poll=policy))
         await asyncio.sleep(0)  # one loop turn: wait() registers before its first await
         assert not waiter.done()
@@ -380,7 +374,7 @@ async def test_a_status_delivered_between_polls_leaves_polling_on(client: AsyncA
     handle = client.tasks.resume("flag:job")
     policy = PollPolicy(initial_delay=0.3, multiplier=2, max_delay=10, jitter=0, timeout=30)
     waiter = asyncio.ensure_future(handle.wait(poll=policy))
-    await _until(lambda: handle.last is not None)  # the first poll has answered
+    await until(lambda: handle.last is not None)  # the first poll has answered
     running = TaskSnapshot(id="job", kind="flag", state=TaskState.RUNNING, raw="running")
     assert client.tasks.deliver("flag", running) is running
     kind.finished.add("job")
@@ -399,7 +393,7 @@ async def test_a_job_due_before_the_sleeping_driver_wakes_it(client: AsyncAPI4GP
     policy = PollPolicy(initial_delay=10, multiplier=1, max_delay=10, jitter=0, timeout=60)
     async with anyio.create_task_group() as tg:
         tg.start_soon(partial(slow.wait, poll=policy))
-        await _until(lambda: client.tasks.scheduler.waiting == 1)
+        await until(lambda: client.tasks.scheduler.waiting == 1)
         quick = client.tasks.resume("flag:quick")
         with anyio.fail_after(3):
             assert await quick.wait(poll=policy) == "done"
@@ -506,6 +500,6 @@ async def test_jobs_of_a_family_without_a_batch_query_are_polled_one_by_one(
     with caplog.at_level(logging.WARNING, logger="api4gpt_async"):
         async with anyio.create_task_group() as tg:
             tg.start_soon(client.tasks.gather, handles)
-            await _until(lambda: emulator.count("luma.task") >= 2)
+            await until(lambda: emulator.count("luma.task") >= 2)
             emulator.advance(60)
     assert [r.getMessage() for r in caplog.records if r.name == "api4gpt_async"] == []

@@ -4,7 +4,6 @@ pass on, the messages of its refusals and of a wait that ends without a result, 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import anyio
 import attrs
 import pytest
+from _until import until
 
 from api4gpt_async import (
     APITimeoutError,
@@ -29,13 +29,6 @@ from api4gpt_async.tasks import TaskKind, TaskSnapshot
 from api4gpt_async.testing import Emulator
 
 pytestmark = pytest.mark.anyio
-
-
-async def _until(condition: Callable[[], bool], *, limit: float = 5.0) -> None:
-    """Yield to the loop until ``condition()`` holds (event-driven: no fixed sleeps)."""
-    with anyio.fail_after(limit):
-        while not condition():
-            await asyncio.sleep(0.001)
 
 
 def _polls_of(emulator: Emulator, task_id: str) -> int:
@@ -210,7 +203,7 @@ async def test_as_completed_polls_at_most_concurrency_jobs_past_a_finished_one(
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(consume)
-        await _until(lambda: _polls_of(emulator, a.id) >= 3 and _polls_of(emulator, b.id) >= 3)
+        await until(lambda: _polls_of(emulator, a.id) >= 3 and _polls_of(emulator, b.id) >= 3)
         assert [o.index for o in outcomes] == [1]
         assert _polls_of(emulator, c.id) == 0  # two slots, both taken by a and b
         emulator.advance(60)
@@ -227,7 +220,7 @@ async def test_gather_passes_concurrency_on(client: AsyncAPI4GPT, emulator: Emul
             results.extend(await client.tasks.gather([a, b, c], concurrency=1))
 
         tg.start_soon(gather)
-        await _until(lambda: _polls_of(emulator, a.id) >= 3)
+        await until(lambda: _polls_of(emulator, a.id) >= 3)
         assert (_polls_of(emulator, b.id), _polls_of(emulator, c.id)) == (0, 0)
         emulator.advance(60)
     assert [r.id for r in results] == [a.id, b.id, c.id]

@@ -12,6 +12,7 @@ from typing import Any
 
 import anyio
 import pytest
+from _until import until
 
 from api4gpt_async import (
     AsyncAPI4GPT,
@@ -142,13 +143,6 @@ async def test_gather_timeout_is_a_hard_limit(client: AsyncAPI4GPT) -> None:
     assert all(isinstance(r, TaskTimeoutError) for r in results)
 
 
-async def _until(condition: Callable[[], bool], *, limit: float = 5.0) -> None:
-    """Yield to the loop until ``condition()`` holds (event-driven: no fixed sleeps)."""
-    with anyio.fail_after(limit):
-        while not condition():
-            await asyncio.sleep(0.001)
-
-
 def _finished(handle: TaskHandle[Any]) -> bool:
     return handle.last is not None and handle.last.state.terminal
 
@@ -171,10 +165,10 @@ async def test_gather_keeps_input_order_when_jobs_finish_in_reverse(
 
         tg.start_soon(gather)
         emulator.advance(2)  # t=12: the first finishes
-        await _until(lambda: _finished(first))
+        await until(lambda: _finished(first))
         assert not _finished(second)
         emulator.advance(5)  # t=17: the second fails
-        await _until(lambda: _finished(second))
+        await until(lambda: _finished(second))
         assert not _finished(third)
         emulator.advance(5)  # t=22: the third finishes
     assert [getattr(r, "id", None) for r in results] == [third.id, None, first.id]
@@ -192,12 +186,12 @@ async def test_watch_yields_only_changes(client: AsyncAPI4GPT, emulator: Emulato
 
         tg.start_soon(watch)
         # The clock stands still: however often it is polled, the job has not changed.
-        await _until(lambda: emulator.count("luma.task") >= 5)
+        await until(lambda: emulator.count("luma.task") >= 5)
         assert [s.state for s in seen] == [TaskState.PENDING]
         emulator.advance(5)  # t=5: running
-        await _until(lambda: len(seen) == 2)
+        await until(lambda: len(seen) == 2)
         polls = emulator.count("luma.task")
-        await _until(lambda: emulator.count("luma.task") >= polls + 5)
+        await until(lambda: emulator.count("luma.task") >= polls + 5)
         assert [s.state for s in seen] == [TaskState.PENDING, TaskState.RUNNING]
         emulator.advance(60)
     assert [s.state for s in seen] == [TaskState.PENDING, TaskState.RUNNING, TaskState.SUCCEEDED]

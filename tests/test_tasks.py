@@ -8,6 +8,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from _until import until
 
 from api4gpt_async import (
     API4GPTError,
@@ -47,7 +48,7 @@ async def test_wait_follows_the_clock(client: AsyncAPI4GPT, emulator: Emulator) 
             result.append(await handle.wait())
 
         tg.start_soon(waiter)
-        await _until(lambda: emulator.count("lumvip.task") >= 3)  # it polls, the job is not done
+        await until(lambda: emulator.count("lumvip.task") >= 3)  # it polls, the job is not done
         assert not result
         emulator.advance(60)
     assert result[0].id == handle.id
@@ -108,7 +109,7 @@ async def test_cancelling_a_waiter_stops_polling_at_once(
     with anyio.CancelScope() as scope:
         async with anyio.create_task_group() as tg:
             tg.start_soon(handle.wait)
-            await _until(lambda: _polls_of(emulator, handle.id) >= 2)
+            await until(lambda: _polls_of(emulator, handle.id) >= 2)
             scope.cancel()
     scheduler = client.tasks.scheduler
     assert scheduler.waiting == 0
@@ -127,9 +128,9 @@ async def test_cancelling_a_waiter_stops_polling_at_once(
     other = await client.luma.generate("another")
     async with anyio.create_task_group() as tg:
         tg.start_soon(other.wait)
-        await _until(lambda: _polls_of(emulator, other.id) >= 2)
+        await until(lambda: _polls_of(emulator, other.id) >= 2)
         polls = _polls_of(emulator, handle.id)
-        await _until(lambda: _polls_of(emulator, other.id) >= 8)
+        await until(lambda: _polls_of(emulator, other.id) >= 8)
         assert _polls_of(emulator, handle.id) == polls
         emulator.advance(60)
 
@@ -152,10 +153,10 @@ async def test_closing_the_client_fails_waiters_instead_of_hanging(emulator: Emu
             errors.append(info.value)
 
         tg.start_soon(waiter)
-        await _until(lambda: client.tasks.scheduler.waiting == 1)
+        await until(lambda: client.tasks.scheduler.waiting == 1)
         with anyio.fail_after(5):  # a waiter left hanging fails here, not after 30 minutes
             await client.aclose()
-            await _until(lambda: bool(errors))
+            await until(lambda: bool(errors))
     assert errors and "closed" in str(errors[0])
 
 
@@ -325,13 +326,6 @@ def test_unknown_state_is_running_and_logged_once(caplog: pytest.LogCaptureFixtu
     assert [r.getMessage() for r in caplog.records].count(
         "unknown test-unknown task state 'teleporting', treated as running"
     ) == 1
-
-
-async def _until(condition: object, *, limit: float = 5.0) -> None:
-    """Yield to the loop until ``condition()`` holds (event-driven: no fixed sleeps)."""
-    with anyio.fail_after(limit):
-        while not condition():  # type: ignore[operator]
-            await asyncio.sleep(0.001)
 
 
 async def test_as_completed_rejects_a_concurrency_below_one(client: AsyncAPI4GPT) -> None:
