@@ -11,6 +11,7 @@ import asyncio
 import heapq
 import itertools
 import logging
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -232,52 +233,56 @@ class PollScheduler:
     # -- the driver ---------------------------------------------------------------------------
 
     async def _drive(self) -> None:
+        """Move due jobs to a queue of polls that at most ``max_in_flight`` workers send.
+
+        The driver never waits for a poll's answer, so a slow answer (or a long batch of polls)
+        delays no other job's poll: each is sent when due while a worker is free.
+        """
         loop = asyncio.get_running_loop()
         assert self._wakeup is not None
         wakeup = self._wakeup
-        while self._entries:
-            now = loop.time()
-            if not self._heap or self._heap[0][0] > now:
-                # Sleep until the earliest entry is due (or an earlier one is scheduled).
-                wait = self._heap[0][0] - now if self._heap else None
-                wakeup.clear()
-                with anyio.move_on_after(wait):
-                    await wakeup.wait()
-                continue
-            # Once one is due, those due shortly after join it: fewer, fuller ticks.
-            due_entries = self._pop_due(now + self.coalesce_window)
-            if not due_entries:
-                continue
-            polls: list[_Poll] = []
-            for kind, group in _group_by_kind(due_entries):
-                batched = kind.batch_size > 1 and kind.name not in self._no_batch
-                if batched:
-                    group.extend(self._fill(kind, -len(group) % kind.batch_size, now))
-                if batched and len(group) > 1:
-                    for start in range(0, len(group), kind.batch_size):
-                        polls.append((kind, group[start : start + kind.batch_size], True))
-                else:
-                    polls.extend((kind, [entry], False) for entry in group)
-            await self._poll_all(polls)
+        queue: deque[_Poll] = deque()
+        workers = 0
 
-    async def _poll_all(self, polls: list[_Poll]) -> None:
-        """Send every poll, at most ``max_in_flight`` at once: that many workers take them in
-        turn, so a tick costs the same few tasks however many jobs are due. Jobs a batch
-        answer leaves out go back on the list, to be asked for one by one."""
-        polls.reverse()
-
-        async def worker() -> None:
-            while polls:
-                kind, group, batched = polls.pop()
-                if batched:
-                    missing = await self._poll_batch(kind, group)
-                    polls.extend((kind, [entry], False) for entry in missing)
-                else:
-                    await self._poll_one(group[0])
+        async def work() -> None:
+            # Workers exist only while polls are queued: a tick costs a few tasks, not one per
+            # job. Jobs a batch answer leaves out are queued again, to be asked for alone.
+            nonlocal workers
+            try:
+                while queue:
+                    kind, group, batched = queue.popleft()
+                    if batched:
+                        missing = await self._poll_batch(kind, group)
+                        queue.extend((kind, [entry], False) for entry in missing)
+                    else:
+                        await self._poll_one(group[0])
+            finally:
+                workers -= 1
 
         async with anyio.create_task_group() as tg:
-            for _ in range(min(self.max_in_flight, len(polls))):
-                tg.start_soon(worker)
+            while self._entries:
+                now = loop.time()
+                if not self._heap or self._heap[0][0] > now:
+                    # Sleep until the earliest entry is due (or an earlier one is scheduled).
+                    wait = self._heap[0][0] - now if self._heap else None
+                    wakeup.clear()
+                    with anyio.move_on_after(wait):
+                        await wakeup.wait()
+                    continue
+                # Once one is due, those due shortly after join it: fewer, fuller requests.
+                for kind, group in _group_by_kind(self._pop_due(now + self.coalesce_window)):
+                    batched = kind.batch_size > 1 and kind.name not in self._no_batch
+                    if batched:
+                        group.extend(self._fill(kind, -len(group) % kind.batch_size, now))
+                    if batched and len(group) > 1:
+                        for start in range(0, len(group), kind.batch_size):
+                            queue.append((kind, group[start : start + kind.batch_size], True))
+                    else:
+                        queue.extend((kind, [entry], False) for entry in group)
+                for _ in range(min(self.max_in_flight - workers, len(queue))):
+                    workers += 1
+                    tg.start_soon(work)
+            tg.cancel_scope.cancel()  # nobody waits: polls still in flight are moot
 
     def _fill(self, kind: TaskKind[Any, Any], room: int, now: float) -> list[_Entry]:
         """Up to ``room`` more jobs of ``kind`` due soon (see ``batch_fill``), soonest first.

@@ -262,6 +262,35 @@ async def test_polls_are_a_delay_apart_from_request_to_request(fake: Any) -> Non
     assert gaps[len(gaps) // 2] < 0.37
 
 
+@attrs.define
+class HangingKind(SlowKind):
+    """A job whose status answer does not come until ``release`` is set."""
+
+    name: str = "hanging"
+    release: asyncio.Event = attrs.Factory(asyncio.Event)
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
+        self.starts.append(asyncio.get_running_loop().time())
+        await self.release.wait()
+        return "running"
+
+
+async def test_a_poll_whose_answer_hangs_holds_up_no_other_job(fake: Any) -> None:
+    """Each poll is sent when it is due: an answer that does not come delays no other job,
+    not even one polled in the same instant (a slow batch answer used to hold up them all)."""
+    client, kind = fake
+    hanging = HangingKind()
+    client.tasks.register(hanging)
+    stuck = client.tasks.resume({"kind": "hanging", "id": "stuck"})
+    job = client.tasks.resume({"kind": "fake", "id": "job"})  # both due now: one tick
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(stuck.wait)
+        assert await job.wait(timeout=2) == "done"
+        assert kind.seen["job"] == kind.polls_to_finish
+        assert len(hanging.starts) == 1  # still waiting for its first answer
+        tg.cancel_scope.cancel()
+
+
 async def test_a_batch_with_room_for_one_more_takes_it_along(fake: Any) -> None:
     """Room for exactly one job (batch_size 2, one due) is room all the same."""
     client, _ = fake
