@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 import anyio
+from aiohttp import hdrs
 
 from .errors import APIConnectionError, APIError, ResponseTooLargeError, request_id_from
 
@@ -62,6 +63,8 @@ DEFAULT_READ_TIMEOUT = 60.0
 MAX_REDIRECTS = 5
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+#: The file name of a ``Content-Disposition`` header: ``filename*=`` (RFC 5987) or ``filename=``.
+_FILENAME_PARAM = re.compile(r"filename\*=(?:UTF-8'')?([^;]+)|filename=\"?([^\";]+)\"?", re.I)
 _CHUNK = 256 * 1024
 #: Device names Windows reserves whatever the extension (``nul.mp4`` is the NUL device).
 _WINDOWS_RESERVED = frozenset(
@@ -100,25 +103,25 @@ def safe_filename(candidate: str | None, *, fallback_stem: str, content_type: st
     (``con.mp4``, ``NUL``) gets a ``_`` prefix. With no usable name, ``fallback_stem`` plus
     the usual extension of ``content_type`` is used.
     """
-    name = (candidate or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = (candidate or "").replace("\\", "/").rpartition("/")[2]
     name = _UNSAFE.sub("_", name).lstrip("._")[:200].rstrip(".")
     if not name or name in {".", ".."}:
         stem = _UNSAFE.sub("_", fallback_stem).lstrip("._")[:100].rstrip(".") or "download"
         name = stem + extension_for(content_type)
-    if name.split(".", 1)[0].upper() in _WINDOWS_RESERVED:
+    if name.partition(".")[0].upper() in _WINDOWS_RESERVED:
         name = "_" + name
     return name
 
 
 def _name_from(url: str, headers: Mapping[str, str]) -> str | None:
-    disposition = headers.get("Content-Disposition", "")
-    match = re.search(r"filename\*=(?:UTF-8'')?([^;]+)|filename=\"?([^\";]+)\"?", disposition, re.I)
+    disposition = headers.get(hdrs.CONTENT_DISPOSITION, "")
+    match = _FILENAME_PARAM.search(disposition)
     if match:
         return urllib.parse.unquote((match.group(1) or match.group(2)).strip())
     path = urllib.parse.urlsplit(url).path
     name = PurePosixPath(urllib.parse.unquote(path)).name
     if name and "." not in name:  # a URL such as /mj/image/<id>: the type names the extension
-        name += extension_for(headers.get("Content-Type", ""))
+        name += extension_for(headers.get(hdrs.CONTENT_TYPE, ""))
     return name or None
 
 
@@ -315,10 +318,10 @@ def expected_size(headers: Mapping[str, str]) -> int | None:
     aiohttp decompresses ``Content-Encoding: gzip`` (and the like) bodies as it reads them, so
     the header then counts different bytes than the ones written.
     """
-    if headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+    if headers.get(hdrs.CONTENT_ENCODING, "identity").strip().lower() not in ("", "identity"):
         return None
     try:
-        size = int(headers.get("Content-Length", ""))
+        size = int(headers.get(hdrs.CONTENT_LENGTH, ""))
     except ValueError:
         return None
     return size if size >= 0 else None
@@ -394,7 +397,9 @@ async def download(
         target.claim(lambda: "")  # an existing file is refused before anything is fetched
     job = _Download(transport, url, target, fallback_stem, max_bytes, read_timeout)
     try:
-        await transport.retrying("GET", url, job.attempt, timeout=timeout, describe=job.describe)
+        await transport.retrying(
+            hdrs.METH_GET, url, job.attempt, timeout=timeout, describe=job.describe
+        )
         assert job.part is not None
         return target.commit(job.part)
     except BaseException:
@@ -437,14 +442,14 @@ class _Download:
 
     async def attempt(self, remaining: float, retries: int) -> None:
         # Media is fetched as is: sizes and byte ranges then count the bytes that are written.
-        headers = {"Accept-Encoding": "identity"}
+        headers: dict[str, str] = {hdrs.ACCEPT_ENCODING: "identity"}
         resuming = self.written > 0 and self.resumable
         if resuming:
-            headers["Range"] = f"bytes={self.written}-"
+            headers[hdrs.RANGE] = f"bytes={self.written}-"
             if self.validator:
-                headers["If-Range"] = self.validator
+                headers[hdrs.IF_RANGE] = self.validator
         async with self.transport.stream(
-            "GET",
+            hdrs.METH_GET,
             self.url,
             headers=headers,
             timeout=min(remaining, self.read_timeout),
@@ -481,7 +486,7 @@ class _Download:
         """Where this answer's body starts in the file; learns the total size and validator."""
         headers = resp.headers
         if resp.status == 206:
-            match = _CONTENT_RANGE.fullmatch(headers.get("Content-Range", "").strip())
+            match = _CONTENT_RANGE.fullmatch(headers.get(hdrs.CONTENT_RANGE, "").strip())
             start = int(match[1]) if match else -1
             total = None if match is None or match[3] == "*" else int(match[3])
             wanted = self.written if resuming else 0
@@ -499,12 +504,12 @@ class _Download:
         # A 200 (to a first request, or to a Range the server ignored): the whole file again.
         self.total = expected_size(headers)
         self.resumable = (
-            headers.get("Accept-Ranges", "").strip().lower() == "bytes"
+            headers.get(hdrs.ACCEPT_RANGES, "").strip().lower() == "bytes"
             and self.total is not None  # a compressed body's byte offsets cannot be resumed
         )
-        etag = headers.get("ETag", "")
+        etag = headers.get(hdrs.ETAG, "")
         self.validator = (etag if etag and not etag.startswith("W/") else None) or headers.get(
-            "Last-Modified"
+            hdrs.LAST_MODIFIED
         )
         return 0
 
@@ -512,7 +517,7 @@ class _Download:
         return safe_filename(
             _name_from(self.url, headers),
             fallback_stem=self.fallback_stem,
-            content_type=headers.get("Content-Type", ""),
+            content_type=headers.get(hdrs.CONTENT_TYPE, ""),
         )
 
     def _too_large(self, how: str) -> ResponseTooLargeError:

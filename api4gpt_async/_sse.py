@@ -98,10 +98,10 @@ class SSEDecoder:
                 first = False
                 if self._buf:
                     self._buf += raw
-                    line = self._buf.decode("utf-8", "replace")
+                    line = self._buf.decode(errors="replace")
                     self._buf.clear()
                 else:
-                    line = raw.decode("utf-8", "replace")
+                    line = raw.decode(errors="replace")
                 if not self._started:
                     self._started = True
                     if line.startswith(_BOM):
@@ -109,13 +109,13 @@ class SSEDecoder:
             elif raw[:5] == b"data:":
                 # The common lines, read without the general field parsing of ``_line``.
                 value = raw[6:] if raw[5:6] == b" " else raw[5:]
-                self._data.append(value.decode("utf-8", "replace"))
+                self._data.append(value.decode(errors="replace"))
                 continue
             elif not raw and self._data:
                 events.append(self._dispatch())
                 continue
             else:
-                line = raw.decode("utf-8", "replace")
+                line = raw.decode(errors="replace")
             event = self._line(line)
             if event is not None:
                 events.append(event)

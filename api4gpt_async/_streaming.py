@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import anyio
+from aiohttp import hdrs
 
 from ._sse import SSEDecoder
 from ._transport import ByteStream
@@ -68,7 +69,7 @@ class Stream(Generic[T]):
         decoder = SSEDecoder()
         body = self._body
         try:
-            content_type = body.headers.get("Content-Type", "")
+            content_type = body.headers.get(hdrs.CONTENT_TYPE, "")
             if "json" in content_type:
                 await self._refuse_json_answer()
             if "html" in content_type:
@@ -139,7 +140,7 @@ class Stream(Generic[T]):
         while chunk := await self._body.read():
             pieces.append(chunk)
         raw = b"".join(pieces)
-        payload = _loads(raw.decode("utf-8", "replace"), self.request_id)
+        payload = _loads(raw.decode(errors="replace"), self.request_id)
         if isinstance(payload, dict) and payload.get("error") is not None:
             raise error_from_event(payload, self.request_id)
         raise ResponseDecodeError(
@@ -177,7 +178,7 @@ def _html_instead_of_events(request_id: str | None) -> ResponseDecodeError:
 
 def _not_an_event_stream(head: bytes, request_id: str | None) -> APIError:
     """A 200 body that gave no event: an HTML page, a JSON error object, or something else."""
-    text = head.decode("utf-8", "replace").strip()
+    text = head.decode(errors="replace").strip()
     if text.lower().startswith(("<!doctype", "<html")):
         return _html_instead_of_events(request_id)
     try:

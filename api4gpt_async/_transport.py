@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import anyio
 import attrs
+from aiohttp import hdrs
 from multidict import CIMultiDictProxy
 
 from ._hooks import Hooks, RequestEvent, RetryEvent, call_hook
@@ -97,7 +98,7 @@ class Reply(NamedTuple):
 class ByteStream:
     """An open streamed answer: its body read piece by piece, and ``aclose`` to release it."""
 
-    def __init__(self, response: aiohttp.ClientResponse, what: str, timeout: float = 600.0) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, what: str, timeout: float) -> None:
         self._response = response
         self._what = what
         #: Seconds a reader may wait for the next piece of content (for SSE: the next event).
@@ -304,12 +305,12 @@ class Transport:
         self.retry = retry
         self._shared = _SharedSession(session, max_connections)
         self._headers = {
-            "Authorization": f"Bearer {api_key}",
-            "User-Agent": _USER_AGENT,
-            "Accept": "application/json",
+            hdrs.AUTHORIZATION: f"Bearer {api_key}",
+            hdrs.USER_AGENT: _USER_AGENT,
+            hdrs.ACCEPT: "application/json",
             **(default_headers or {}),
         }
-        self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        self._json_headers = {**self._headers, hdrs.CONTENT_TYPE: "application/json"}
         self._default_timeout = aiohttp.ClientTimeout(total=timeout)
 
     # -- session lifecycle -------------------------------------------------------------------
@@ -373,7 +374,7 @@ class Transport:
                     f"no handler for {method} {path} (HTTP {status}, not a JSON answer)",
                     status=status,
                     request_id=request_id_from(resp_headers),
-                    body=raw[:500].decode("utf-8", "replace"),
+                    body=raw[:500].decode(errors="replace"),
                 )
             if status >= 300:
                 raise _status_error(status, resp_headers, raw, billable, f"{method} {url}")
@@ -470,13 +471,13 @@ class Transport:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self.timeout if timeout is None else timeout)
         retries = 0
-        # Timing costs a clock read per attempt: only when a hook or the debug log wants it.
+        # A success is described (status, request id) only when a hook or the debug log wants it.
         timed = self.hooks.on_request is not None or logger.isEnabledFor(logging.DEBUG)
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise APITimeoutError(f"{method} {url} timed out")
-            started = loop.time() if timed else 0.0
+            started = loop.time()
             try:
                 result = await attempt(remaining, retries)
             except APIError as error:
@@ -583,7 +584,7 @@ class Transport:
         *,
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
-        billable: bool = False,
+        billable: bool,
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> ByteStream:
@@ -598,7 +599,7 @@ class Transport:
             json_body=json_body,
             billable=billable,
             timeout=timeout,
-            headers={"Accept": "text/event-stream", **(headers or {})},
+            headers={hdrs.ACCEPT: "text/event-stream", **(headers or {})},
         )
         per_call = self.timeout if timeout is None else timeout
         return ByteStream(response, f"{method} {path}", per_call)
@@ -648,7 +649,7 @@ class Transport:
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
         form: Sequence[tuple[str, FormValue]] | None = None,
-        billable: bool = False,
+        billable: bool,
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
         retry: bool = True,
@@ -717,7 +718,7 @@ def _decode(
     if expect == "bytes":
         return raw
     if expect == "text":
-        return raw.decode("utf-8", "replace")
+        return raw.decode(errors="replace")
     if envelope == "midjourney" and not raw.strip():
         return None  # midjourney-proxy answers some actions (cancel) with an empty 200
     try:
@@ -739,14 +740,14 @@ def _decode(
 
 
 def _is_html(headers: Mapping[str, str], raw: bytes) -> bool:
-    if "html" in headers.get("Content-Type", ""):
+    if "html" in headers.get(hdrs.CONTENT_TYPE, ""):
         return True
     return raw.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))
 
 
 def _not_json(raw: bytes, headers: Mapping[str, str], request_id: str | None) -> APIError:
     """A 2xx body that is not JSON: a decode error that says what arrived instead."""
-    content_type = headers.get("Content-Type", "")
+    content_type = headers.get(hdrs.CONTENT_TYPE, "")
     if _is_html(headers, raw):
         what = "an HTML page (check the base URL: it should be the API's, not a website's)"
     elif not raw.strip():
@@ -757,7 +758,7 @@ def _not_json(raw: bytes, headers: Mapping[str, str], request_id: str | None) ->
     return ResponseDecodeError(
         f"expected a JSON answer, got {what}",
         request_id=request_id,
-        body=raw[:2000].decode("utf-8", "replace"),
+        body=raw[:2000].decode(errors="replace"),
     )
 
 

@@ -348,7 +348,7 @@ def _describe_body(body: Any, raw: bytes) -> tuple[str | None, str | int | None,
             detail = body.get("detail")
             code = detail.get("code") if isinstance(detail, Mapping) else None
             return _text(detail), code, None
-    text = raw.decode("utf-8", "replace").strip()
+    text = raw.decode(errors="replace").strip()
     if text.lstrip().lower().startswith(("<!doctype", "<html")):
         title = re.search(r"<title>(.*?)</title>", text, re.I | re.S)
         return (title.group(1).strip() if title else "HTML error page"), None, None
@@ -443,7 +443,7 @@ def error_for(
     message = message or default
     request_id = request_id or request_id_from(headers, message)
     if body is None and raw:
-        body = raw.decode("utf-8", "replace")
+        body = raw.decode(errors="replace")
     if named is not None and named in _NOT_FOUND_CODES:
         return NotFoundError(
             message + _NOT_FOUND_CODES[named],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 import textwrap
@@ -42,6 +43,20 @@ def test_a_client_serves_a_second_asyncio_run() -> None:
     asyncio.run(client.aclose())
 
 
+def test_one_request_per_asyncio_run_gets_a_fresh_session_each_time() -> None:
+    """The session is bound to the loop that made it on its very first request."""
+    port = _free_port()
+    client = AsyncAPI4GPT(api_key="sk-emulator", base_url=f"http://127.0.0.1:{port}")
+
+    async def use() -> str | None:
+        async with Emulator(port=port, time_scale=0):
+            reply = await client.chat.completions.create(model="gpt-4o-mini", messages=_MESSAGES)
+            return reply.choices[0].message.content
+
+    assert asyncio.run(use()) == asyncio.run(use()) == "You said: hi"
+    asyncio.run(client.aclose())
+
+
 def test_an_injected_session_used_from_another_loop_raises_one_clear_error() -> None:
     port = _free_port()
 
@@ -60,7 +75,12 @@ def test_an_injected_session_used_from_another_loop_raises_one_clear_error() -> 
         async with Emulator(port=port, time_scale=0):
             await client.models.list()
 
-    with pytest.raises(RuntimeError, match="belongs to another event loop"):
+    message = (
+        "the aiohttp session passed to AsyncAPI4GPT(session=...) belongs to another event "
+        "loop; create the session (or let the client create its own) inside the loop that "
+        "uses it"
+    )
+    with pytest.raises(RuntimeError, match=f"^{re.escape(message)}$"):
         asyncio.run(again())
     session.connector._close()  # type: ignore[union-attr]  # its own loop is gone
 

@@ -124,15 +124,16 @@ async def test_rising_progress_stretches_the_wait(fake: Any) -> None:
 
 
 async def test_jobs_are_never_polled_before_they_are_due(fake: Any) -> None:
-    """A 10 ms policy polls about ten times in 0.1 s, even though it is shorter than the
+    """A 10 ms policy polls about thirty times in 0.3 s, even though it is shorter than the
     scheduler's coalescing window (a job due soon joins a tick, it does not start one)."""
     client, kind = fake
     kind.polls_to_finish = 10**6
     handle = client.tasks.resume({"kind": "fake", "id": "steady"})
     policy = PollPolicy(initial_delay=0.01, multiplier=1.0, max_delay=0.01, jitter=0, timeout=5)
     with pytest.raises(TaskTimeoutError):
-        await handle.wait(timeout=0.1, poll=policy)
-    assert 1 <= kind.seen["steady"] <= 13  # polling early made it thousands
+        await handle.wait(timeout=0.3, poll=policy)
+    # Polling early made it thousands. (A loaded machine may poll less often, never more.)
+    assert 1 <= kind.seen.get("steady", 0) <= 35
 
 
 @attrs.define

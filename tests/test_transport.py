@@ -6,10 +6,13 @@ Every "sent once" claim is checked on the emulator's request log, not inferred.
 from __future__ import annotations
 
 import asyncio
+import functools
+from typing import Any
 
 import aiohttp
 import anyio
 import pytest
+from _until import until
 
 from api4gpt_async import (
     APIConnectionError,
@@ -26,6 +29,8 @@ from api4gpt_async import (
 from api4gpt_async.testing import Emulator
 
 pytestmark = pytest.mark.anyio
+
+HI = [{"role": "user", "content": "hi"}]
 
 
 async def _finished_id(client: AsyncAPI4GPT, emulator: Emulator) -> str:
@@ -253,13 +258,48 @@ async def test_path_override_is_used(emulator: Emulator) -> None:
 
 
 async def test_injected_session_is_used_and_left_open(emulator: Emulator) -> None:
-    async with aiohttp.ClientSession() as session:
+    sent: list[str] = []
+
+    async def on_request_start(_: Any, __: Any, params: aiohttp.TraceRequestStartParams) -> None:
+        sent.append(params.url.path)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_request_start)
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
         async with AsyncAPI4GPT(
             api_key=emulator.api_key, base_url=emulator.base_url, session=session
         ) as client:
             await client.luma.generate("x")
         assert not session.closed
     assert emulator.count("luma.generate") == 1
+    assert sent == [emulator.requests[-1].path]  # through the caller's session
+
+
+async def test_a_closed_client_says_so(emulator: Emulator) -> None:
+    client = AsyncAPI4GPT(api_key=emulator.api_key, base_url=emulator.base_url)
+    await client.models.list()
+    await client.aclose()
+    with pytest.raises(RuntimeError, match=r"^this client is closed$"):
+        await client.models.list()
+
+
+async def test_requests_beyond_max_connections_wait_for_a_free_one(emulator: Emulator) -> None:
+    """Two connections: two requests reach the server, a third waits (here past its
+    timeout, so it never reaches the server at all)."""
+    held = emulator.delay("chat.completions", 30, times=2)
+    async with (
+        AsyncAPI4GPT(
+            api_key=emulator.api_key, base_url=emulator.base_url, max_connections=2, timeout=30
+        ) as client,
+        anyio.create_task_group() as tg,
+    ):
+        for _ in range(2):
+            tg.start_soon(functools.partial(client.chat.completions.create, model="m", messages=HI))
+        await until(lambda: held.hits == 2)
+        with pytest.raises(APITimeoutError):
+            await client.models.list(timeout=0.3)
+        assert emulator.count("models") == 0
+        tg.cancel_scope.cancel()
 
 
 async def test_request_body_is_exact(client: AsyncAPI4GPT, emulator: Emulator) -> None:
@@ -267,6 +307,8 @@ async def test_request_body_is_exact(client: AsyncAPI4GPT, emulator: Emulator) -
     (request,) = [r for r in emulator.requests if r.route == "luma.generate"]
     assert request.json == {"user_prompt": "a fox", "aspect_ratio": "9:16", "loop": True}
     assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Accept"] == "application/json"
+    assert request.headers["User-Agent"].startswith("api4gpt-async/")
     assert request.headers["Authorization"].startswith("Bearer ")
     assert emulator.api_key not in request.headers["Authorization"]  # the log masks it
 

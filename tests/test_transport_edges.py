@@ -261,6 +261,11 @@ def test_the_summary_masks_anything_like_a_key(text: str, masked: str) -> None:
         ("http://127.0.0.1:3000/", "http://127.0.0.1:3000"),
         ("HTTPS://gw.example/v1", "https://gw.example"),  # a scheme is case-insensitive
         ("Http://127.0.0.1:3000/APIX", "http://127.0.0.1:3000/APIX"),
+        # A relay whose path holds another URL: only the first scheme is the base URL's.
+        (
+            "HTTP://127.0.0.1:8080/Relay/https://api4gpt.com",
+            "http://127.0.0.1:8080/Relay/https://api4gpt.com",
+        ),
     ],
 )
 def test_the_base_url_is_the_host_root(given: str, kept: str) -> None:

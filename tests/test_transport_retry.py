@@ -7,6 +7,7 @@ hooks, never inferred from the final error alone.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -148,6 +149,44 @@ async def test_a_billable_submit_refused_at_connect_is_retried(
     assert [e.retry for e in seen.retries] == [1, 2]  # both retries were taken
     assert [e.attempt for e in seen.requests] == [1, 2, 3]
     assert all(isinstance(e.error, APIConnectionError) for e in seen.requests)
+
+
+# -- the wait before each retry -------------------------------------------------------------
+
+
+async def _refused(client: AsyncAPI4GPT, emulator: Emulator) -> None:
+    await client.models.list()  # the base URL is a port nobody listens on
+
+
+async def _rate_limited(client: AsyncAPI4GPT, emulator: Emulator) -> None:
+    task_id = await _finished_lumvip(client, emulator)
+    emulator.fail("lumvip.task", status=429, times=None)  # no Retry-After: backoff
+    await client.lumvip.get(task_id)
+
+
+async def _unavailable(client: AsyncAPI4GPT, emulator: Emulator) -> None:
+    task_id = await _finished_lumvip(client, emulator)
+    emulator.fail("lumvip.task", status=503, times=None)
+    await client.lumvip.get(task_id)
+
+
+@pytest.mark.parametrize("fail", [_refused, _rate_limited, _unavailable])
+async def test_each_retry_waits_up_to_its_own_doubling_ceiling(
+    fail: Callable[[AsyncAPI4GPT, Emulator], Awaitable[None]],
+    emulator: Emulator,
+    unused_port_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Retry n waits at most ``initial_delay * 2**(n-1)``: the first retry's ceiling is
+    ``initial_delay`` itself (the full-jitter draw is pinned to its ceiling here)."""
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)
+    seen = Seen()
+    retry = RetryPolicy(max_retries=3, initial_delay=0.004, max_delay=1.0)
+    base_url = unused_port_url if fail is _refused else emulator.base_url
+    async with emulator.client(base_url=base_url, retry=retry, hooks=seen.hooks()) as client:
+        with pytest.raises(errors.APIError):
+            await fail(client, emulator)
+    assert [e.delay for e in seen.retries] == [0.004, 0.008, 0.016]
 
 
 # -- item 5: a GET whose connection drops twice (aiohttp re-sends a GET once by itself) ---------
