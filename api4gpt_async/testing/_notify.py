@@ -160,18 +160,27 @@ def deliveries(emu: Emulator) -> list[Delivery]:
 
 
 async def _watch(emu: Emulator, state: _NotifyState) -> None:
-    async with aiohttp.ClientSession(timeout=_TIMEOUT) as session:
-        while state.pending or any(not w.done for w in state.watches):
-            now = emu.now
-            due = [p for p in state.pending if p.due <= now]
-            for item in due:
-                state.pending.remove(item)
-                state.sent.append(await _deliver(session, item.url, item.render()))
-            for watch in [w for w in state.watches if not w.done]:
-                await _send_changes(session, state, watch, now)
-            state.watches = [w for w in state.watches if not w.done]
-            if not due:
-                await asyncio.sleep(CHECK_INTERVAL)
+    while True:
+        async with aiohttp.ClientSession(timeout=_TIMEOUT) as session:
+            while _has_work(state):
+                now = emu.now
+                due = [p for p in state.pending if p.due <= now]
+                for item in due:
+                    state.pending.remove(item)
+                    state.sent.append(await _deliver(session, item.url, item.render()))
+                for watch in [w for w in state.watches if not w.done]:
+                    await _send_changes(session, state, watch, now)
+                state.watches = [w for w in state.watches if not w.done]
+                if not due:
+                    await asyncio.sleep(CHECK_INTERVAL)
+        # A job may have come while the session closed: ``_start`` saw this task still
+        # running and started none. Checked with no await before the task ends.
+        if not _has_work(state):
+            return
+
+
+def _has_work(state: _NotifyState) -> bool:
+    return bool(state.pending) or any(not w.done for w in state.watches)
 
 
 async def _send_changes(
