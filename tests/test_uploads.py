@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import pathlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -136,14 +137,17 @@ def _file(name: str, content_type: str) -> FormFile:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        (("photo.jpg", PNG), _file("photo.jpg", "image/jpeg")),  # typed by the name given
-        (("x.bin", PNG, "image/png"), _file("x.bin", "image/png")),
-        ((None, PNG), _file("upload.png", "image/png")),
-        (("a.png", io.BytesIO(PNG), None, {"X-Ignored": "1"}), _file("a.png", "image/png")),
+        (lambda: ("photo.jpg", PNG), _file("photo.jpg", "image/jpeg")),  # typed by the name
+        (lambda: ("x.bin", PNG, "image/png"), _file("x.bin", "image/png")),
+        (lambda: (None, PNG), _file("upload.png", "image/png")),
+        (
+            lambda: ("a.png", io.BytesIO(PNG), None, {"X-Ignored": "1"}),  # a fresh file
+            _file("a.png", "image/png"),
+        ),
     ],
 )
-async def test_tuples_like_openai_python(value: Any, expected: FormFile) -> None:
-    assert await to_form_file(value) == expected
+async def test_tuples_like_openai_python(value: Callable[[], Any], expected: FormFile) -> None:
+    assert await to_form_file(value()) == expected
 
 
 async def test_a_form_file_is_used_as_is() -> None:
