@@ -46,7 +46,10 @@ class AsyncAPI4GPT(WithRawResponse):
 
     ``api_key`` and ``base_url`` default to ``API4GPT_API_KEY`` / ``API4GPT_BASE_URL``.
     ``timeout`` is the total seconds one call may take, retries and back-off included.
-    A ``session`` you pass is used as is and never closed by the client. ``hooks`` are
+    ``max_connections`` caps the client's open connections (default 100, all hosts
+    together): requests beyond it wait for a free one, and that wait counts against their
+    ``timeout``. A ``session`` you pass is used as is (with its own connection limit) and
+    never closed by the client. ``hooks`` are
     callbacks for metrics and tracing (see ``Hooks``). As in openai-python, ``max_retries``
     overrides ``retry.max_retries`` and ``default_headers`` are sent with every request.
 
