@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 import attrs
 import pytest
+from _until import until
 
 from api4gpt_async import APIConnectionError, AsyncAPI4GPT, PollPolicy, TaskState, TaskTimeoutError
 from api4gpt_async.tasks import TaskKind, TaskSnapshot
@@ -261,6 +262,77 @@ async def test_polls_are_a_delay_apart_from_request_to_request(fake: Any) -> Non
     assert len(gaps) >= 3
     # From request to request: 0.3 s; counted from the answers it would be 0.42 s.
     assert gaps[len(gaps) // 2] < 0.37
+
+
+@attrs.define
+class RoundsKind(TaskKind[str, str]):
+    """Jobs that end after two status queries, each held until the test releases its round;
+    notes how many queries were in flight when each one started."""
+
+    transport: Any = None
+    name: str = "rounds"
+    batch_size: int = 1
+    gate: asyncio.Event = attrs.Factory(asyncio.Event)
+    in_flight: int = 0
+    in_flight_at_start: list[int] = attrs.Factory(list)
+    seen: dict[str, int] = attrs.Factory(dict)
+    answered: int = 0
+
+    async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
+        self.in_flight += 1
+        self.in_flight_at_start.append(self.in_flight)
+        gate = self.gate
+        try:
+            await gate.wait()
+        finally:
+            self.in_flight -= 1
+        self.seen[task_id] = self.seen.get(task_id, 0) + 1
+        self.answered += 1
+        return "done" if self.seen[task_id] >= 2 else "running"
+
+    def release(self) -> None:
+        self.gate.set()
+        self.gate = asyncio.Event()
+
+    async def fetch_many(self, task_ids: Sequence[str]) -> Mapping[str, str]:
+        raise AssertionError("no batch query")
+
+    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
+        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
+        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
+
+    def result(self, status: str) -> str:
+        return status
+
+
+async def _loop_turns(n: int = 20) -> None:
+    """Let the driver take what became due: loop turns only, no clock involved."""
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+async def test_max_in_flight_holds_across_ticks_and_after_workers_leave() -> None:
+    """Never more than ``max_in_flight`` status queries at once, also when jobs fall due while
+    workers are busy; and the full ``max_in_flight`` again once the workers have gone."""
+    policy = PollPolicy(initial_delay=0.05, multiplier=1.0, max_delay=0.05, jitter=0, timeout=10)
+    async with AsyncAPI4GPT(api_key="k", base_url="http://127.0.0.1:9", poll=policy) as client:
+        client.tasks.scheduler.max_in_flight = 2
+        kind = RoundsKind()
+        client.tasks.register(kind)
+        first = [client.tasks.resume({"kind": "rounds", "id": f"a{i}"}) for i in range(4)]
+        late = [client.tasks.resume({"kind": "rounds", "id": f"b{i}"}) for i in range(2)]
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client.tasks.gather, first)
+            for round_number in range(6):  # 12 queries (6 jobs x 2), two at a time
+                answered = 2 * round_number
+                await until(lambda n=answered: kind.answered == n and kind.in_flight == 2)
+                if round_number < len(late):
+                    # A job falls due while both workers are busy: it waits for a slot.
+                    tg.start_soon(late[round_number].wait)
+                    await _loop_turns()
+                kind.release()
+        assert kind.seen == {h.id: 2 for h in first + late}
+    assert max(kind.in_flight_at_start) == 2
 
 
 @attrs.define
