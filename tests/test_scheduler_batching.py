@@ -7,6 +7,7 @@ in-memory family stands in for one: the contract is the TaskKind, not the HTTP d
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -24,8 +25,19 @@ pytestmark = pytest.mark.anyio
 FAST = PollPolicy(initial_delay=0.001, multiplier=1.0, max_delay=0.002, jitter=0, timeout=5)
 
 
+class DoneOrRunning(TaskKind[str, str]):
+    """Statuses that read "done" (the job succeeded) or anything else (still running)."""
+
+    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
+        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
+        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
+
+    def result(self, status: str) -> str:
+        return status
+
+
 @attrs.define
-class FakeBatchKind(TaskKind[str, str]):
+class FakeBatchKind(DoneOrRunning):
     """Jobs finish after ``polls_to_finish`` status queries; every query is recorded."""
 
     transport: Any = None
@@ -52,13 +64,6 @@ class FakeBatchKind(TaskKind[str, str]):
             self.fail_batches -= 1
             raise APIConnectionError("emulated network blip")
         return {i: self._status(i) for i in task_ids if i not in self.omit}
-
-    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
-        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
-        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
-
-    def result(self, status: str) -> str:
-        return status
 
 
 @pytest.fixture
@@ -175,12 +180,21 @@ async def test_a_batch_takes_jobs_due_soon(
 
 
 @attrs.define
-class GatedKind(TaskKind[str, str]):
-    """One-by-one jobs whose status queries wait for ``gate``; counts them in flight."""
+class OneByOneKind(DoneOrRunning):
+    """A family without a batch query."""
 
     transport: Any = None
-    name: str = "gated"
     batch_size: int = 1
+
+    async def fetch_many(self, task_ids: Sequence[str]) -> Mapping[str, str]:
+        raise AssertionError("no batch query")
+
+
+@attrs.define
+class GatedKind(OneByOneKind):
+    """One-by-one jobs whose status queries wait for ``gate``; counts them in flight."""
+
+    name: str = "gated"
     gate: asyncio.Event = attrs.Factory(asyncio.Event)
     full: asyncio.Event = attrs.Factory(asyncio.Event)  # set at ``full_at`` queries in flight
     full_at: int = 0
@@ -197,16 +211,6 @@ class GatedKind(TaskKind[str, str]):
         await self.gate.wait()
         self.in_flight -= 1
         return "done"
-
-    async def fetch_many(self, task_ids: Sequence[str]) -> Mapping[str, str]:
-        raise AssertionError("no batch query")
-
-    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
-        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
-        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
-
-    def result(self, status: str) -> str:
-        return status
 
 
 async def test_a_tick_of_many_single_polls_runs_a_few_tasks_not_one_per_job() -> None:
@@ -265,13 +269,11 @@ async def test_polls_are_a_delay_apart_from_request_to_request(fake: Any) -> Non
 
 
 @attrs.define
-class RoundsKind(TaskKind[str, str]):
+class RoundsKind(OneByOneKind):
     """Jobs that end after two status queries, each held until the test releases its round;
     notes how many queries were in flight when each one started."""
 
-    transport: Any = None
     name: str = "rounds"
-    batch_size: int = 1
     gate: asyncio.Event = attrs.Factory(asyncio.Event)
     in_flight: int = 0
     in_flight_at_start: list[int] = attrs.Factory(list)
@@ -294,15 +296,8 @@ class RoundsKind(TaskKind[str, str]):
         self.gate.set()
         self.gate = asyncio.Event()
 
-    async def fetch_many(self, task_ids: Sequence[str]) -> Mapping[str, str]:
-        raise AssertionError("no batch query")
-
-    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
-        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
-        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
-
-    def result(self, status: str) -> str:
-        return status
+    def holds(self, *, answered: int, in_flight: int) -> bool:
+        return self.answered == answered and self.in_flight == in_flight
 
 
 async def _loop_turns(n: int = 20) -> None:
@@ -324,8 +319,7 @@ async def test_max_in_flight_holds_across_ticks_and_after_workers_leave() -> Non
         async with anyio.create_task_group() as tg:
             tg.start_soon(client.tasks.gather, first)
             for round_number in range(6):  # 12 queries (6 jobs x 2), two at a time
-                answered = 2 * round_number
-                await until(lambda n=answered: kind.answered == n and kind.in_flight == 2)
+                await until(functools.partial(kind.holds, answered=2 * round_number, in_flight=2))
                 if round_number < len(late):
                     # A job falls due while both workers are busy: it waits for a slot.
                     tg.start_soon(late[round_number].wait)
