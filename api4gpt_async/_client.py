@@ -44,6 +44,9 @@ DEFAULT_MAX_CONNECTIONS = 100
 class AsyncAPI4GPT(WithRawResponse):
     """The API4GPT client. Use it with ``async with``, or call ``await client.aclose()``.
 
+    One client per event loop: used from a later ``asyncio.run`` it opens a new session, and
+    the old loop's connections are dropped without a clean close.
+
     ``api_key`` and ``base_url`` default to ``API4GPT_API_KEY`` / ``API4GPT_BASE_URL``.
     ``timeout`` is the total seconds one call may take, retries and back-off included.
     ``max_connections`` caps the client's open connections (default 100, all hosts
