@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import attrs
 import pytest
+from _kinds import DoneOrRunning
 from _until import until
 
 from api4gpt_async import APIConnectionError, AsyncAPI4GPT, PollPolicy, TaskState, TaskTimeoutError
@@ -23,17 +24,6 @@ from api4gpt_async.tasks import TaskKind, TaskSnapshot
 pytestmark = pytest.mark.anyio
 
 FAST = PollPolicy(initial_delay=0.001, multiplier=1.0, max_delay=0.002, jitter=0, timeout=5)
-
-
-class DoneOrRunning(TaskKind[str, str]):
-    """Statuses that read "done" (the job succeeded) or anything else (still running)."""
-
-    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
-        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
-        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
-
-    def result(self, status: str) -> str:
-        return status
 
 
 @attrs.define

@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import attrs
 import pytest
+from _kinds import DoneOrRunning
 from _until import until
 
 from api4gpt_async import (
@@ -62,7 +63,7 @@ async def test_a_refused_batch_query_is_not_asked_again_and_warned_once(
 
 
 @attrs.define
-class HeldKind(TaskKind[str, str]):
+class HeldKind(DoneOrRunning):
     """A job whose first status query waits for ``release``; notes when each query starts."""
 
     transport: Any = None
@@ -77,13 +78,6 @@ class HeldKind(TaskKind[str, str]):
         if len(self.starts) == 1:
             await self.release.wait()
         return "running"
-
-    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
-        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
-        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
-
-    def result(self, status: str) -> str:
-        return status
 
 
 async def test_a_status_delivered_during_a_poll_does_not_count_as_another_poll(
@@ -245,7 +239,7 @@ async def test_the_job_s_own_estimate_paces_every_poll(client: AsyncAPI4GPT) -> 
 
 
 @attrs.define
-class SlowFirstAnswerKind(TaskKind[str, str]):
+class SlowFirstAnswerKind(DoneOrRunning):
     """The first status answer takes ``latency`` seconds; the second says done."""
 
     transport: Any = None
@@ -262,13 +256,6 @@ class SlowFirstAnswerKind(TaskKind[str, str]):
         await anyio.sleep(self.latency)  # the server's own time to answer
         self.answered.append(loop.time())
         return "running"
-
-    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
-        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
-        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
-
-    def result(self, status: str) -> str:
-        return status
 
 
 async def test_after_a_slow_answer_the_next_poll_waits_half_a_delay(client: AsyncAPI4GPT) -> None:
@@ -294,7 +281,7 @@ class CoarseClockLoop(asyncio.SelectorEventLoop):
 
 
 @attrs.define
-class StampedKind(TaskKind[str, str]):
+class StampedKind(DoneOrRunning):
     """Notes each status query (job, loop time); ``soon`` runs until its second poll."""
 
     transport: Any = None
@@ -304,13 +291,6 @@ class StampedKind(TaskKind[str, str]):
     async def fetch(self, task_id: str, *, timeout: float | None = None) -> str:
         self.log.append((task_id, asyncio.get_running_loop().time()))
         return "running" if [t for t, _ in self.log] == ["soon"] else "done"
-
-    def snapshot(self, task_id: str, status: str) -> TaskSnapshot[str]:
-        state = TaskState.SUCCEEDED if status == "done" else TaskState.RUNNING
-        return TaskSnapshot(id=task_id, kind=self.name, state=state, raw=status)
-
-    def result(self, status: str) -> str:
-        return status
 
 
 def test_a_job_due_at_the_end_of_the_coalesce_window_joins_the_tick() -> None:
