@@ -348,6 +348,22 @@ async def test_a_poll_whose_answer_hangs_holds_up_no_other_job(fake: Any) -> Non
         tg.cancel_scope.cancel()
 
 
+async def test_a_batch_answer_that_hangs_holds_up_no_other_job(fake: Any) -> None:
+    """The same for a batch query: two jobs asked for in one request that does not answer."""
+    client, kind = fake
+    held = HeldBatchKind()
+    client.tasks.register(held)
+    stuck = [client.tasks.resume({"kind": "held-batch", "id": f"stuck-{i}"}) for i in range(2)]
+    job = client.tasks.resume({"kind": "fake", "id": "job"})  # all due now: one tick
+    async with anyio.create_task_group() as tg:
+        for handle in stuck:
+            tg.start_soon(handle.wait)
+        assert await job.wait(timeout=2) == "done"
+        assert kind.seen["job"] == kind.polls_to_finish
+        assert held.held.is_set() and held.log == [("many", ["stuck-0", "stuck-1"])]
+        tg.cancel_scope.cancel()
+
+
 async def test_a_batch_with_room_for_one_more_takes_it_along(fake: Any) -> None:
     """Room for exactly one job (batch_size 2, one due) is room all the same."""
     client, _ = fake
