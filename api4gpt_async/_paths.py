@@ -18,6 +18,7 @@ Templates put the id in the path as ``{id}``.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ __all__ = [
     "PathNotServedError",
     "PathTable",
     "no_handler_answered",
+    "path_segment",
     "request_path",
     "resolve_paths",
 ]
@@ -205,10 +207,29 @@ def resolve_paths(overrides: Mapping[str, str] | None) -> PathTable:
 
 
 def expand(template: str, path_params: Mapping[str, str] | None) -> str:
-    """``/x/{id}`` with each parameter percent-encoded (an id never adds a path segment)."""
+    """``/x/{id}`` with each parameter percent-encoded: an id never adds a path segment.
+
+    Nor removes one: ``""``, ``"."`` and ``".."`` (which the URL would resolve to another
+    endpoint, ``/mj/task/../fetch`` → ``/mj/fetch``) raise ``ValueError``.
+    """
     if not path_params:
         return template
-    return template.format_map({k: quote(str(v), safe="") for k, v in path_params.items()})
+    return template.format_map({name: path_segment(name, v) for name, v in path_params.items()})
+
+
+def path_segment(name: str, value: object) -> str:
+    """``value`` as one percent-encoded path segment; ``ValueError`` if it would be none."""
+    text = str(value)
+    if _UNRESERVED.fullmatch(text) is None:  # the common id needs no quoting (quote is slow)
+        text = quote(text, safe="")
+    if text in _NOT_A_SEGMENT:
+        raise ValueError(f"{name} cannot be {text!r}: it would name another path")
+    return text
+
+
+#: What ``quote(…, safe="")`` leaves as it is.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+")
+_NOT_A_SEGMENT = frozenset({"", ".", ".."})
 
 
 def request_path(

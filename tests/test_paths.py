@@ -185,3 +185,43 @@ def test_the_table_reads_as_a_mapping_of_current_paths() -> None:
 )
 def test_what_proves_no_handler(status: int, content_type: str, raw: bytes, expected: bool) -> None:
     assert no_handler_answered(status, {"Content-Type": content_type}, raw) is expected
+
+
+#: Families whose status path carries the id as a segment (``/suno/fetch/{id}``…).
+PATH_ID_FAMILIES = ["suno", "midjourney", "zhipu_video", "digital_human"]
+
+
+@pytest.mark.parametrize("family", PATH_ID_FAMILIES)
+@pytest.mark.parametrize("task_id", ["", ".", ".."])
+async def test_an_id_that_would_name_another_path_is_refused_unsent(
+    client: AsyncAPI4GPT, emulator: Emulator, family: str, task_id: str
+) -> None:
+    # "/mj/task/../fetch" is "/mj/fetch" once the URL is resolved: another endpoint entirely.
+    with pytest.raises(ValueError, match="would name another path"):
+        await getattr(client, family).get(task_id)
+    with pytest.raises(ValueError, match="would name another path"):
+        await getattr(client, family).task(task_id).wait(timeout=5)
+    assert emulator.requests == []
+
+
+async def test_a_billable_action_on_a_dot_id_is_refused_unsent(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    with pytest.raises(ValueError, match="would name another path"):
+        await client.midjourney.cancel("..")
+    with pytest.raises(ValueError, match="would name another path"):
+        await client.models.retrieve("..")
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize("family", PATH_ID_FAMILIES)
+@pytest.mark.parametrize("task_id", ["a/b", "a?b=1", "a#b", "a b", "ü-1", "..a", "%2e%2e"])
+async def test_any_other_id_is_one_segment_of_its_own_path(
+    client: AsyncAPI4GPT, emulator: Emulator, family: str, task_id: str
+) -> None:
+    with pytest.raises(NotFoundError):  # the emulator knows no such job, at the status route
+        await getattr(client, family).get(task_id)
+    (request,) = emulator.requests
+    assert request.route is not None and request.route.startswith(f"{family}.")
+    assert request.query == {}
+    assert task_id in request.path

@@ -22,13 +22,13 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
-from urllib.parse import quote
 
 import anyio.to_thread
 
 from .._convert import structure
 from .._files import check_writable, download, save_bytes
 from .._grid import require_pillow, split_grid_file
+from .._paths import expand
 from .._task_handle import TaskHandle
 from .._task_kind import MediaFile, TaskSnapshot, TaskState, state_from_text
 from .._uploads import FileInput, to_data_url
@@ -443,7 +443,7 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
     # -- helpers -------------------------------------------------------------------------------
 
     def _path(self, key: str, task_id: str) -> str:
-        return self.path(key).replace("{id}", quote(task_id, safe=""))
+        return expand(self.path(key), {"id": task_id})
 
     async def _send(
         self,

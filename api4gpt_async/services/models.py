@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
+from .._paths import path_segment
 from .._raw_response import WithRawResponse
 from ..models.model_list import ModelInfo, ModelList
 from ._openai_text import Headers, Query, send_json
@@ -68,7 +68,7 @@ class ModelsService(WithRawResponse):
         return await send_json(
             self._transport,
             "GET",
-            f"{self._path}/{quote(model, safe='')}",
+            f"{self._path}/{path_segment('model', model)}",
             None,
             ModelInfo,
             billable=False,
