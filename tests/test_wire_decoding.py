@@ -8,6 +8,7 @@ detectable); reasoning and tool calls accumulate right.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -99,6 +100,39 @@ def test_ints_are_read_from_floats_and_numeric_strings(
 def test_truly_unreadable_numbers_are_still_decode_errors(bad: Any) -> None:
     with pytest.raises(ResponseDecodeError):
         structure({"prompt_tokens": bad}, CompletionUsage)
+
+
+AT = dt.datetime(2024, 7, 5, 14, 28, 26, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"),
+    [
+        ("2024-07-05T14:28:26Z", AT),
+        ("2024-07-05T14:28:26.000000Z", AT),
+        ("2024-07-05T14:28:26.5Z", AT.replace(microsecond=500_000)),
+        ("2024-07-05t14:28:26z", AT),
+        (" 2024-07-05T14:28:26Z ", AT),
+        ("2024-07-05 14:28:26", AT),  # no offset: UTC
+        ("2024-07-05T22:28:26+08:00", AT),
+        (1720189706, AT),
+        (1720189706.5, AT.replace(microsecond=500_000)),
+        (1720189706000, AT),  # milliseconds
+        ("1720189706", AT),
+        ("20240705", dt.datetime(1970, 8, 23, 6, 25, 5, tzinfo=dt.timezone.utc)),  # seconds
+    ],
+)
+def test_timestamps_in_every_spelling_read_as_the_same_aware_instant(
+    sent: Any, read: dt.datetime
+) -> None:
+    created = structure({"created": sent, "data": []}, ImagesResponse).created
+    assert created == read and created.tzinfo is not None  # the same instant, never naive
+
+
+@pytest.mark.parametrize("bad", ["2024-13-05T14:28:26Z", "2024-07-05T25:00Z", "yesterday", [1]])
+def test_an_unreadable_timestamp_is_a_decode_error(bad: Any) -> None:
+    with pytest.raises(ResponseDecodeError):
+        structure({"created": bad, "data": []}, ImagesResponse)
 
 
 def _answer(**changes: Any) -> dict[str, Any]:

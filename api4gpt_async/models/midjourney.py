@@ -55,7 +55,7 @@ def _ms_datetime(value: int | None) -> dt.datetime | None:
     if not value:  # 0 and None both mean "not yet"
         return None
     try:
-        return dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
+        return dt.datetime.fromtimestamp(value / 1000, dt.timezone.utc)
     except (ValueError, OverflowError, OSError):  # no instant a datetime can hold
         return None
 
