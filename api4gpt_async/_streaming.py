@@ -22,7 +22,7 @@ import anyio
 from aiohttp import hdrs
 
 from ._sse import SSEDecoder
-from ._transport import ByteStream
+from ._transport import ByteStream, read_json_text
 from .errors import (
     APIConnectionError,
     APIError,
@@ -194,7 +194,7 @@ def _not_an_event_stream(head: bytes, request_id: str | None) -> APIError:
 
 def _loads(data: str, request_id: str | None) -> Any:
     try:
-        return json.loads(data)
+        return read_json_text(data)
     except ValueError:
         raise ResponseDecodeError(
             f"a stream event is not JSON: {data[:200]!r}", request_id=request_id, body=data

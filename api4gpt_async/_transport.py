@@ -46,7 +46,15 @@ from .errors import (
     request_id_from,
 )
 
-__all__ = ["ByteStream", "FormFile", "Reply", "Transport", "normalize_base_url"]
+__all__ = [
+    "ByteStream",
+    "FormFile",
+    "Reply",
+    "Transport",
+    "normalize_base_url",
+    "read_json",
+    "read_json_text",
+]
 
 logger = logging.getLogger("api4gpt_async")
 
@@ -70,8 +78,40 @@ _MIDJOURNEY_OK = frozenset({1, 21, 22})
 #: 4 validation error, 5 new-api relay error, 9 upstream failure, 23 queue full (a refusal:
 #: retried like a 429), 30 new-api group saturated. 24 (banned prompt) is ContentPolicyError.
 _MIDJOURNEY_STATUS = {3: 404, 4: 400, 5: 502, 9: 500, 23: 429, 30: 429}
+
+
+def _json_default(value: Any) -> Any:
+    """What ``json`` cannot send by itself: a model the SDK returned (an assistant message
+    sent back: its request form, ``to_param()``), any other mapping, or any other sequence.
+    Anything else raises ``TypeError`` (before the request is sent)."""
+    to_param = getattr(value, "to_param", None)
+    if callable(to_param):
+        return to_param()
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray)):
+        return list(value)
+    raise TypeError(f"a request body cannot hold {type(value).__name__} (not JSON)")
+
+
 #: Request bodies as UTF-8 JSON (one encoder: ``json.dumps`` with an option builds one per call).
-_JSON = json.JSONEncoder(ensure_ascii=False)
+#: Plain dicts, lists, tuples and scalars are written by the C encoder with no Python per value.
+_JSON = json.JSONEncoder(ensure_ascii=False, default=_json_default)
+#: ``json.loads`` of a str, without its per-call argument checks.
+read_json_text = json.JSONDecoder().decode
+
+
+def read_json(raw: bytes) -> Any:
+    """``json.loads(raw)``, about a microsecond sooner for the usual UTF-8 answer.
+
+    ``json.loads`` first sniffs the encoding of bytes; a UTF-8 body is decoded directly, and
+    anything else (a BOM, UTF-16, no JSON at all) is left to ``json.loads``, which decides.
+    Raises ``ValueError`` (``UnicodeDecodeError`` or ``JSONDecodeError``) as it does.
+    """
+    try:
+        return read_json_text(raw.decode())
+    except ValueError:
+        return json.loads(raw)
 
 
 @attrs.frozen(kw_only=True)
@@ -474,10 +514,10 @@ class Transport:
         # A success is described (status, request id) only when a hook or the debug log wants it.
         timed = self.hooks.on_request is not None or logger.isEnabledFor(logging.DEBUG)
         while True:
-            remaining = deadline - loop.time()
+            started = loop.time()
+            remaining = deadline - started
             if remaining <= 0:
                 raise APITimeoutError(f"{method} {url} timed out")
-            started = loop.time()
             try:
                 result = await attempt(remaining, retries)
             except APIError as error:
@@ -722,7 +762,7 @@ def _decode(
     if envelope == "midjourney" and not raw.strip():
         return None  # midjourney-proxy answers some actions (cancel) with an empty 200
     try:
-        body = json.loads(raw)
+        body = read_json(raw)
     except ValueError:
         raise _not_json(raw, headers, request_id) from None
     if (

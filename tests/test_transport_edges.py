@@ -5,12 +5,14 @@ ways a 200 shows it is a web page and not the API."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import aiohttp
@@ -311,6 +313,26 @@ async def _raw_http(answer: bytes) -> AsyncIterator[str]:
     finally:
         server.close()
         await server.wait_closed()
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        pytest.param(lambda text: text.encode(), id="utf-8"),
+        pytest.param(lambda text: text.encode("utf-8-sig"), id="utf-8-with-bom"),
+        pytest.param(lambda text: text.encode("utf-16"), id="utf-16"),
+        pytest.param(lambda text: text.encode("utf-32-be"), id="utf-32-be"),
+    ],
+)
+async def test_a_json_answer_reads_the_same_in_every_encoding_json_allows(
+    client: AsyncAPI4GPT, emulator: Emulator, encode: Callable[[str], bytes]
+) -> None:
+    # UTF-8 is read directly (the fast way); the others are detected as json.loads does.
+    text = '{"id": "m-ü", "object": "model", "owned_by": "我们", "created": 1}'
+    emulator.fail("models.retrieve", status=200, body=encode(text),
+                  headers={"Content-Type": "application/json"})  # fmt: skip
+    model = await client.models.retrieve("m")
+    assert (model.id, model.owned_by, model.raw) == ("m-ü", "我们", json.loads(text))
 
 
 async def test_a_body_that_is_not_json_is_quoted_in_short_and_kept_in_long() -> None:
@@ -864,3 +886,49 @@ async def test_an_unreadable_answer_to_a_submit_is_uncertain_and_keeps_what_came
         "'queued, probably'); the request was probably accepted and billed, so it was not "
         "re-sent"
     )
+
+
+# -- what a JSON body may hold -------------------------------------------------------------------
+
+EXTRA = MappingProxyType({"options": MappingProxyType({"seed": 7}), "sizes": (1, 2)})
+EXTRA_SENT = {"options": {"seed": 7}, "sizes": [1, 2]}
+HI = {"role": "user", "content": "Hello"}
+
+#: One billable call per kind of body builder, with ``extra`` as its ``extra_body``.
+SENDERS: dict[str, Callable[[AsyncAPI4GPT, Any], Any]] = {
+    "chat": lambda c, extra: c.chat.completions.create(model="m", messages=[HI], extra_body=extra),
+    "embeddings": lambda c, extra: c.embeddings.create(
+        model="m", input=("a", "b"), extra_body=extra
+    ),
+    "images": lambda c, extra: c.images.generate("a fox", model="m", extra_body=extra),
+    "lumvip": lambda c, extra: c.lumvip.generate("a fox", extra_body=extra),
+    "midjourney": lambda c, extra: c.midjourney.imagine("a fox", extra_body=extra),
+}
+
+
+@pytest.mark.parametrize("family", SENDERS)
+async def test_any_mapping_or_sequence_in_a_body_is_sent_as_json(
+    client: AsyncAPI4GPT, emulator: Emulator, family: str
+) -> None:
+    await SENDERS[family](client, EXTRA)
+    sent = emulator.requests[-1].json
+    assert {key: sent[key] for key in EXTRA_SENT} == EXTRA_SENT
+
+
+async def test_a_message_the_sdk_returned_is_sent_back_in_its_request_form(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    answer = await client.chat.completions.create(model="m", messages=[HI])
+    said = answer.choices[0].message
+    await client.chat.completions.create(model="m", messages=(HI, said, HI))
+    assert emulator.requests[-1].json["messages"] == [HI, said.to_param(), HI]
+
+
+@pytest.mark.parametrize("family", SENDERS)
+async def test_a_value_json_cannot_hold_is_a_type_error_and_nothing_is_sent(
+    client: AsyncAPI4GPT, emulator: Emulator, family: str
+) -> None:
+    bad = {**EXTRA, "options": {"tags": {"a", "b"}}}  # a set: no order, no JSON
+    with pytest.raises(TypeError, match="cannot hold set"):
+        await SENDERS[family](client, bad)
+    assert emulator.requests == []

@@ -16,7 +16,6 @@ __all__ = [
     "Headers",
     "Query",
     "create_maybe_streamed",
-    "jsonable",
     "listed",
     "open_sse",
     "query_string",
@@ -38,31 +37,6 @@ def listed(value: Any) -> Any:
         return value
     if isinstance(value, Iterable):
         return list(value)
-    return value
-
-
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` with mappings made dicts and sequences lists, so that ``json`` can send it.
-
-    Models the SDK returned (an assistant message sent back) become their request form.
-    """
-    kind = type(value)
-    if kind in _PLAIN:
-        return value  # the common case: nothing to convert
-    if kind is dict:
-        return {key: jsonable(item) for key, item in value.items()}
-    if kind is list:
-        return [jsonable(item) for item in value]
-    to_param = getattr(value, "to_param", None)
-    if callable(to_param):
-        return to_param()
-    if isinstance(value, Mapping):
-        return {key: jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(item) for item in value]
     return value
 
 
@@ -142,9 +116,7 @@ async def create_maybe_streamed(
     timeout: float | None,
 ) -> T | Stream[C]:
     """The billable POST behind chat and completions: one answer, or a stream of chunks."""
-    body = body_of(
-        {key: jsonable(value) for key, value in fields.items() if value is not None}, extra_body
-    )
+    body = body_of(fields, extra_body)  # models and mappings in it: see _transport._JSON
     if stream:
         return await open_sse(
             transport,

@@ -130,6 +130,7 @@ class TaskFamily(WithRawResponse, Generic[S, R]):
         self._transport = context.transport
         self._tasks = context.tasks
         self.flavour: str = flavour or self.name
+        self._status_key = f"{self.flavour}.{self.status_query.path}"
         self._kind: FamilyKind[S, R] = FamilyKind(self)
         context.tasks.register(self._kind)
 
@@ -171,12 +172,14 @@ class TaskFamily(WithRawResponse, Generic[S, R]):
         for an answer that is not a status, and the transport's errors (``APIError`` family).
         """
         query = self.status_query
-        in_path = query.id_param is None
-        reply = await self._request(
-            query.path,
+        id_param = query.id_param
+        reply = await request_path(  # the hot path of every wait: no layer in between
+            self._transport,
+            self._context.paths,
+            self._status_key,
             query.method,
-            path_params={"id": task_id} if in_path else None,
-            params=None if in_path else {query.id_param or "id": task_id},
+            path_params={"id": task_id} if id_param is None else None,
+            params=None if id_param is None else {id_param: task_id},
             envelope=query.envelope,
             job_field=query.job_field,
             timeout=timeout,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._raw_response import WithRawResponse
 from ..models.embeddings import CreateEmbeddingResponse
 from ._common import body_of
-from ._openai_text import Headers, Query, jsonable, listed, send_json
+from ._openai_text import Headers, Query, listed, send_json
 
 if TYPE_CHECKING:
     from ._common import ServiceContext
@@ -53,7 +53,7 @@ class EmbeddingsService(WithRawResponse):
             "encoding_format": encoding_format,
             "user": user,
         }
-        body = body_of({key: jsonable(value) for key, value in fields.items()}, extra_body)
+        body = body_of(fields, extra_body)
         return await send_json(
             self._transport,
             "POST",
