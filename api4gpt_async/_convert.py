@@ -453,19 +453,19 @@ def _generate_reader(cls: type[Any]) -> Callable[[Any], Any] | None:
             lines.append(f"    elif {key!r} in o: raise _NotFast")
         if key in null_is_default:
             lines.append("    if v is None: v = _NotFast")
-        if field.default is attrs.NOTHING:
-            lines.append("    if v is _NotFast: raise _NotFast")
-        elif direct:
-            lines.append(f"    if v is _NotFast: {default(number, field)}")
-        else:
-            lines.append("    if v is _NotFast: pass")
-        if optional:
-            lines.append(f"    elif v is None or v == '': {store(number, field, 'None')}")
         if inner_tp in _LEAVES:
+            # The usual value first: already of its type ("" of an optional str excepted).
             names[f"_t{number}"] = inner_tp
-            lines.append(f"    elif type(v) is _t{number}: {store(number, field, 'v')}")
+            usual = " and v" if optional and inner_tp is str else ""
+            lines.append(f"    if type(v) is _t{number}{usual}: {store(number, field, 'v')}")
+            lines.append("    el" + _when_absent(number, field, direct, default))
+            if optional:
+                lines.append(f"    elif v is None or v == '': {store(number, field, 'None')}")
             lines.append("    else: raise _NotFast")
             continue
+        lines.append("    " + _when_absent(number, field, direct, default))
+        if optional:
+            lines.append(f"    elif v is None or v == '': {store(number, field, 'None')}")
         origin = typing.get_origin(inner_tp)
         type_args = typing.get_args(inner_tp)
         item = type_args[0] if origin is list and type_args else None
@@ -492,6 +492,13 @@ def _generate_reader(cls: type[Any]) -> Callable[[Any], Any] | None:
     exec("\n".join(lines), names)  # the code is generated from the model's own fields
     reader: Callable[[Any], Any] = names["read"]
     return reader
+
+
+def _when_absent(number: int, field: Any, direct: bool, default: Callable[[int, Any], str]) -> str:
+    """The generated ``if`` for a key the answer lacks: its default, or the generic path."""
+    if field.default is attrs.NOTHING:
+        return "if v is _NotFast: raise _NotFast"
+    return f"if v is _NotFast: {default(number, field) if direct else 'pass'}"
 
 
 def _raise_not_fast() -> Any:
