@@ -59,7 +59,7 @@ __all__ = [
 DEFAULT_MAX_BYTES = 2 * 1024**3
 #: Default seconds a download waits for its next bytes before resuming on a new connection.
 DEFAULT_READ_TIMEOUT = 60.0
-#: Redirect answers a download accepts before giving up (aiohttp's ``max_redirects``).
+#: Redirects a download follows; the next redirect answer ends the attempt.
 MAX_REDIRECTS = 5
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -718,7 +718,9 @@ class Transport:
                 timeout=aiohttp.ClientTimeout(
                     total=None, sock_connect=remaining, sock_read=per_call
                 ),
-                max_redirects=max_redirects,
+                # aiohttp gives up *at* its ``max_redirects``-th redirect answer: one more, so
+                # that ``max_redirects`` redirects are followed, as documented.
+                max_redirects=max_redirects + 1,
                 billable=billable,
             )
             if resp.status >= 300:

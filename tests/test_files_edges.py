@@ -617,7 +617,18 @@ async def test_each_attempt_follows_at_most_max_redirects(
         with pytest.raises(APIConnectionError):
             await client.download(loop, tmp_path)
     assert events
-    assert emulator.count("files") == len(events) * MAX_REDIRECTS
+    # The first request, MAX_REDIRECTS redirects followed, and the one more that ends it.
+    assert emulator.count("files") == len(events) * (MAX_REDIRECTS + 1)
+
+
+async def test_a_chain_of_exactly_max_redirects_ends_in_the_file(
+    make_client: Callable[..., AsyncAPI4GPT], emulator: Emulator, tmp_path: Path
+) -> None:
+    url = emulator.file_url("hop.mp4")
+    emulator.fail("files", status=302, body="", headers={"Location": url}, times=MAX_REDIRECTS)
+    async with make_client(max_retries=0) as client:  # in one attempt: no retry to hide behind
+        path = await client.download(url, tmp_path)
+    assert path.read_bytes() and emulator.count("files") == MAX_REDIRECTS + 1
 
 
 @pytest.mark.parametrize(
