@@ -162,7 +162,7 @@ class AsyncAPI4GPT(WithRawResponse):
         max_bytes: int = DEFAULT_MAX_BYTES,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
     ) -> Path:
-        """Save any result URL (http or https) to ``dest`` and return the path.
+        """Save any result URL (http or https) to ``dest`` and return its absolute path.
 
         ``dest`` ending in a separator, or an existing folder, is a folder (created if needed;
         the name comes from the server or URL, made safe and unique: ``clip.mp4``,

@@ -10,6 +10,8 @@ Every save is streamed, atomic (``.part`` then rename), size-checked and contain
 - any other ``dest`` is a **file**: an existing one raises ``FileExistsError`` unless
   ``overwrite=True`` (it is then replaced in one step, never truncated in place).
 
+Either way the path returned is absolute (``dest`` relative to the working directory).
+
 Downloads (:func:`download`) are also retried within the call's deadline on a cut body, a
 stall mid-body, a dropped connection or a 5xx, resuming with ``Range: bytes=N-`` where the
 server answered ``Accept-Ranges: bytes`` (RFC 9110 §14); bounded by ``max_bytes``; http(s)
@@ -195,8 +197,8 @@ class Target:
             if not self.overwrite and os.path.lexists(self.dest):
                 raise _exists(self.dest)
             self.dest.parent.mkdir(parents=True, exist_ok=True)
-            self.path = self.dest
-            return self.dest
+            self.path = self.dest.absolute()  # absolute, as a name made in a folder is
+            return self.path
         self.dest.mkdir(parents=True, exist_ok=True)
         folder = self.dest.resolve()
         file_name = name()
@@ -256,7 +258,7 @@ async def save_bytes(
     """
     target = Target(dest, overwrite=overwrite)
     if target.folder and not overwrite:
-        existing = Path(dest) / name()
+        existing = Path(dest).absolute() / name()
         if _holds(existing, data):
             return existing
 

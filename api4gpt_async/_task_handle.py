@@ -187,7 +187,7 @@ class TaskHandle(Generic[R]):
         overwrite: bool = False,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> Path:
-        """Save the job's main media file to ``dest`` and return the path.
+        """Save the job's main media file to ``dest`` and return its absolute path.
 
         A job still running is waited for first, as ``wait()`` does (its errors included).
         ``dest`` ending in a separator (``"videos/"``), or an existing folder, is a folder: it is
@@ -223,9 +223,9 @@ class TaskHandle(Generic[R]):
         the job first if it is still running.
 
         Each file is named ``<job id>-<role><suffix>`` (``3f2c…-video.mp4``,
-        ``3f2c…-thumbnail.jpg``), so files of two jobs never collide. Returns the paths in the
-        family's order (main file first). ``timeout`` bounds each download. An existing file
-        of that name raises ``FileExistsError`` unless ``overwrite=True``.
+        ``3f2c…-thumbnail.jpg``), so files of two jobs never collide. Returns the absolute
+        paths in the family's order (main file first). ``timeout`` bounds each download. An
+        existing file of that name raises ``FileExistsError`` unless ``overwrite=True``.
         Raises ``TaskError`` when the job has no media, and the job's own error when it did
         not succeed.
         """

@@ -681,3 +681,12 @@ async def test_an_unasked_for_206_is_kept_after_a_cut_that_could_not_resume(
         path = await client.download(f"{server.url}/v.mp4", tmp_path, read_timeout=0.2)
     assert path.read_bytes() == MP4
     assert [r.get("range") for r in server.requests] == [None, None]
+
+
+async def test_the_same_bytes_saved_twice_in_a_relative_folder_give_one_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    first = await save_bytes(b"grid", "parts/", lambda: "a-1.png")
+    again = await save_bytes(b"grid", "parts/", lambda: "a-1.png")  # reused, not "a-1-1.png"
+    assert first == again == tmp_path / "parts" / "a-1.png"

@@ -321,3 +321,32 @@ async def test_wait_times_out_after_the_policy_timeout_unless_told_otherwise(
             await handle.wait(poll=own)
         with anyio.fail_after(3), pytest.raises(TaskTimeoutError, match=r"within 0\.03s "):
             await handle.wait(timeout=0.03, poll=own)
+
+
+# -- every save returns where it wrote, absolute -------------------------------------------------
+
+#: Each way to save (client, finished handle, its video URL), to a relative destination.
+SAVES: dict[str, Callable[[AsyncAPI4GPT, Any, str], Any]] = {
+    "download to a file": lambda c, h, url: h.download("out/fox.mp4"),
+    "download into a folder": lambda c, h, url: h.download("out/"),
+    "download_all into a folder": lambda c, h, url: h.download_all("out"),
+    "client.download to a file": lambda c, h, url: c.download(url, "out/raw.mp4"),
+    "client.download into a folder": lambda c, h, url: c.download(url, "out/"),
+}
+
+
+@pytest.mark.parametrize("save", SAVES)
+async def test_every_save_returns_an_absolute_path(
+    client: AsyncAPI4GPT,
+    emulator: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    save: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    handle = await _finished(client, emulator)
+    url = (await handle.wait()).video.url
+    saved = await SAVES[save](client, handle, url)
+    for path in saved if isinstance(saved, list) else [saved]:
+        assert path.is_absolute() and path.is_file()
+        assert path.parent == tmp_path / "out"
