@@ -18,7 +18,9 @@ from rich.console import Console
 
 from .. import AsyncAPI4GPT, TaskHandle, __version__
 from .._convert import unstructure
+from ..models.luma import LumaGeneration
 from ._errors import UsageError, fail, run
+from ._jobs import follow
 
 T = TypeVar("T")
 
@@ -210,16 +212,20 @@ def luma_generate(
         async with _client(api_key, base_url) as client:
             service = client.lumvip if vip else client.luma
             handle = await service.generate(prompt, aspect_ratio=aspect_ratio)
-            console.print(f"submitted {handle.kind} job [bold]{handle.id}[/bold]")
-            # One line whatever the terminal width: it is meant to be copied (`task wait REF`).
-            console.print(f"ref: {json.dumps(handle.ref)}", soft_wrap=True, markup=False)
-            if wait or out is not None:
-                with console.status("waiting for the video…"):
-                    video = await handle.wait()
-                console.print(f"done: {video.video_url}")
-                if out is not None:
-                    path = await handle.download(out, overwrite=overwrite)
-                    console.print(f"saved {path} ({path.stat().st_size} bytes)")
+
+            async def save(video: LumaGeneration, _: Path) -> list[Path]:
+                # The main file, to ``out`` as typed ("videos/" stays a folder).
+                assert out is not None  # follow saves only when there is an out
+                return [await handle.download(out, overwrite=overwrite)]
+
+            await follow(
+                handle,
+                console,
+                wait=wait,
+                out=Path(out) if out is not None else None,
+                describe=lambda video: f"done: {video.video_url}",
+                save=save,
+            )
 
     _run(go)
 

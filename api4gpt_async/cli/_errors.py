@@ -1,4 +1,5 @@
-"""How a command fails: one line on stderr, ``error: ...``, and exit code 1 (or 2 for usage)."""
+"""How a command fails: one line on stderr, ``error: ...``, and exit code 1 (2 for usage, 130
+for Ctrl-C)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ def run(make: Callable[[], Awaitable[T]]) -> T:
         fail(f"{exc.filename} exists (use --overwrite to replace it)")
     except OSError as exc:  # an unwritable --out, a busy port, a missing file...
         fail(_describe_os_error(exc))
+    except KeyboardInterrupt:  # Ctrl-C: said, and the shell's exit code for SIGINT
+        fail("interrupted", code=130)
 
 
 def _describe_os_error(exc: OSError) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -34,15 +35,24 @@ async def follow(
     ``TaskHandle.wait`` raises (a failed or cancelled job, one that needs action).
     """
     console.print(f"submitted {handle.kind} {noun} [bold]{handle.id}[/bold]")
-    console.print(f"ref: {json.dumps(handle.ref)}", markup=False, highlight=False)
+    # One line whatever the terminal width: it is meant to be copied (`task wait REF`).
+    console.print(f"ref: {json.dumps(handle.ref)}", markup=False, highlight=False, soft_wrap=True)
     if not wait and out is None:
         return None
     waiting = f"waiting for {handle.kind} {noun} {handle.id}…"
-    with console.status(waiting) as status:
-        async for snap in handle.watch():
-            progress = f" {snap.progress:.0%}" if snap.progress is not None else ""
-            status.update(f"{waiting} {snap.state.value}{progress}")
-    result = await handle.wait()  # the result, or the failure / needs-action error
+    try:
+        with console.status(waiting) as status:
+            async for snap in handle.watch():
+                progress = f" {snap.progress:.0%}" if snap.progress is not None else ""
+                status.update(f"{waiting} {snap.state.value}{progress}")
+        result = await handle.wait()  # the result, or the failure / needs-action error
+    except asyncio.CancelledError:  # Ctrl-C: the job goes on without us; say how to rejoin it
+        console.print(
+            f"the {noun} keeps running on the service; wait for it again with: "
+            f"api4gpt task wait {handle.kind}:{handle.id}",
+            markup=False, highlight=False,
+        )  # fmt: skip
+        raise
     console.print(describe(result), markup=False, highlight=False)
     if out is not None:
         paths = await (save(result, out) if save is not None else handle.download_all(out))

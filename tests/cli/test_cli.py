@@ -204,3 +204,41 @@ async def test_out_ending_in_a_separator_is_a_folder(
     (video,) = folder.iterdir()
     assert video.suffix == ".mp4"
     assert video.read_bytes()[4:8] == b"ftyp"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["luma", "generate", "a cat", "--wait"], ["suno", "generate", "rain on a tin roof", "--wait"]],
+    ids=["luma", "suno"],
+)
+async def test_ctrl_c_while_waiting_says_how_to_rejoin_the_job_and_exits_130(
+    command: list[str],
+) -> None:
+    import json
+    import signal
+
+    async with Emulator(api_key=SECRET, time_scale=0) as emu:  # jobs run until advanced
+        env = {k: v for k, v in os.environ.items() if not k.startswith("API4GPT_")}
+        env.update(API4GPT_BASE_URL=emu.base_url, API4GPT_API_KEY=SECRET, COLUMNS="200")
+        argv = [sys.executable, "-m", "api4gpt_async", *command]
+        async with await anyio.open_process(argv, env=env) as process:
+            assert process.stdout is not None and process.stderr is not None
+            seen = b""
+            with anyio.fail_after(20):
+                while b"ref:" not in seen or not seen.endswith(b"\n"):
+                    seen += await process.stdout.receive()
+                while len(emu.requests) < 2:  # submitted, and polled: waiting now
+                    await anyio.sleep(0.01)
+            process.send_signal(signal.SIGINT)
+            with anyio.fail_after(20):
+                assert await process.wait() == 130
+                rest = b"".join([chunk async for chunk in process.stdout])
+                errors = b"".join([chunk async for chunk in process.stderr])
+        ref = json.loads(seen.decode().split("ref: ", 1)[1].splitlines()[0])
+        rejoin = f"api4gpt task wait {ref['kind']}:{ref['id']}"
+        assert rejoin in (seen + rest).decode()
+        assert errors.decode().strip() == "error: interrupted"
+        # And that command does wait for it, once it ends.
+        emu.advance(3600)
+        code, output = await _api4gpt(*rejoin.split()[1:], emu=emu)
+        assert code == 0, output
