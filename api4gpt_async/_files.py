@@ -107,7 +107,7 @@ def safe_filename(candidate: str | None, *, fallback_stem: str, content_type: st
     """
     name = (candidate or "").replace("\\", "/").rpartition("/")[2]
     name = _UNSAFE.sub("_", name).lstrip("._")[:200].rstrip(".")
-    if not name or name in {".", ".."}:
+    if not name:  # (nor "." or "..": leading dots are gone)
         stem = _UNSAFE.sub("_", fallback_stem).lstrip("._")[:100].rstrip(".") or "download"
         name = stem + extension_for(content_type)
     if name.partition(".")[0].upper() in _WINDOWS_RESERVED:
