@@ -722,7 +722,7 @@ async def test_a_stream_is_refused_past_its_redirect_limit() -> None:
     async with serve(app) as url, AsyncAPI4GPT(api_key="k", base_url=url) as client:
         with pytest.raises(APIError):
             await client.chat.completions.create(model="m", messages=_MESSAGES, stream=True)
-    assert hops == list(range(10))  # aiohttp refuses the 10th redirect answer it meets
+    assert hops == list(range(11))  # ten redirects followed; the eleventh is refused
 
 
 async def test_a_connect_that_never_completes_ends_at_the_calls_deadline(tmp_path: Path) -> None:
