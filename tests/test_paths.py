@@ -225,3 +225,15 @@ async def test_any_other_id_is_one_segment_of_its_own_path(
     assert request.route is not None and request.route.startswith(f"{family}.")
     assert request.query == {}
     assert task_id in request.path
+
+
+@pytest.mark.parametrize("family", ["luma", "lumvip"])
+@pytest.mark.parametrize("task_id", ["", ".", ".."])
+async def test_an_id_in_the_query_string_may_be_anything_the_service_decides(
+    client: AsyncAPI4GPT, emulator: Emulator, family: str, task_id: str
+) -> None:
+    # No path segment to lose: the id is sent as it is, and the service says it knows no such job.
+    with pytest.raises(NotFoundError):
+        await getattr(client, family).get(task_id)
+    (request,) = emulator.requests
+    assert request.query == {"id": task_id}

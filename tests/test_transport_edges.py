@@ -925,10 +925,14 @@ async def test_a_message_the_sdk_returned_is_sent_back_in_its_request_form(
 
 
 @pytest.mark.parametrize("family", SENDERS)
+@pytest.mark.parametrize(
+    "value", [{"a", "b"}, b"ab", bytearray(b"ab")], ids=["set", "bytes", "bytearray"]
+)
 async def test_a_value_json_cannot_hold_is_a_type_error_and_nothing_is_sent(
-    client: AsyncAPI4GPT, emulator: Emulator, family: str
+    client: AsyncAPI4GPT, emulator: Emulator, family: str, value: Any
 ) -> None:
-    bad = {**EXTRA, "options": {"tags": {"a", "b"}}}  # a set: no order, no JSON
-    with pytest.raises(TypeError, match="cannot hold set"):
+    # A set has no order; bytes have no text (a sequence, yet never a list of numbers).
+    bad = {**EXTRA, "options": {"tags": value}}
+    with pytest.raises(TypeError, match=f"cannot hold {type(value).__name__}"):
         await SENDERS[family](client, bad)
     assert emulator.requests == []
