@@ -29,7 +29,7 @@ import secrets
 import urllib.parse
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import anyio
 from aiohttp import hdrs
@@ -138,13 +138,21 @@ def is_folder(dest: str | os.PathLike[str]) -> bool:
 
 
 def check_writable(dest: str | os.PathLike[str], *, overwrite: bool) -> None:
-    """Raise ``FileExistsError`` now if saving to ``dest`` would have to overwrite a file.
+    """Raise ``FileExistsError`` now if saving to ``dest`` would have to overwrite a file
+    (``ValueError`` for an empty ``dest``).
 
     For callers that should refuse before paying for the content (the save itself checks
     again, atomically).
     """
+    _refuse_empty(dest)
     if not overwrite and not is_folder(dest) and os.path.lexists(dest):
         raise _exists(Path(dest))
+
+
+def _refuse_empty(dest: str | os.PathLike[str]) -> None:
+    """``Path("")`` is ``"."``, yet ``""`` names no file: ``ValueError``, saying what to pass."""
+    if not os.fspath(dest):
+        raise ValueError('dest is empty: name a file, or a folder ("." for this one)')
 
 
 def _exists(path: Path) -> FileExistsError:
@@ -184,6 +192,7 @@ class Target:
     """
 
     def __init__(self, dest: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+        _refuse_empty(dest)
         self.dest = Path(dest)
         self.folder = is_folder(dest)
         self.overwrite = overwrite
@@ -386,8 +395,12 @@ async def download(
     connection or a 5xx resumes from the bytes already on disk when the server allows ranges
     (else restarts). Raises ``FileExistsError`` (before any request) for an existing file
     ``dest`` without ``overwrite``, ``ResponseTooLargeError`` past ``max_bytes``,
-    ``APIError`` for a URL that is not http(s), and the transport's errors otherwise.
+    ``APIError`` for a URL that is not http(s), ``TypeError`` for a ``url`` that is no string
+    (a model passed for its ``url``), and the transport's errors otherwise.
     """
+    if not isinstance(cast(object, url), str):  # for callers without a type checker
+        hint = "; pass its .url" if isinstance(getattr(url, "url", None), str) else ""
+        raise TypeError(f"url must be a string, got {type(url).__name__}{hint}")
     scheme = urllib.parse.urlsplit(url).scheme.lower()
     relative = not scheme and url.startswith("/") and not url.startswith("//")
     if scheme not in ("http", "https") and not relative:  # a relative URL: the API's own host

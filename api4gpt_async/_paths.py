@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_PATHS",
     "PathNotServedError",
     "PathTable",
+    "id_text",
     "no_handler_answered",
     "path_segment",
     "request_path",
@@ -210,26 +211,41 @@ def expand(template: str, path_params: Mapping[str, str] | None) -> str:
     """``/x/{id}`` with each parameter percent-encoded: an id never adds a path segment.
 
     Nor removes one: ``""``, ``"."`` and ``".."`` (which the URL would resolve to another
-    endpoint, ``/mj/task/../fetch`` → ``/mj/fetch``) raise ``ValueError``.
+    endpoint, ``/mj/task/../fetch`` → ``/mj/fetch``) raise ``ValueError``, and an id that is
+    no string ``TypeError``.
     """
     if not path_params:
         return template
     return template.format_map({name: path_segment(name, v) for name, v in path_params.items()})
 
 
-def path_segment(name: str, value: object) -> str:
-    """``value`` as one percent-encoded path segment; ``ValueError`` if it would be none."""
+def id_text(name: str, value: object) -> str:
+    """``value`` as the text of an id: a string (an int is written out), never empty.
+
+    Raises ``TypeError`` for anything else (``None`` would go out as ``"None"``) and
+    ``ValueError`` for ``""`` (a request without its id).
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
     text = str(value)
+    if not text:
+        raise ValueError(f"{name} cannot be empty")
+    return text
+
+
+def path_segment(name: str, value: object) -> str:
+    """``value`` (see :func:`id_text`) as one percent-encoded path segment; ``"."`` and
+    ``".."`` raise ``ValueError``."""
+    text = id_text(name, value)
     if _UNRESERVED.fullmatch(text) is None:  # the common id needs no quoting (quote is slow)
         text = quote(text, safe="")
-    if text in _NOT_A_SEGMENT:
+    if text in (".", ".."):
         raise ValueError(f"{name} cannot be {text!r}: it would name another path")
     return text
 
 
 #: What ``quote(…, safe="")`` leaves as it is.
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+")
-_NOT_A_SEGMENT = frozenset({"", ".", ".."})
 
 
 def request_path(

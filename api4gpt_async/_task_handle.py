@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import anyio
 import attrs
 
-from ._files import DEFAULT_MAX_BYTES, download, safe_filename
+from ._files import DEFAULT_MAX_BYTES, check_writable, download, safe_filename
 from ._scheduler import JobRecord, PollScheduler
 from ._submit import submit_many
 from ._task_kind import PollPolicy, TaskKind, TaskSnapshot, TaskState
@@ -225,7 +225,8 @@ class TaskHandle(Generic[R]):
         Each file is named ``<job id>-<role><suffix>`` (``3f2c…-video.mp4``,
         ``3f2c…-thumbnail.jpg``), so files of two jobs never collide. Returns the absolute
         paths in the family's order (main file first). ``timeout`` bounds each download. An
-        existing file of that name raises ``FileExistsError`` unless ``overwrite=True``.
+        existing file of one of those names raises ``FileExistsError`` unless
+        ``overwrite=True``, before any file is fetched.
         Raises ``TaskError`` when the job has no media, and the job's own error when it did
         not succeed.
         """
@@ -233,22 +234,24 @@ class TaskHandle(Generic[R]):
         files = self._kind.media_urls(result)
         if not files:
             raise TaskError(f"{self.kind} task {self.id} has no media to download")
-        folder = Path(folder)
-        paths = []
+        targets = []
         for file in files:
             suffix = file.suffix or PurePosixPath(urlsplit(file.url).path).suffix
             name = safe_filename(f"{self.id}-{file.role}{suffix}", fallback_stem=self.id)
-            paths.append(
-                await download(
-                    self._tasks.transport,
-                    file.url,
-                    folder / name,
-                    timeout=timeout,
-                    overwrite=overwrite,
-                    max_bytes=max_bytes,
-                )
+            targets.append((file.url, Path(folder) / name))
+        for _, target in targets:  # every name refused before any file is fetched
+            check_writable(target, overwrite=overwrite)
+        return [
+            await download(
+                self._tasks.transport,
+                url,
+                target,
+                timeout=timeout,
+                overwrite=overwrite,
+                max_bytes=max_bytes,
             )
-        return paths
+            for url, target in targets
+        ]
 
     # -- internals ---------------------------------------------------------------------------
 

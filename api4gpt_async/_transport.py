@@ -96,7 +96,8 @@ def _json_default(value: Any) -> Any:
 
 #: Request bodies as UTF-8 JSON (one encoder: ``json.dumps`` with an option builds one per call).
 #: Plain dicts, lists, tuples and scalars are written by the C encoder with no Python per value.
-_JSON = json.JSONEncoder(ensure_ascii=False, default=_json_default)
+#: NaN and infinities have no JSON spelling: ``ValueError``, before anything is sent.
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_json_default)
 #: ``json.loads`` of a str, without its per-call argument checks.
 read_json_text = json.JSONDecoder().decode
 

@@ -690,3 +690,47 @@ async def test_the_same_bytes_saved_twice_in_a_relative_folder_give_one_absolute
     first = await save_bytes(b"grid", "parts/", lambda: "a-1.png")
     again = await save_bytes(b"grid", "parts/", lambda: "a-1.png")  # reused, not "a-1-1.png"
     assert first == again == tmp_path / "parts" / "a-1.png"
+
+
+#: Every way to save, each with an empty destination.
+EMPTY_DEST_SAVES: dict[str, Callable[[AsyncAPI4GPT, str], Any]] = {
+    "client.download": lambda c, url: c.download(url, ""),
+    "speech.stream_to_file": lambda c, url: c.audio.speech.stream_to_file(
+        "", model="tts-1", input="hi", voice="alloy"
+    ),
+    "save_bytes": lambda c, url: save_bytes(b"x", "", lambda: "x.bin"),
+}
+
+
+@pytest.mark.parametrize("save", EMPTY_DEST_SAVES)
+async def test_an_empty_destination_is_a_value_error_before_anything_is_sent(
+    client: AsyncAPI4GPT,
+    emulator: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    save: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)  # "" is not "." (nor "..", where a .part went with overwrite)
+    with pytest.raises(ValueError, match="dest is empty"):
+        await EMPTY_DEST_SAVES[save](client, emulator.file_url("a.mp4"))
+    assert emulator.requests == [] and list(tmp_path.iterdir()) == []
+    assert list(tmp_path.parent.glob("*.part")) == []
+
+
+@pytest.mark.parametrize("url", [None, 123, b"http://x/a.mp4"])
+async def test_a_url_that_is_no_string_is_a_type_error(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path, url: Any
+) -> None:
+    with pytest.raises(TypeError, match="url must be a string"):
+        await client.download(url, tmp_path)
+    assert emulator.requests == []
+
+
+async def test_a_model_passed_for_its_url_says_to_pass_its_url(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    handle = await client.luma.generate("a fox")
+    emulator.advance(60)
+    video = await handle.wait()
+    with pytest.raises(TypeError, match=r"got LumaImage; pass its \.url"):
+        await client.download(video.thumbnail, tmp_path)

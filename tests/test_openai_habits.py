@@ -234,5 +234,8 @@ async def test_models_retrieve(client: AsyncAPI4GPT) -> None:
     assert model.id == "text-embedding-3-small" and model.owned_by == "openai"
     with pytest.raises(api4gpt_async.APIError, match="does not exist"):
         await client.models.retrieve("no-such-model")
-    with pytest.raises(ValueError, match="model id"):
-        await client.models.retrieve("a/b")
+    with pytest.raises(ValueError, match=r"cannot be looked up by path .* models\.list\(\)"):
+        await client.models.retrieve("Qwen/Qwen2.5-7B-Instruct")
+    for empty in ("", ".", ".."):
+        with pytest.raises(ValueError, match="model cannot be"):
+            await client.models.retrieve(empty)

@@ -197,9 +197,9 @@ async def test_an_id_that_would_name_another_path_is_refused_unsent(
     client: AsyncAPI4GPT, emulator: Emulator, family: str, task_id: str
 ) -> None:
     # "/mj/task/../fetch" is "/mj/fetch" once the URL is resolved: another endpoint entirely.
-    with pytest.raises(ValueError, match="would name another path"):
+    with pytest.raises(ValueError, match="id cannot be"):
         await getattr(client, family).get(task_id)
-    with pytest.raises(ValueError, match="would name another path"):
+    with pytest.raises(ValueError, match="id cannot be"):
         await getattr(client, family).task(task_id).wait(timeout=5)
     assert emulator.requests == []
 
@@ -211,6 +211,17 @@ async def test_a_billable_action_on_a_dot_id_is_refused_unsent(
         await client.midjourney.cancel("..")
     with pytest.raises(ValueError, match="would name another path"):
         await client.models.retrieve("..")
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize("family", [*PATH_ID_FAMILIES, "luma", "lumvip"])
+@pytest.mark.parametrize("task_id", [None, 1.5, b"id", True])
+async def test_an_id_that_is_no_string_is_a_type_error_and_nothing_is_sent(
+    client: AsyncAPI4GPT, emulator: Emulator, family: str, task_id: object
+) -> None:
+    # None would go out as "None" (GET /suno/fetch/None), bytes as "b'id'".
+    with pytest.raises(TypeError, match="id must be a string"):
+        await getattr(client, family).get(task_id)
     assert emulator.requests == []
 
 
@@ -228,8 +239,8 @@ async def test_any_other_id_is_one_segment_of_its_own_path(
 
 
 @pytest.mark.parametrize("family", ["luma", "lumvip"])
-@pytest.mark.parametrize("task_id", ["", ".", ".."])
-async def test_an_id_in_the_query_string_may_be_anything_the_service_decides(
+@pytest.mark.parametrize("task_id", [".", "..", "a/b", "a&id=2"])
+async def test_an_id_in_the_query_string_may_be_any_text_the_service_decides(
     client: AsyncAPI4GPT, emulator: Emulator, family: str, task_id: str
 ) -> None:
     # No path segment to lose: the id is sent as it is, and the service says it knows no such job.
@@ -237,3 +248,12 @@ async def test_an_id_in_the_query_string_may_be_anything_the_service_decides(
         await getattr(client, family).get(task_id)
     (request,) = emulator.requests
     assert request.query == {"id": task_id}
+
+
+@pytest.mark.parametrize("family", ["luma", "lumvip"])
+async def test_an_empty_id_in_the_query_string_is_refused_unsent(
+    client: AsyncAPI4GPT, emulator: Emulator, family: str
+) -> None:
+    with pytest.raises(ValueError, match="id cannot be empty"):
+        await getattr(client, family).get("")
+    assert emulator.requests == []

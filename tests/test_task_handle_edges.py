@@ -64,6 +64,18 @@ async def test_download_all_refuses_to_overwrite_unless_asked(
     assert await handle.download_all(tmp_path, overwrite=True) == first
 
 
+async def test_download_all_refuses_before_fetching_anything_when_one_name_is_taken(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
+) -> None:
+    handle = await _finished(client, emulator)
+    video, _thumbnail = await handle.download_all(tmp_path)
+    video.unlink()  # the video is gone, its thumbnail still there
+    fetched = emulator.count("files")
+    with pytest.raises(FileExistsError):
+        await handle.download_all(tmp_path)
+    assert emulator.count("files") == fetched and not video.exists()
+
+
 async def test_download_all_honours_max_bytes(
     client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path
 ) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import re
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -935,4 +936,15 @@ async def test_a_value_json_cannot_hold_is_a_type_error_and_nothing_is_sent(
     bad = {**EXTRA, "options": {"tags": value}}
     with pytest.raises(TypeError, match=f"cannot hold {type(value).__name__}"):
         await SENDERS[family](client, bad)
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize("family", SENDERS)
+@pytest.mark.parametrize("number", [math.nan, math.inf, -math.inf], ids=["nan", "inf", "-inf"])
+async def test_a_number_json_cannot_spell_is_a_value_error_and_nothing_is_sent(
+    client: AsyncAPI4GPT, emulator: Emulator, family: str, number: float
+) -> None:
+    # json.dumps would write a bare NaN / Infinity: not JSON, and read differently by each server.
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        await SENDERS[family](client, {"temperature": number})
     assert emulator.requests == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import json
 import os
@@ -34,7 +33,9 @@ task_app = typer.Typer(help="Look up, wait for or download any job.", no_args_is
 app.add_typer(luma_app, name="luma")
 app.add_typer(task_app, name="task")
 
-console = Console()
+#: Soft wrap: a line is never broken at the terminal's width (or at 80 columns in a pipe), so
+#: an id, a ref, a path or a command printed to be copied stays whole.
+console = Console(soft_wrap=True)
 
 BaseUrl = Annotated[
     str | None,
@@ -57,7 +58,9 @@ Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existin
 
 
 def _refuse_to_overwrite(out: str | None, overwrite: bool) -> None:
-    """Refuse an existing ``--out`` file before anything billable is sent."""
+    """Refuse an empty or existing ``--out`` file before anything billable is sent."""
+    if out == "":
+        raise UsageError('--out is empty: name a file, or a folder ("." for this one)')
     if (
         out is not None
         and not overwrite
@@ -133,9 +136,7 @@ def emulator(
     async def serve() -> None:
         emu = Emulator(api_key=api_key, time_scale=time_scale, host=host, port=port)
         await emu.start()
-        console.print(
-            f"API4GPT emulator on [bold]{emu.base_url}[/bold] (Ctrl-C to stop)", soft_wrap=True
-        )
+        console.print(f"API4GPT emulator on [bold]{emu.base_url}[/bold] (Ctrl-C to stop)")
         # Pasted into a POSIX shell as printed (the emulator's key is no secret).
         exports = " ".join(
             f"{name}={shlex.quote(value)}"
@@ -144,14 +145,13 @@ def emulator(
                 ("API4GPT_API_KEY", emu.api_key),
             )
         )
-        console.print(f"  export {exports}", markup=False, highlight=False, soft_wrap=True)
+        console.print(f"  export {exports}", markup=False, highlight=False)
         try:
             await asyncio.Event().wait()
         finally:
             await emu.stop()
 
-    with contextlib.suppress(KeyboardInterrupt):
-        _run(serve)
+    run(serve, until_interrupted=True)
 
 
 @app.command()
@@ -170,7 +170,7 @@ def chat(
     messages.append({"role": "user", "content": prompt})
 
     def show(text: str, end: str = "\n") -> None:  # as is: a reply is not rich markup
-        console.print(text, end=end, markup=False, highlight=False, emoji=False, soft_wrap=True)
+        console.print(text, end=end, markup=False, highlight=False, emoji=False)
 
     async def go() -> None:
         async with _client(api_key, base_url) as client:
@@ -320,7 +320,7 @@ def models(base_url: BaseUrl = None, api_key: ApiKey = None) -> None:
     async def go() -> None:
         async with _client(api_key, base_url) as client:
             async for model in client.models.list():
-                console.print(model.id, markup=False, highlight=False, soft_wrap=True)
+                console.print(model.id, markup=False, highlight=False)
 
     _run(go)
 

@@ -30,11 +30,18 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def run(make: Callable[[], Awaitable[T]]) -> T:
-    """Run one command's coroutine; every expected failure becomes :func:`fail`."""
+def run(make: Callable[[], Awaitable[T]], *, until_interrupted: bool = False) -> T:
+    """Run one command's coroutine; every expected failure becomes :func:`fail`.
+
+    ``until_interrupted``: Ctrl-C is how the command ends (a server): exit 0, quietly.
+    """
     try:
         return asyncio.run(make())  # type: ignore[arg-type]
-    except UsageError as exc:
+    except KeyboardInterrupt:  # Ctrl-C: said, and the shell's exit code for SIGINT
+        if until_interrupted:
+            raise typer.Exit(0) from None
+        fail("interrupted", code=130)
+    except (UsageError, ValueError) as exc:  # a bad argument, found by the CLI or the SDK
         fail(str(exc), code=2)
     except API4GPTError as exc:
         fail(f"{type(exc).__name__}: {exc}")
@@ -42,8 +49,6 @@ def run(make: Callable[[], Awaitable[T]]) -> T:
         fail(f"{exc.filename} exists (use --overwrite to replace it)")
     except OSError as exc:  # an unwritable --out, a busy port, a missing file...
         fail(_describe_os_error(exc))
-    except KeyboardInterrupt:  # Ctrl-C: said, and the shell's exit code for SIGINT
-        fail("interrupted", code=130)
 
 
 def _describe_os_error(exc: OSError) -> str:

@@ -35,8 +35,7 @@ async def follow(
     ``TaskHandle.wait`` raises (a failed or cancelled job, one that needs action).
     """
     console.print(f"submitted {handle.kind} {noun} [bold]{handle.id}[/bold]")
-    # One line whatever the terminal width: it is meant to be copied (`task wait REF`).
-    console.print(f"ref: {json.dumps(handle.ref)}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"ref: {json.dumps(handle.ref)}", markup=False, highlight=False)
     if not wait and out is None:
         return None
     waiting = f"waiting for {handle.kind} {noun} {handle.id}…"

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 import attrs
 
 from .._convert import structure
-from .._paths import request_path
+from .._paths import id_text, request_path
 from .._raw_response import WithRawResponse
 from .._task_kind import MediaFile, TaskKind, TaskSnapshot, TaskState, main_file
 from .._transport import unwrap_envelope
@@ -179,7 +179,7 @@ class TaskFamily(WithRawResponse, Generic[S, R]):
             self._status_key,
             query.method,
             path_params={"id": task_id} if id_param is None else None,
-            params=None if id_param is None else {id_param: task_id},
+            params=None if id_param is None else {id_param: id_text("id", task_id)},
             envelope=query.envelope,
             job_field=query.job_field,
             timeout=timeout,

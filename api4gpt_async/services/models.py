@@ -61,10 +61,15 @@ class ModelsService(WithRawResponse):
         """One model by id (``GET /v1/models/{model}``), as in openai-python.
 
         An unknown id raises an ``APIError`` with code ``model_not_found`` (one-api answers it
-        as an error object in a 200). A status query: retried on connection errors, 429, 5xx.
+        as an error object in a 200). An id with a ``/`` (``Qwen/Qwen2.5-7B-Instruct``) raises
+        ``ValueError``: the path cannot hold it, so look for it in :meth:`list`.
+        A status query: retried on connection errors, 429, 5xx.
         """
-        if not model or "/" in model:
-            raise ValueError(f"model must be a model id, got {model!r}")
+        if "/" in model:  # gateways route /v1/models/{model} by segment: "org/name" has none
+            raise ValueError(
+                f"{model!r} cannot be looked up by path (it holds a '/'): find it in "
+                "models.list() instead"
+            )
         return await send_json(
             self._transport,
             "GET",
