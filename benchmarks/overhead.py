@@ -97,11 +97,22 @@ class Scenario:
         self.sdk_check = sdk_check
         self.openai = openai
         self.expected: Any = None  # the decoded answer, as raw aiohttp reads it
+        self.task_id: str | None = None  # a status query's job (for instructions.py)
         # The server answers by path: a stream lives under its own prefix (base URL).
         self.prefix = "/stream" if stream else ""
 
 
 # -- capturing the scenarios from the emulator ---------------------------------------------------
+
+
+def sdk_chat(client: AsyncAPI4GPT) -> Awaitable[Any]:
+    return client.chat.completions.create(model=MODEL, messages=MESSAGES)
+
+
+async def sdk_stream(client: AsyncAPI4GPT) -> list[Any]:
+    stream = await client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
+    async with stream:
+        return [chunk async for chunk in stream]
 
 
 async def _replay(emu: Emulator, method: str, path: str, params: Any, body: bytes) -> Answer:
@@ -138,11 +149,6 @@ async def capture() -> tuple[list[Scenario], dict[str, str]]:
             emu, "POST", "/v1/chat/completions", None, json.dumps(stream_body).encode()
         )
 
-        async def sdk_stream(c: AsyncAPI4GPT) -> list[Any]:
-            s = await c.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
-            async with s:
-                return [chunk async for chunk in s]
-
         async def openai_stream(oa: Any) -> list[Any]:
             s = await oa.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
             return [chunk async for chunk in s]
@@ -150,7 +156,7 @@ async def capture() -> tuple[list[Scenario], dict[str, str]]:
         scenarios.append(Scenario(
             "chat", method="POST", path="/v1/chat/completions", params=None, body=chat_body,
             answer=chat,
-            sdk=lambda c: c.chat.completions.create(model=MODEL, messages=MESSAGES),
+            sdk=sdk_chat,
             sdk_check=lambda r: isinstance(r, ChatCompletion) and bool(r.choices),
             openai=lambda oa: oa.chat.completions.create(model=MODEL, messages=MESSAGES),
         ))  # fmt: skip
@@ -190,6 +196,7 @@ async def capture() -> tuple[list[Scenario], dict[str, str]]:
                 sdk_check=(lambda t: lambda r: type(r) is t)(type(status)),
                 openai=openai_call,
             ))  # fmt: skip
+            scenarios[-1].task_id = handle.id
     return scenarios, skipped
 
 
