@@ -96,8 +96,22 @@ def _main(
 
 
 def _print_json(value: Any) -> None:
+    """A status or result as JSON, for reading: the fields that hold something, without the
+    ``raw`` answer each model keeps (it repeats them all, nested ones again)."""
     data = unstructure(value) if attrs.has(type(value)) else value
-    console.print_json(json.dumps(data, default=str, ensure_ascii=False))
+    console.print_json(json.dumps(_set_fields(data), default=str, ensure_ascii=False))
+
+
+def _set_fields(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {
+            key: _set_fields(item)
+            for key, item in data.items()
+            if key != "raw" and item not in (None, "", [], {})
+        }
+    if isinstance(data, list):
+        return [_set_fields(item) for item in data]
+    return data
 
 
 @app.command()

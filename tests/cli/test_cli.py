@@ -279,3 +279,15 @@ async def test_an_empty_out_is_a_usage_error_before_anything_billable(
         'error: --out is empty: name a file, or a folder ("." for this one)',
     )
     assert instant_emulator.requests == []
+
+
+async def test_task_wait_prints_the_result_once_without_its_raw_answer(
+    instant_emulator: Emulator,
+) -> None:
+    code, output = await _api4gpt("luma", "generate", "a cat", emu=instant_emulator)
+    job = output.split("job ")[1].split()[0]
+    code, output = await _api4gpt("task", "wait", f"luma:{job}", emu=instant_emulator)
+    assert code == 0, output
+    assert f"files/{job}.mp4" in output and '"video"' in output
+    assert '"raw"' not in output and "null" not in output  # the fields that hold something
+    assert output.count(f"{job}.mp4") == 2  # the video's url and download_url, not repeated raw
