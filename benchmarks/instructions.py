@@ -139,6 +139,7 @@ def main() -> int:
         return 0
     if shutil.which("valgrind") is None:
         print("instructions: skipped, valgrind is not on PATH")
+        write_json(args.json, {"environment": environment(), "skipped": "no valgrind"})
         return 0
     if args.quick:
         args.only, args.requests = args.only or ["zhipu"], 50

@@ -30,7 +30,7 @@ from _bench import RESULTS_DIR, environment, table, write_json
 
 HERE = Path(__file__).resolve().parent
 #: Every benchmark of the suite, in the order they run (a missing file is skipped).
-BENCHMARKS = ("overhead", "waiting", "polling", "mj_coalescing")
+BENCHMARKS = ("overhead", "instructions", "waiting", "polling", "mj_coalescing")
 
 
 def _overhead(report: dict[str, Any]) -> list[list[str]]:
@@ -45,6 +45,16 @@ def _overhead(report: dict[str, Any]) -> list[list[str]]:
             f"openai-python {openai['ratio_vs_raw']:.1f}x" if openai["available"] else "",
         ])  # fmt: skip
     return rows
+
+
+def _instructions(report: dict[str, Any]) -> list[list[str]]:
+    if "skipped" in report:
+        return [["request cost in instructions", "-", "", f"skipped: {report['skipped']}"]]
+    return [
+        [f"instructions: {scenario}", f"{cells['ratio']:.2f}x", "≤ 1.2x raw aiohttp",
+         f"c={report['concurrency']}, {report['requests']:,} requests"]
+        for scenario, cells in report["figures"].items()
+    ]  # fmt: skip
 
 
 def _waiting(report: dict[str, Any]) -> list[list[str]]:
@@ -83,6 +93,7 @@ def _mj_coalescing(report: dict[str, Any]) -> list[list[str]]:
 
 HEADLINES: dict[str, Callable[[dict[str, Any]], list[list[str]]]] = {
     "overhead": _overhead,
+    "instructions": _instructions,
     "waiting": _waiting,
     "polling": _polling,
     "mj_coalescing": _mj_coalescing,

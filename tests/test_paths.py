@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from urllib.parse import unquote
 
 import pytest
 
@@ -236,6 +237,8 @@ async def test_any_other_id_is_one_segment_of_its_own_path(
     assert request.route is not None and request.route.startswith(f"{family}.")
     assert request.query == {}
     assert task_id in request.path
+    # One segment on the wire, whatever it holds:
+    assert task_id in [unquote(segment) for segment in request.raw_path.split("/")]
 
 
 @pytest.mark.parametrize("family", ["luma", "lumvip"])

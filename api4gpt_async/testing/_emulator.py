@@ -111,7 +111,8 @@ class RecordedRequest:
 
     Attributes:
         method: HTTP method, e.g. ``"POST"``.
-        path: URL path, e.g. ``"/luma/task"``.
+        path: URL path, decoded, e.g. ``"/luma/task"`` (``/suno/fetch/a/b`` for an id ``a/b``).
+        raw_path: the path as sent, percent-encoding kept (``/suno/fetch/a%2Fb``).
         route: name of the matched route (``"luma.generate"``…), None if no route matched.
         query: query parameters (the last value wins for repeated names).
         headers: request headers; ``Authorization`` and other key headers are masked
@@ -130,6 +131,7 @@ class RecordedRequest:
     body: bytes
     status: int
     at: float
+    raw_path: str = ""
 
     @property
     def json(self) -> Any:
@@ -714,6 +716,7 @@ class Emulator:
                     body=body,
                     status=status,
                     at=at,
+                    raw_path=request.raw_path.partition("?")[0],
                 )
             )
 
