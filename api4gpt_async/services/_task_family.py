@@ -169,7 +169,9 @@ class TaskFamily(WithRawResponse, Generic[S, R]):
         """The job as it is now (one status query, no waiting): the family's status model.
 
         Raises ``NotFoundError`` for an id the service does not know, ``ResponseDecodeError``
-        for an answer that is not a status, and the transport's errors (``APIError`` family).
+        for an answer that is not a status, and the transport's errors (``APIError`` family);
+        before sending anything, ``TypeError`` for an id that is no string and ``ValueError``
+        for one no request can carry (``""``; ``"."`` or ``".."`` where the id is in the path).
         """
         query = self.status_query
         id_param = query.id_param
