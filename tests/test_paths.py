@@ -260,3 +260,13 @@ async def test_an_empty_id_in_the_query_string_is_refused_unsent(
     with pytest.raises(ValueError, match="id cannot be empty"):
         await getattr(client, family).get("")
     assert emulator.requests == []
+
+
+@pytest.mark.parametrize("family", ["suno", "midjourney", "lumvip"])  # batched, batched, one by one
+@pytest.mark.parametrize(("bad", "error"), [(None, TypeError), ("", ValueError)])
+async def test_get_many_refuses_an_id_no_request_can_carry_before_sending_any(
+    client: AsyncAPI4GPT, emulator: Emulator, family: str, bad: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match="id"):
+        await getattr(client, family).get_many(["a-job", bad])
+    assert emulator.requests == []

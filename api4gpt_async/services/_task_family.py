@@ -196,9 +196,10 @@ class TaskFamily(WithRawResponse, Generic[S, R]):
 
         One request per ``batch_query.size`` ids where the family has a batch query (Midjourney
         ``list-by-condition``, Suno ``POST /suno/fetch``), else one :meth:`get` per id.
-        Raises what the queries raise, but not ``NotFoundError`` for an unknown id.
+        Raises what the queries raise, but not ``NotFoundError`` for an unknown id; an id
+        that is no string (``TypeError``) or empty (``ValueError``) before anything is sent.
         """
-        asked = builtins.list(dict.fromkeys(task_ids))
+        asked = builtins.list(dict.fromkeys(id_text("id", task_id) for task_id in task_ids))
         found: dict[str, S] = {}
         batch = self.batch_query
         if batch is not None:
