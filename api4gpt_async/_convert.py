@@ -100,13 +100,13 @@ def _datetime_hook(value: Any, _: Any) -> dt.datetime:
         value = _number(value)  # unix seconds sent as a string
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = value / 1000 if value > 1e11 else value
-        return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
+        return dt.datetime.fromtimestamp(seconds, _UTC)
     if isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
         parsed = dt.datetime.fromisoformat(text)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=_UTC)
     raise TypeError(f"expected a timestamp, got {type(value).__name__}")
 
 

@@ -267,7 +267,7 @@ async def save_bytes(
     """
     target = Target(dest, overwrite=overwrite)
     if target.folder and not overwrite:
-        existing = Path(dest).absolute() / name()
+        existing = target.dest.absolute() / name()
         if _holds(existing, data):
             return existing
 

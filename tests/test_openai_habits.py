@@ -239,3 +239,5 @@ async def test_models_retrieve(client: AsyncAPI4GPT) -> None:
     for empty in ("", ".", ".."):
         with pytest.raises(ValueError, match="model cannot be"):
             await client.models.retrieve(empty)
+    with pytest.raises(TypeError, match="model must be a string"):
+        await client.models.retrieve(None)  # type: ignore[arg-type]

@@ -227,16 +227,14 @@ def luma_generate(
             service = client.lumvip if vip else client.luma
             handle = await service.generate(prompt, aspect_ratio=aspect_ratio)
 
-            async def save(video: LumaGeneration, _: Path) -> list[Path]:
-                # The main file, to ``out`` as typed ("videos/" stays a folder).
-                assert out is not None  # follow saves only when there is an out
-                return [await handle.download(out, overwrite=overwrite)]
+            async def save(video: LumaGeneration, dest: str) -> list[Path]:
+                return [await handle.download(dest, overwrite=overwrite)]  # the main file
 
             await follow(
                 handle,
                 console,
                 wait=wait,
-                out=Path(out) if out is not None else None,
+                out=out,
                 describe=lambda video: f"done: {video.video_url}",
                 save=save,
             )

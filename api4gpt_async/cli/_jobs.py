@@ -15,6 +15,8 @@ from .. import TaskHandle
 __all__ = ["follow"]
 
 R = TypeVar("R")
+#: What ``--out`` is: a folder ``Path``, or the text as typed (where "videos/" means a folder).
+Out = TypeVar("Out", str, Path)
 
 
 async def follow(
@@ -22,9 +24,9 @@ async def follow(
     console: Console,
     *,
     wait: bool,
-    out: Path | None,
+    out: Out | None,
     describe: Callable[[R], str],
-    save: Callable[[R, Path], Awaitable[list[Path]]] | None = None,
+    save: Callable[[R, Out], Awaitable[list[Path]]] | None = None,
     noun: str = "job",
 ) -> R | None:
     """Print the job's id and ref; with ``wait`` (or ``out``) wait for it with a live status

@@ -65,6 +65,7 @@ class ModelsService(WithRawResponse):
         ``ValueError``: the path cannot hold it, so look for it in :meth:`list`.
         A status query: retried on connection errors, 429, 5xx.
         """
+        segment = path_segment("model", model)
         if "/" in model:  # gateways route /v1/models/{model} by segment: "org/name" has none
             raise ValueError(
                 f"{model!r} cannot be looked up by path (it holds a '/'): find it in "
@@ -73,7 +74,7 @@ class ModelsService(WithRawResponse):
         return await send_json(
             self._transport,
             "GET",
-            f"{self._path}/{path_segment('model', model)}",
+            f"{self._path}/{segment}",
             None,
             ModelInfo,
             billable=False,

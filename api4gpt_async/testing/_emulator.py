@@ -716,7 +716,7 @@ class Emulator:
                     body=body,
                     status=status,
                     at=at,
-                    raw_path=request.raw_path.partition("?")[0],
+                    raw_path=request.rel_url.raw_path,
                 )
             )
 
