@@ -32,6 +32,7 @@ import anyio.to_thread
 import attrs
 
 from ._journal import FINISHED, Journal, JournalEntry, open_journal
+from ._json import read_json
 from ._submit import Job, OnResult, SubmitOutcome
 from .errors import TaskError
 from .tasks import PollPolicy, TaskHandle
@@ -100,7 +101,7 @@ def read_jobs(path: str | os.PathLike[str]) -> list[BatchJob]:
             if not text.strip():
                 continue
             try:
-                data = json.loads(text)
+                data = read_json(text)
             except ValueError as exc:
                 raise ValueError(f"line {number}: not JSON ({exc})") from None
             jobs.append(_job_of(data, number))

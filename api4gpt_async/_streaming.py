@@ -13,7 +13,6 @@ cut upstream; some gateways never send one, so this is not raised).
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -21,8 +20,9 @@ from typing import Any, Generic, TypeVar
 import anyio
 from aiohttp import hdrs
 
+from ._json import read_json
 from ._sse import SSEDecoder
-from ._transport import ByteStream, read_json_text
+from ._transport import ByteStream
 from .errors import (
     APIConnectionError,
     APIError,
@@ -120,7 +120,7 @@ class Stream(Generic[T]):
         """Events that arrived with ``[DONE]`` in the same read: an error among them raises."""
         for event in events:
             try:
-                payload = json.loads(event.data)
+                payload = read_json(event.data)
             except ValueError:
                 continue
             if event.event == "error" or (isinstance(payload, dict) and payload.get("error")):
@@ -182,7 +182,7 @@ def _not_an_event_stream(head: bytes, request_id: str | None) -> APIError:
     if text.lower().startswith(("<!doctype", "<html")):
         return _html_instead_of_events(request_id)
     try:
-        payload = json.loads(text)
+        payload = read_json(text)
     except ValueError:
         payload = None
     if isinstance(payload, dict) and (payload.get("error") or "code" in payload):
@@ -194,7 +194,7 @@ def _not_an_event_stream(head: bytes, request_id: str | None) -> APIError:
 
 def _loads(data: str, request_id: str | None) -> Any:
     try:
-        return read_json_text(data)
+        return read_json(data)
     except ValueError:
         raise ResponseDecodeError(
             f"a stream event is not JSON: {data[:200]!r}", request_id=request_id, body=data

@@ -20,6 +20,7 @@ import anyio
 import attrs
 
 from ._files import DEFAULT_MAX_BYTES, check_writable, download, safe_filename
+from ._json import read_json
 from ._scheduler import JobRecord, PollScheduler
 from ._submit import submit_many
 from ._task_kind import PollPolicy, TaskKind, TaskSnapshot, TaskState
@@ -331,7 +332,7 @@ class Tasks:
                 raise ValueError(f"not a task ref (JSON or kind:id): {ref!r}")
             ref = {"kind": kind_part, "id": id_part}
         try:
-            data = json.loads(ref) if isinstance(ref, str) else ref
+            data = read_json(ref) if isinstance(ref, str) else ref
         except json.JSONDecodeError as exc:
             data = _python_literal(str(ref))  # print(handle.ref) shows {'kind': ..., 'id': ...}
             if data is None:

@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import attrs
 
 from ._hooks import call_hook
+from ._json import read_json
 from .errors import API4GPTError
 
 if TYPE_CHECKING:
@@ -185,7 +186,7 @@ class WebhookReceiver:
         if len(body) > self.max_body:
             raise CallbackRejected(f"body over {self.max_body} bytes", status=413)
         try:
-            data = json.loads(body)
+            data = read_json(body)
         except ValueError:
             raise CallbackRejected("the body is not JSON", status=400) from None
         if not isinstance(data, Mapping):

@@ -34,6 +34,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._json import read_json
+
 if TYPE_CHECKING:
     from .tasks import TaskOutcome, TaskSnapshot
 
@@ -473,7 +475,7 @@ def error_from_response(
 ) -> APIStatusError:
     """Turn one non-2xx answer (any known body shape, HTML or empty) into the right error."""
     try:
-        body: Any = json.loads(raw) if raw else None
+        body: Any = read_json(raw) if raw else None
     except ValueError:
         body = None
     error = error_for(status, body, raw=raw, headers=headers, retry_after=retry_after)

@@ -53,6 +53,11 @@ async def test_a_job_the_client_cannot_submit_is_refused_before_any_submit(
     [
         ("[1]", "line 2: a job must be a JSON object"),
         ("{not json", "line 2: not JSON"),
+        pytest.param(
+            "[" * 100_000 + "]" * 100_000,
+            "line 2: not JSON (nested too deeply",
+            id="too-deep-to-read",
+        ),
         ('{"family": "luma", "op": "generate", "params": [1]}', "'params' must be an object"),
         ('{"family": "luma", "op": "generate", "extra": 1}', "unknown field(s) extra"),
         ('{"family": 3, "op": "generate"}', "'family' must be"),

@@ -64,6 +64,8 @@ def test_response_too_large_keeps_the_api_error_fields() -> None:
         (b"upstream timeout", "upstream timeout"),
         (b"\xff\xfe not utf-8", "\ufffd\ufffd not utf-8"),
         (b"", None),  # no body at all
+        # Too deeply nested to read: kept as text, not a RecursionError.
+        pytest.param(b"[" * 100_000, "[" * 100_000, id="too-deep-to-read"),
     ],
 )
 def test_an_unparsable_error_body_is_kept_as_text(raw: bytes, body: str | None) -> None:

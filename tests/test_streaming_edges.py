@@ -186,6 +186,20 @@ async def test_a_non_json_event_is_a_decode_error() -> None:
     assert info.value.body == "nope" and info.value.request_id == "req-7"
 
 
+async def test_an_event_nested_too_deeply_is_a_decode_error() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ResponseDecodeError, match=r"^a stream event is not JSON: '\[\[\["):
+        await read_all(open_stream(ScriptedBody(event(deep))))
+
+
+async def test_events_read_as_json_loads_reads_them() -> None:
+    # Big integers exact, NaN read (the fast reader refuses it; json.loads decides).
+    chunks = ['{"n": 123456789012345678901234567890}', '{"n": NaN}', '{"n": 1.5}']
+    got = await read_all(open_stream(ScriptedBody(*map(event, chunks), event("[DONE]"))))
+    assert got[0] == {"n": 123456789012345678901234567890} and got[2] == {"n": 1.5}
+    assert math.isnan(got[1]["n"])
+
+
 async def test_json_content_type_with_an_error_raises_it() -> None:
     body = ScriptedBody(
         b'{"error": {"message": "no stre',

@@ -336,6 +336,45 @@ async def test_a_json_answer_reads_the_same_in_every_encoding_json_allows(
     assert (model.id, model.owned_by, model.raw) == ("m-ü", "我们", json.loads(text))
 
 
+@pytest.mark.parametrize(
+    ("member", "expected"),
+    [
+        # Integers past 64 bits stay exact (orjson, for one, would make them floats).
+        pytest.param('"created": 123456789012345678901234567890', 123456789012345678901234567890,
+                     id="big-int"),
+        pytest.param('"created": -9223372036854775809', -9223372036854775809, id="big-negative"),
+        # What the fast reader refuses, json.loads still reads.
+        pytest.param('"score": NaN', "nan", id="nan"),
+        pytest.param('"score": -Infinity', "-inf", id="infinity"),
+        pytest.param('"score": 1e400', "inf", id="overflowing-float"),
+        pytest.param('"note": "half \\ud83d a pair"', "half \ud83d a pair", id="lone-surrogate"),
+    ],
+)  # fmt: skip
+async def test_an_answer_reads_as_json_loads_reads_it(
+    client: AsyncAPI4GPT, emulator: Emulator, member: str, expected: object
+) -> None:
+    text = '{"id": "m", "object": "model", "owned_by": "o", ' + member + "}"
+    emulator.fail("models.retrieve", status=200, body=text.encode("utf-8", "surrogatepass"),
+                  headers={"Content-Type": "application/json"})  # fmt: skip
+    model = await client.models.retrieve("m")
+    key = member.split('"')[1]
+    value = model.raw[key]
+    assert (str(value) if isinstance(value, float) else value) == expected
+    assert type(value) is type(json.loads(text)[key])
+
+
+async def test_json_nested_too_deeply_is_a_decode_error(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    # Not a RecursionError out of the parser: the SDK's own error, with the body kept.
+    body = b'{"id": "m", "deep": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    emulator.fail("models.retrieve", status=200, body=body,
+                  headers={"Content-Type": "application/json"})  # fmt: skip
+    with pytest.raises(ResponseDecodeError, match="not valid JSON") as info:
+        await client.models.retrieve("m")
+    assert info.value.body.startswith('{"id": "m", "deep": [[[')
+
+
 async def test_a_body_that_is_not_json_is_quoted_in_short_and_kept_in_long() -> None:
     body = b"\xff" + b"x" * 2500  # not UTF-8 at its first byte, and long
     head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nX-Oneapi-Request-Id: rid-7\r\n"

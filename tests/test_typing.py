@@ -83,6 +83,7 @@ async def test_resume_from_any_printed_ref_with_a_result_type(
         ("lumvip", "kind:id"),
         ("lumvip:", "kind:id"),
         ('{"kind": ', "invalid JSON"),
+        pytest.param('{"kind": ' + "[" * 100_000, "invalid JSON", id="too-deep-to-read"),
         ("nope:1", "unknown task kind"),
         ({"kind": "luma"}, "not a task ref"),
     ],

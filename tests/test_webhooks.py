@@ -160,6 +160,7 @@ async def test_a_body_over_the_bound_is_refused(
     ("body", "kind", "status"),
     [
         (b"{not json", "luma", 400),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, "luma", 400, id="too-deep-to-read"),
         (b"[1, 2]", "luma", 422),
         (b'{"hello": "world"}', None, 422),  # no family has this shape
         (b'{"id": "1", "state": "completed"}', "suno-ish", 404),

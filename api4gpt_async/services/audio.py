@@ -13,7 +13,6 @@ the server.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .._convert import structure
 from .._files import check_writable, extension_for, save_response
+from .._json import read_json
 from .._raw_response import WithRawResponse
 from .._uploads import FileInput, form_text, to_form_file
 from ..errors import APIError, ResponseDecodeError, error_from_event, request_id_from
@@ -386,7 +386,7 @@ def _text_of(reply: Reply, response_format: str | None) -> str:
     text: str = reply.data
     if response_format == "text" and _is_json(reply.headers.get("Content-Type", "")):
         try:
-            body = json.loads(text)
+            body = read_json(text)
         except ValueError:
             return text
         if isinstance(body, dict) and isinstance(body.get("text"), str):
@@ -425,7 +425,7 @@ def _json_instead_of_audio(raw: bytes, headers: Mapping[str, str]) -> APIError:
     """The error a 2xx JSON answer to a speech request stands for."""
     request_id = request_id_from(headers)
     try:
-        payload = json.loads(raw)
+        payload = read_json(raw)
     except ValueError:
         payload = None
     if isinstance(payload, dict) and ("error" in payload or "message" in payload):
