@@ -156,8 +156,11 @@ def _refuse_empty(dest: str | os.PathLike[str]) -> None:
 
 
 def _exists(path: Path) -> FileExistsError:
+    """The refusal, naming the file absolutely (as every save returns its path)."""
     return FileExistsError(
-        errno.EEXIST, "refusing to overwrite an existing file (pass overwrite=True)", str(path)
+        errno.EEXIST,
+        "refusing to overwrite an existing file (pass overwrite=True)",
+        os.path.abspath(path),
     )
 
 

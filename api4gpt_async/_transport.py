@@ -10,6 +10,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import math
 import platform
 import re
 import warnings
@@ -97,6 +98,52 @@ def _json_default(value: Any) -> Any:
 #: Plain dicts, lists, tuples and scalars are written by the C encoder with no Python per value.
 #: NaN and infinities have no JSON spelling: ``ValueError``, before anything is sent.
 _JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_json_default)
+
+
+def encode_body(body: Any) -> bytes:
+    """``body`` as UTF-8 JSON; ``TypeError`` / ``ValueError`` for what JSON cannot hold, saying
+    where in the body it is (``at messages[1].content``), before anything is sent."""
+    try:
+        return _JSON.encode(body).encode()
+    except (TypeError, ValueError) as exc:
+        try:
+            where = _where_not_json(body, "")
+        except RecursionError:  # a body that holds itself ("Circular reference detected")
+            where = None
+        if where is None:
+            raise
+        raise type(exc)(f"{exc} (at {where or 'the top level'})") from None
+
+
+_JSON_KEYS = (str, int, float, bool, type(None))
+
+
+def _where_not_json(value: Any, path: str) -> str | None:
+    """The path of the first value in a body that JSON cannot hold, or None (a failure path
+    only: the encoder itself has no Python per value)."""
+    if value is None or isinstance(value, (str, int)):  # bool is an int
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path
+    to_param = getattr(value, "to_param", None)
+    if callable(to_param):
+        value = to_param()
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            if not isinstance(key, _JSON_KEYS):
+                return name
+            found = _where_not_json(item, name)
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray)):
+        for index, item in enumerate(value):
+            found = _where_not_json(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+        return None
+    return path
 
 
 @attrs.frozen(kw_only=True)
@@ -471,7 +518,7 @@ class Transport:
                     data.add_field(name, value)
             headers: Mapping[str, str] = self._headers
         elif json_body is not None:
-            data = _JSON.encode(json_body).encode()
+            data = encode_body(json_body)
             headers = self._json_headers
         else:
             data, headers = None, self._headers

@@ -31,6 +31,7 @@ from api4gpt_async import (
 from api4gpt_async._files import (
     MAX_REDIRECTS,
     Target,
+    check_writable,
     expected_size,
     safe_filename,
     save_bytes,
@@ -76,6 +77,21 @@ async def test_the_refusal_is_a_complete_file_exists_error(
         assert error.strerror == "refusing to overwrite an existing file (pass overwrite=True)"
         assert str(error) == _refused(dest)
     assert dest.read_bytes() == b"precious"
+
+
+async def test_the_refusal_names_the_file_absolutely(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As every save returns its absolute path, the refusal says which file, wherever it runs.
+    monkeypatch.chdir(tmp_path)
+    Path("taken.mp4").write_bytes(b"precious")
+    for dest in ("taken.mp4", Path("taken.mp4"), "./taken.mp4"):
+        with pytest.raises(FileExistsError) as caught:
+            await client.download(emulator.file_url("a.mp4"), dest)
+        assert caught.value.filename == str(tmp_path / "taken.mp4")
+        with pytest.raises(FileExistsError) as caught:
+            check_writable(dest, overwrite=False)
+        assert caught.value.filename == str(tmp_path / "taken.mp4")
 
 
 async def test_saving_bytes_keeps_an_existing_file_by_default(tmp_path: Path) -> None:

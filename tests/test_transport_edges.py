@@ -41,7 +41,7 @@ from api4gpt_async import (
     ServerError,
     SubmissionUncertainError,
 )
-from api4gpt_async._transport import FormFile, map_client_error, normalize_base_url
+from api4gpt_async._transport import FormFile, encode_body, map_client_error, normalize_base_url
 from api4gpt_async.cli._doctor import diagnose
 from api4gpt_async.testing import Emulator
 
@@ -973,8 +973,9 @@ async def test_a_value_json_cannot_hold_is_a_type_error_and_nothing_is_sent(
 ) -> None:
     # A set has no order; bytes have no text (a sequence, yet never a list of numbers).
     bad = {**EXTRA, "options": {"tags": value}}
-    with pytest.raises(TypeError, match=f"cannot hold {type(value).__name__}"):
+    with pytest.raises(TypeError, match=f"cannot hold {type(value).__name__}") as caught:
         await SENDERS[family](client, bad)
+    assert str(caught.value).endswith("(not JSON) (at options.tags)")  # where it is, said
     assert emulator.requests == []
 
 
@@ -984,6 +985,40 @@ async def test_a_number_json_cannot_spell_is_a_value_error_and_nothing_is_sent(
     client: AsyncAPI4GPT, emulator: Emulator, family: str, number: float
 ) -> None:
     # json.dumps would write a bare NaN / Infinity: not JSON, and read differently by each server.
-    with pytest.raises(ValueError, match="not JSON compliant"):
+    with pytest.raises(ValueError, match="not JSON compliant") as caught:
         await SENDERS[family](client, {"temperature": number})
+    assert str(caught.value).endswith(" (at temperature)")
     assert emulator.requests == []
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({"messages": [{"role": "user", "content": "a"}, {"content": {1, 2}}]},
+         "messages[1].content"),
+        ({"input": ("a", b"b")}, "input[1]"),
+        ({"options": {(1, 2): "tuple key"}}, "options.(1, 2)"),
+        ({"a": [[0.5, math.nan]]}, "a[0][1]"),
+        ({1: {"deep": [{"x": frozenset()}]}}, "1.deep[0].x"),
+    ],
+)  # fmt: skip
+def test_a_body_json_cannot_hold_is_refused_saying_where(body: Any, where: str) -> None:
+    with pytest.raises((TypeError, ValueError)) as caught:
+        encode_body(body)
+    assert str(caught.value).endswith(f" (at {where})")
+
+
+def test_a_body_that_holds_itself_is_refused_as_json_refuses_it() -> None:
+    body: dict[str, Any] = {"a": 1}
+    body["self"] = body
+    with pytest.raises(ValueError, match=r"^Circular reference detected$"):
+        encode_body(body)
+
+
+def test_a_body_json_can_hold_is_encoded_as_json_dumps_would() -> None:
+    body = {"messages": ({"role": "user", "content": "ü"},), "n": 1.5, "k": {1: True}}
+    assert json.loads(encode_body(body)) == {
+        "messages": [{"role": "user", "content": "ü"}],
+        "n": 1.5,
+        "k": {"1": True},
+    }

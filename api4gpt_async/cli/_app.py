@@ -67,7 +67,7 @@ def _refuse_to_overwrite(out: str | None, overwrite: bool) -> None:
         and os.path.isfile(out)
         and not out.endswith(("/", os.sep))
     ):
-        raise FileExistsError(errno.EEXIST, "file exists", out)
+        raise FileExistsError(errno.EEXIST, "file exists", os.path.abspath(out))
 
 
 def _client(api_key: str | None, base_url: str | None) -> AsyncAPI4GPT:

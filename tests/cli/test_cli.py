@@ -185,6 +185,18 @@ async def test_out_never_overwrites_unless_asked(
     assert instant_emulator.count(route) == 0  # refused before anything billable was sent
 
 
+async def test_a_taken_out_is_named_absolutely(
+    instant_emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("taken.png").write_bytes(b"precious")
+    code, output = await _api4gpt("image", "a cat", "--out", "taken.png", emu=instant_emulator)
+    assert code == 1
+    assert (
+        output.strip() == f"error: {tmp_path / 'taken.png'} exists (use --overwrite to replace it)"
+    )
+
+
 async def test_overwrite_replaces_the_out_file(instant_emulator: Emulator, tmp_path: Path) -> None:
     out = tmp_path / "cat.png"
     out.write_bytes(b"precious")
