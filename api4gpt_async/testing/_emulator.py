@@ -62,6 +62,7 @@ from . import (
 )
 from ._http import REQUEST_ID_HEADER, default_error_body, json_response, openai_error
 from ._model_names import MODEL_ROUTES, ModelNames
+from ._task_record import CLOCK_EPOCH
 
 if TYPE_CHECKING:
     from .. import AsyncAPI4GPT
@@ -252,9 +253,6 @@ def _format_retry_after(seconds: float) -> str:
 
 #: Emulator seconds from a submit until a job ends, for a family without its own duration.
 DEFAULT_DURATION: Final = 12.0
-
-#: ``created_at`` timestamps are this instant plus the emulator clock.
-CLOCK_EPOCH: Final = _dt.datetime(2024, 7, 5, 14, 28, 26, tzinfo=_dt.timezone.utc)
 
 
 class Emulator:

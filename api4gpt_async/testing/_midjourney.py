@@ -70,6 +70,7 @@ from . import _notify
 from ._http import json_response
 from ._jobs import Job, JobStore, asks_to_fail, by_id, by_ids, path_id
 from ._media import GRID_COLORS, grid_png_bytes, png_bytes
+from ._task_record import CLOCK_EPOCH
 from ._validate import (
     Invalid,
     choice_param,
@@ -719,7 +720,5 @@ def _spa() -> web.Response:
 
 
 def _epoch_ms(clock: float) -> int:
-    """The emulator clock as epoch milliseconds (counted from the emulator's CLOCK_EPOCH)."""
-    from ._emulator import CLOCK_EPOCH
-
+    """The emulator clock as epoch milliseconds (counted from its ``CLOCK_EPOCH``)."""
     return int((CLOCK_EPOCH.timestamp() + clock) * 1000)

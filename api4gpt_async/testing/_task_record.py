@@ -11,7 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Final
 
-__all__ = ["QUEUED_SECONDS", "SUBMITTED_SECONDS", "TERMINAL", "task_record", "unix_time"]
+__all__ = [
+    "CLOCK_EPOCH",
+    "QUEUED_SECONDS",
+    "SUBMITTED_SECONDS",
+    "TERMINAL",
+    "task_record",
+    "unix_time",
+]
 
 #: The statuses after which a task never changes.
 TERMINAL: Final = frozenset({"SUCCESS", "FAILURE"})
@@ -20,8 +27,9 @@ TERMINAL: Final = frozenset({"SUCCESS", "FAILURE"})
 SUBMITTED_SECONDS: Final = 2.0
 QUEUED_SECONDS: Final = 4.0
 
-#: The emulator clock's zero (the same instant as ``Emulator.timestamp``'s).
-_EPOCH: Final = dt.datetime(2024, 7, 5, 14, 28, 26, tzinfo=dt.timezone.utc).timestamp()
+#: The instant the emulator's clock reads 0: a fixed date, so every run answers the same times.
+CLOCK_EPOCH: Final = dt.datetime(2024, 7, 5, 14, 28, 26, tzinfo=dt.timezone.utc)
+_EPOCH: Final = CLOCK_EPOCH.timestamp()
 
 
 def unix_time(at: float | None) -> int:

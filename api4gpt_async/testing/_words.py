@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from . import _magic as magic
+from ._task_record import unix_time
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
@@ -35,8 +36,6 @@ __all__ = [
 HUGE_SIZE: Final = 3 * 1024 * 1024
 MAGIC_HUGE: Final = magic.HUGE
 
-#: Unix time of the emulator clock's zero (``CLOCK_EPOCH`` of the emulator core).
-_EPOCH_SECONDS: Final = 1720189706
 _PIECE: Final = re.compile(r"\s*\S+|\s+")
 
 
@@ -50,7 +49,7 @@ class TextState:
 
 def created(emu: Emulator) -> int:
     """The ``created`` time of an answer: Unix seconds on the emulator clock."""
-    return _EPOCH_SECONDS + int(emu.now)
+    return unix_time(emu.now)
 
 
 def count_tokens(text: str | None) -> int:
