@@ -34,6 +34,7 @@ import attrs
 from ._journal import FINISHED, Journal, JournalEntry, open_journal
 from ._json import read_json
 from ._submit import Job, OnResult, SubmitOutcome
+from ._transport import encode_body
 from .errors import TaskError
 from .tasks import PollPolicy, TaskHandle
 
@@ -126,6 +127,10 @@ def _job_of(data: Any, number: int) -> BatchJob:
         raise ValueError(f"line {number}: 'params' must be an object")
     if not isinstance(key, str):
         raise ValueError(f"line {number}: 'key' must be a string")
+    try:
+        encode_body(params)  # NaN, a lone surrogate…: JSON the file may hold but no request can
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"line {number}: 'params' cannot be sent: {exc}") from None
     return BatchJob(family=family, op=op, params=params, key=key, line=number)
 
 

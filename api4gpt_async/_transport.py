@@ -105,41 +105,56 @@ def encode_body(body: Any) -> bytes:
     where in the body it is (``at messages[1].content``), before anything is sent."""
     try:
         return _JSON.encode(body).encode()
-    except (TypeError, ValueError) as exc:
-        try:
-            where = _where_not_json(body, "")
-        except RecursionError:  # a body that holds itself ("Circular reference detected")
-            where = None
-        if where is None:
-            raise
-        raise type(exc)(f"{exc} (at {where or 'the top level'})") from None
+    except (TypeError, ValueError, RecursionError) as exc:
+        if isinstance(exc, RecursionError):
+            problem = "a request body nested too deeply to send"
+        elif isinstance(exc, UnicodeEncodeError):
+            problem = "a request body cannot hold a lone surrogate (not UTF-8)"
+        else:
+            problem = str(exc)
+        where = _where_not_json(body, "", (), text=isinstance(exc, UnicodeEncodeError))
+        error = TypeError if isinstance(exc, TypeError) else ValueError
+        if where is not None:
+            problem += f" (at {where or 'the top level'})"
+        raise error(problem) from None
 
 
 _JSON_KEYS = (str, int, float, bool, type(None))
+#: Deeper than this, the walk below stops and names the place (``json`` gives up near Python's
+#: recursion limit; the walk must not reach it either).
+_MAX_DEPTH = 400
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _where_not_json(value: Any, path: str) -> str | None:
+def _where_not_json(value: Any, path: str, holders: tuple[int, ...], *, text: bool) -> str | None:
     """The path of the first value in a body that JSON cannot hold, or None (a failure path
-    only: the encoder itself has no Python per value)."""
-    if value is None or isinstance(value, (str, int)):  # bool is an int
+    only: the encoder itself has no Python per value). ``holders``: the containers around
+    ``value``, to find one that holds itself; ``text``: look for the text UTF-8 cannot hold (a
+    lone surrogate, refused only once the JSON is written) instead of the rest."""
+    if value is None or isinstance(value, int):  # bool is an int
         return None
+    if isinstance(value, str):
+        return path if text and _SURROGATE.search(value) else None
     if isinstance(value, float):
         return None if math.isfinite(value) else path
+    if id(value) in holders or len(holders) >= _MAX_DEPTH:
+        return path if len(path) <= 200 else path[:200] + "…"
     to_param = getattr(value, "to_param", None)
     if callable(to_param):
         value = to_param()
+    inside = (*holders, id(value))
     if isinstance(value, Mapping):
         for key, item in value.items():
             name = f"{path}.{key}" if path else str(key)
             if not isinstance(key, _JSON_KEYS):
                 return name
-            found = _where_not_json(item, name)
+            found = _where_not_json(item, name, inside, text=text)
             if found is not None:
                 return found
         return None
-    if isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray)):
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
         for index, item in enumerate(value):
-            found = _where_not_json(item, f"{path}[{index}]")
+            found = _where_not_json(item, f"{path}[{index}]", inside, text=text)
             if found is not None:
                 return found
         return None

@@ -63,6 +63,15 @@ async def test_a_job_the_client_cannot_submit_is_refused_before_any_submit(
         ('{"family": 3, "op": "generate"}', "'family' must be"),
         ('{"family": "luma", "op": "generate", "key": 5}', "'key' must be a string"),
         ('{"family": "luma", "op": "generate", "params": {"prompt": "a"}}', "repeats line 1"),
+        (
+            '{"family": "luma", "op": "generate", "params": {"extra_body": {"x": NaN}}}',
+            "line 2: 'params' cannot be sent: Out of range float values are not JSON compliant"
+            " (at extra_body.x)",
+        ),
+        (
+            '{"family": "luma", "op": "generate", "params": {"prompt": "\\ud800"}}',
+            "lone surrogate (not UTF-8) (at prompt)",
+        ),
     ],
 )
 def test_job_files_are_read_strictly(tmp_path: Path, text: str, message: str) -> None:

@@ -1008,11 +1008,36 @@ def test_a_body_json_cannot_hold_is_refused_saying_where(body: Any, where: str) 
     assert str(caught.value).endswith(f" (at {where})")
 
 
-def test_a_body_that_holds_itself_is_refused_as_json_refuses_it() -> None:
-    body: dict[str, Any] = {"a": 1}
-    body["self"] = body
-    with pytest.raises(ValueError, match=r"^Circular reference detected$"):
+def test_a_body_that_holds_itself_is_refused_saying_where() -> None:
+    body: dict[str, Any] = {"a": 1, "list": [0]}
+    body["list"].append(body)
+    with pytest.raises(ValueError, match=r"^Circular reference detected \(at list\[1\]\)$"):
         encode_body(body)
+
+
+def test_text_utf_8_cannot_hold_is_refused_saying_where() -> None:
+    # A lone surrogate is refused only once the JSON is written: found, and said, all the same.
+    body = {"set": "fine", "messages": [{"content": "ok"}, {"content": "half \ud800 a pair"}]}
+    with pytest.raises(ValueError, match="lone surrogate") as caught:
+        encode_body(body)
+    assert type(caught.value) is ValueError  # not a UnicodeEncodeError about byte positions
+    assert str(caught.value) == (
+        "a request body cannot hold a lone surrogate (not UTF-8) (at messages[1].content)"
+    )
+
+
+@pytest.mark.parametrize("family", SENDERS)
+async def test_a_body_nested_too_deeply_is_a_value_error_and_nothing_is_sent(
+    client: AsyncAPI4GPT, emulator: Emulator, family: str
+) -> None:
+    deep: list[Any] = []
+    for _ in range(5_000):
+        deep = [deep]
+    with pytest.raises(
+        ValueError, match=r"^a request body nested too deeply to send \(at deep\[0\]"
+    ):
+        await SENDERS[family](client, {"deep": deep})
+    assert emulator.requests == []
 
 
 def test_a_body_json_can_hold_is_encoded_as_json_dumps_would() -> None:
