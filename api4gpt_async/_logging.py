@@ -1,4 +1,6 @@
-"""``API4GPT_LOG=debug|info|warning`` turns on the SDK's own log output, once."""
+"""The SDK's logger: silent until the application configures logging (a library's
+``NullHandler``, as the logging HOWTO asks), or ``API4GPT_LOG=debug|info|warning`` turns on
+the SDK's own output, once."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import os
 __all__ = ["setup_logging_from_env"]
 
 logger = logging.getLogger("api4gpt_async")
+# Without it, Python's last-resort handler would print the SDK's warnings to the stderr of an
+# application that set no logging up.
+logger.addHandler(logging.NullHandler())
 _configured = False
 
 

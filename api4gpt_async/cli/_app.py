@@ -198,12 +198,14 @@ def chat(
                 model=model, messages=messages, stream=True
             )
             async with answer:
-                async for chunk in answer:
-                    for choice in chunk.choices:
-                        piece = choice.delta.content or choice.delta.refusal
-                        if piece and choice.index == 0:
-                            show(piece, end="")
-            show("")
+                try:
+                    async for chunk in answer:
+                        for choice in chunk.choices:
+                            piece = choice.delta.content or choice.delta.refusal
+                            if piece and choice.index == 0:
+                                show(piece, end="")
+                finally:
+                    show("")  # the reply's line ends, also before the error of a broken stream
 
     _run(go)
 

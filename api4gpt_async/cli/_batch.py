@@ -216,6 +216,8 @@ def batch_run(
                     timeout=timeout,
                     on_update=board.update,
                 )
+            if not console.is_terminal:
+                console.line()  # rich ends the last view without a newline when not a terminal
         console.print(_summary(report))
         console.print(_tally(report), markup=False, highlight=False)
         console.print(

@@ -105,6 +105,24 @@ async def test_chat_streams_when_asked(instant_emulator: Emulator) -> None:
     assert "hello there" in output
 
 
+async def test_a_broken_stream_ends_the_reply_line_before_the_error(
+    instant_emulator: Emulator,
+) -> None:
+    piece = '{"choices": [{"index": 0, "delta": {"content": "half a reply"}}]}'
+    instant_emulator.fail(
+        "chat.completions", status=200, body=f"data: {piece}\n\ndata: not json\n\n".encode(),
+        headers={"Content-Type": "text/event-stream"},
+    )  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("API4GPT_")}
+    env.update(API4GPT_BASE_URL=instant_emulator.base_url, API4GPT_API_KEY=SECRET)
+    result = await anyio.run_process(
+        [sys.executable, "-m", "api4gpt_async", "chat", "hi", "--stream"], env=env, check=False
+    )
+    assert result.returncode == 1
+    assert result.stdout.decode() == "half a reply\n"  # the error starts on a line of its own
+    assert result.stderr.decode().startswith("error: ResponseDecodeError: a stream event")
+
+
 async def test_image_saves_a_png(instant_emulator: Emulator, tmp_path: Path) -> None:
     out = tmp_path / "cat.png"
     code, output = await _api4gpt(

@@ -194,6 +194,8 @@ async def test_exit_code_is_zero_only_when_every_job_succeeded(tmp_path: Path) -
         command = _batch_command(jobs, tmp_path / "out")
         done = await anyio.run_process(command, env=_env(emu.base_url), check=False)
         assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
+        # Not a terminal: the last live view ends its line before the summary begins.
+        assert any(line.startswith("batch summary") for line in done.stdout.decode().splitlines())
         assert emu.count("luma.generate") == emu.count("lumvip.generate") == 1
         again = await anyio.run_process(command, env=_env(emu.base_url), check=False)
         assert again.returncode == 0
