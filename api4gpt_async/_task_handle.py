@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import json
 import os
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -333,10 +332,11 @@ class Tasks:
             ref = {"kind": kind_part, "id": id_part}
         try:
             data = read_json(ref) if isinstance(ref, str) else ref
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # JSONDecodeError, or nested too deeply
             data = _python_literal(str(ref))  # print(handle.ref) shows {'kind': ..., 'id': ...}
             if data is None:
-                raise ValueError(f"not a task ref: invalid JSON ({exc.msg})") from None
+                reason = getattr(exc, "msg", str(exc))  # JSONDecodeError's, without the position
+                raise ValueError(f"not a task ref: invalid JSON ({reason})") from None
         try:
             kind_name, task_id = data["kind"], data["id"]
         except (KeyError, TypeError):

@@ -55,7 +55,7 @@ async def test_a_job_the_client_cannot_submit_is_refused_before_any_submit(
         ("{not json", "line 2: not JSON"),
         pytest.param(
             "[" * 100_000 + "]" * 100_000,
-            "line 2: not JSON (nested too deeply",
+            "line 2: not JSON (nested too deeply to read)",
             id="too-deep-to-read",
         ),
         ('{"family": "luma", "op": "generate", "params": [1]}', "'params' must be an object"),
