@@ -246,8 +246,8 @@ def luma_generate(
 
 @task_app.command("get")
 def task_get(
-    kind: Annotated[str, typer.Argument(help="Task family, e.g. luma or lumvip.")],
-    task_id: Annotated[str, typer.Argument(metavar="ID")],
+    ref: RefArg,
+    task_id: IdArg = None,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
 ) -> None:
@@ -255,7 +255,7 @@ def task_get(
 
     async def go() -> None:
         async with _client(api_key, base_url) as client:
-            handle = _resume(client, {"kind": kind, "id": task_id})
+            handle = _resume(client, _ref_of(ref, task_id))
             snap = await handle.refresh()
             console.print(
                 f"{snap.kind} {snap.id}: [bold]{snap.state.value}[/bold]"
@@ -276,7 +276,7 @@ def _resume(client: AsyncAPI4GPT, ref: str | dict[str, str]) -> TaskHandle[Any]:
 
 
 async def _finished(
-    client: AsyncAPI4GPT, ref: str, timeout: float | None
+    client: AsyncAPI4GPT, ref: str | dict[str, str], timeout: float | None
 ) -> tuple[TaskHandle[Any], Any]:
     """The job a printed ``ref`` names, and its result once it has ended well."""
     handle = _resume(client, ref)
@@ -286,8 +286,19 @@ async def _finished(
 
 RefArg = Annotated[
     str,
-    typer.Argument(metavar="REF", help='A printed ref: {"kind": "luma", "id": "..."} or luma:ID.'),
+    typer.Argument(
+        metavar="REF",
+        help='A printed ref: {"kind": "luma", "id": "..."} or luma:ID; or a KIND followed by ID.',
+    ),
 ]
+IdArg = Annotated[str | None, typer.Argument(metavar="ID", help="The job id, after a KIND.")]
+
+
+def _ref_of(ref: str, task_id: str | None) -> str | dict[str, str]:
+    """``REF``, or ``KIND ID`` as two words: every ``task`` command takes both forms."""
+    return ref if task_id is None else {"kind": ref, "id": task_id}
+
+
 TimeoutOpt = Annotated[
     float | None, typer.Option(help="Seconds to wait at most (default: the poll timeout).")
 ]
@@ -295,13 +306,17 @@ TimeoutOpt = Annotated[
 
 @task_app.command("wait")
 def task_wait(
-    ref: RefArg, timeout: TimeoutOpt = None, base_url: BaseUrl = None, api_key: ApiKey = None
+    ref: RefArg,
+    task_id: IdArg = None,
+    timeout: TimeoutOpt = None,
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
 ) -> None:
     """Wait for a job to end; print its result (exit 1 if it failed)."""
 
     async def go() -> None:
         async with _client(api_key, base_url) as client:
-            handle, result = await _finished(client, ref, timeout)
+            handle, result = await _finished(client, _ref_of(ref, task_id), timeout)
             console.print(f"{handle.kind} {handle.id}: [bold]succeeded[/bold]")
             _print_json(result)
 
@@ -311,6 +326,8 @@ def task_wait(
 @task_app.command("download")
 def task_download(
     ref: RefArg,
+    task_id: IdArg = None,
+    *,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder (or file) to save to.")],
     timeout: TimeoutOpt = None,
     base_url: BaseUrl = None,
@@ -320,7 +337,7 @@ def task_download(
 
     async def go() -> None:
         async with _client(api_key, base_url) as client:
-            handle, _ = await _finished(client, ref, timeout)
+            handle, _ = await _finished(client, _ref_of(ref, task_id), timeout)
             path = await handle.download(out)
             console.print(f"saved {path} ({path.stat().st_size} bytes)")
 

@@ -66,10 +66,17 @@ async def test_task_get_prints_state_and_status(instant_emulator: Emulator) -> N
     submit = next(r for r in instant_emulator.requests if r.route == "lumvip.generate")
     assert submit.json == {"user_prompt": "a cat"}
     generation_id = output.split("job ")[1].split()[0]
-    code, output = await _api4gpt("task", "get", "lumvip", generation_id, emu=instant_emulator)
-    assert code == 0, output
-    assert "succeeded" in output
-    assert generation_id in output
+    # Every task command takes a job as KIND ID, as kind:id, or as the printed JSON ref.
+    ref = f'{{"kind": "lumvip", "id": "{generation_id}"}}'
+    forms = [["lumvip", generation_id], [f"lumvip:{generation_id}"], [ref]]
+    for form in forms:
+        code, output = await _api4gpt("task", "get", *form, emu=instant_emulator)
+        assert code == 0, output
+        assert "succeeded" in output
+        assert generation_id in output
+    for form in forms:
+        code, output = await _api4gpt("task", "wait", *form, emu=instant_emulator)
+        assert (code, output.splitlines()[0]) == (0, f"lumvip {generation_id}: succeeded")
 
 
 async def test_errors_are_one_line_and_exit_1(instant_emulator: Emulator) -> None:
