@@ -112,7 +112,10 @@ def encode_body(body: Any) -> bytes:
             problem = "a request body cannot hold a lone surrogate (not UTF-8)"
         else:
             problem = str(exc)
-        where = _where_not_json(body, "", (), text=isinstance(exc, UnicodeEncodeError))
+        try:
+            where = _where_not_json(body, "", (), text=isinstance(exc, UnicodeEncodeError))
+        except RecursionError:  # the caller's own stack left too little for the walk
+            where = None
         error = TypeError if isinstance(exc, TypeError) else ValueError
         if where is not None:
             problem += f" (at {where or 'the top level'})"
@@ -121,8 +124,8 @@ def encode_body(body: Any) -> bytes:
 
 _JSON_KEYS = (str, int, float, bool, type(None))
 #: Deeper than this, the walk below stops and names the place (``json`` gives up near Python's
-#: recursion limit; the walk must not reach it either).
-_MAX_DEPTH = 400
+#: recursion limit; the walk must stay well inside it, whatever the caller's stack).
+_MAX_DEPTH = 200
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

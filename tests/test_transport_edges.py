@@ -1027,6 +1027,28 @@ def test_text_utf_8_cannot_hold_is_refused_saying_where() -> None:
     )
 
 
+def test_a_body_nested_too_deeply_is_refused_even_from_a_deep_stack() -> None:
+    # Called with little stack left, the walk that names the place cannot run: still the same
+    # ValueError, without the place (never a RecursionError).
+    deep: list[Any] = []
+    for _ in range(sys.getrecursionlimit() + 1_000):
+        deep = [deep]
+    caught: list[BaseException] = []
+
+    def at_depth(levels: int) -> None:
+        if levels:
+            at_depth(levels - 1)
+            return
+        try:
+            encode_body({"deep": deep})
+        except BaseException as exc:  # the test looks at what it is
+            caught.append(exc)
+
+    at_depth(sys.getrecursionlimit() - 120)
+    assert [type(exc) for exc in caught] == [ValueError]
+    assert str(caught[0]) == "a request body nested too deeply to send"
+
+
 @pytest.mark.parametrize("family", SENDERS)
 async def test_a_body_nested_too_deeply_is_a_value_error_and_nothing_is_sent(
     client: AsyncAPI4GPT, emulator: Emulator, family: str
