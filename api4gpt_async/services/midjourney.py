@@ -20,8 +20,9 @@ import functools
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 
@@ -111,10 +112,17 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
         return result.image_url
 
     def media_urls(self, result: MidjourneyTask) -> builtins.list[MediaFile]:
-        """The image: a grid (2x2) or a single picture, named by the task's action."""
+        """The image: a grid (2x2) or a single picture, named by the task's action.
+
+        Its URL's extension names the file; a gateway's image route has none (new-api's
+        ``/mj/image/{id}``), and Midjourney's images are PNG then.
+        """
         url = result.image_url
         role = "grid" if (result.action or "").upper() in _GRID_ACTIONS else "image"
-        return [MediaFile(url=url, role=role)] if url else []
+        if not url:
+            return []
+        suffix = "" if PurePosixPath(urlsplit(url).path).suffix else ".png"
+        return [MediaFile(url=url, role=role, suffix=suffix)]
 
     def suggested_input(self, status: MidjourneyTask) -> str | None:
         return status.final_prompt

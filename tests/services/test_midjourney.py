@@ -92,6 +92,29 @@ async def test_imagine_waits_for_the_grid(
     assert handle.last is not None and handle.last.progress == 1.0
 
 
+@pytest.mark.parametrize(
+    ("image_url", "name"),
+    [
+        ("/mj/image/{id}", "{id}-grid.png"),  # a gateway's image route: no extension, PNG
+        ("/cdn/{id}_grid_0.webp", "{id}-grid.webp"),  # the URL's own extension wins
+    ],
+)
+async def test_download_all_names_the_image_with_an_extension(
+    client: AsyncAPI4GPT, emulator: Emulator, tmp_path: Path, image_url: str, name: str
+) -> None:
+    handle = await client.midjourney.imagine("fox")
+    emulator.advance(60)
+    task = await handle.wait()
+    url = emulator.base_url + image_url.format(id=handle.id)
+    emulator.fail("midjourney.fetch", status=200, body={**task.raw, "imageUrl": url})
+    emulator.fail(image_url.format(id=handle.id), status=200, body=PNG,
+                  headers={"Content-Type": "image/png"})  # fmt: skip
+    fresh = client.midjourney.task(handle.id)
+    (path,) = await fresh.download_all(tmp_path)
+    assert path == tmp_path / name.format(id=handle.id)
+    assert path.read_bytes() == PNG
+
+
 async def test_unset_fields_are_not_sent(client: AsyncAPI4GPT, emulator: Emulator) -> None:
     await client.midjourney.imagine("fox", extra_body={"botType": "MID_JOURNEY"})
     assert _bodies(emulator, "midjourney.imagine") == [{"prompt": "fox", "botType": "MID_JOURNEY"}]
