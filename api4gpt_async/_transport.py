@@ -110,6 +110,8 @@ def encode_body(body: Any) -> bytes:
             problem = "a request body nested too deeply to send"
         elif isinstance(exc, UnicodeEncodeError):
             problem = "a request body cannot hold a lone surrogate (not UTF-8)"
+        elif str(exc).startswith("Out of range float"):  # json's words differ by Python version
+            problem = "a request body cannot hold NaN or an infinity (not JSON)"
         else:
             problem = str(exc)
         try:

@@ -65,7 +65,8 @@ async def test_a_job_the_client_cannot_submit_is_refused_before_any_submit(
         ('{"family": "luma", "op": "generate", "params": {"prompt": "a"}}', "repeats line 1"),
         (
             '{"family": "luma", "op": "generate", "params": {"extra_body": {"x": NaN}}}',
-            "line 2: 'params' cannot be sent: Out of range float values are not JSON compliant"
+            "line 2: 'params' cannot be sent: a request body cannot hold NaN or an infinity"
+            " (not JSON)"
             " (at extra_body.x)",
         ),
         (
