@@ -159,10 +159,14 @@ class SQLiteJournal(Journal):
             if self.path.parent != Path():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA busy_timeout=5000")
-            db.execute(_SCHEMA)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")
+                db.execute("PRAGMA busy_timeout=5000")
+                db.execute(_SCHEMA)
+            except BaseException:  # not a database, locked…: no connection left open
+                db.close()
+                raise
             self._db = db
         return self._db
 

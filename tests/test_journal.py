@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,7 +63,7 @@ async def test_sqlite_survives_reopening_and_is_wal(tmp_path: Path) -> None:
     async with SQLiteJournal(path) as journal:
         await journal.claim(JournalEntry(key="a", status="submitting", attempts=1))
     # Committed before the call returned: another connection sees it, and the file is WAL.
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db:  # (sqlite3's own `with` never closes)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert db.execute("SELECT key, status FROM api4gpt_jobs").fetchall() == [
             ("a", "submitting")
@@ -69,6 +71,28 @@ async def test_sqlite_survives_reopening_and_is_wal(tmp_path: Path) -> None:
     async with SQLiteJournal(path) as journal:
         entry = await journal.get("a")
         assert entry is not None and entry.status == "submitting"
+
+
+async def test_a_file_that_is_no_database_is_refused_and_left_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "j.sqlite3"
+    path.write_text("not a database " * 100)
+    opened: list[sqlite3.Connection] = []
+    connect = sqlite3.connect
+
+    def recording_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(connect(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(sqlite3, "connect", recording_connect)
+    async with SQLiteJournal(path) as journal:
+        with pytest.raises(sqlite3.DatabaseError, match="not a database"):
+            await journal.get("a")
+    (db,) = opened
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        db.execute("SELECT 1")
+    assert path.read_text() == "not a database " * 100  # nothing written over it
 
 
 def test_open_journal_picks_by_location(tmp_path: Path) -> None:
