@@ -995,20 +995,33 @@ async def test_a_number_json_cannot_spell_is_a_value_error_and_nothing_is_sent(
 
 
 @pytest.mark.parametrize(
-    ("body", "where"),
+    ("body", "error", "where"),
     [
-        ({"messages": [{"role": "user", "content": "a"}, {"content": {1, 2}}]},
+        ({"messages": [{"role": "user", "content": "a"}, {"content": {1, 2}}]}, TypeError,
          "messages[1].content"),
-        ({"input": ("a", b"b")}, "input[1]"),
-        ({"options": {(1, 2): "tuple key"}}, "options.(1, 2)"),
-        ({"a": [[0.5, math.nan]]}, "a[0][1]"),
-        ({1: {"deep": [{"x": frozenset()}]}}, "1.deep[0].x"),
+        ({"input": ("a", b"b")}, TypeError, "input[1]"),
+        ({"options": {(1, 2): "tuple key"}}, TypeError, "options.(1, 2)"),
+        ({"a": [[0.5, math.nan]]}, ValueError, "a[0][1]"),
+        ({1: {"deep": [{"x": frozenset()}]}}, TypeError, "1.deep[0].x"),
+        ({"a", "b"}, TypeError, "the top level"),
     ],
 )  # fmt: skip
-def test_a_body_json_cannot_hold_is_refused_saying_where(body: Any, where: str) -> None:
-    with pytest.raises((TypeError, ValueError)) as caught:
+def test_a_body_json_cannot_hold_is_refused_saying_where(
+    body: Any, error: type[Exception], where: str
+) -> None:
+    with pytest.raises(error) as caught:
         encode_body(body)
+    assert type(caught.value) is error
     assert str(caught.value).endswith(f" (at {where})")
+
+
+async def test_the_place_is_found_past_a_model_sent_back(client: AsyncAPI4GPT) -> None:
+    # A returned message is walked as what is sent for it (``to_param()``), not refused itself.
+    said = (await client.chat.completions.create(model="m", messages=[HI])).choices[0].message
+    body = {"messages": [said, {"role": "user", "content": {"a set"}}]}
+    with pytest.raises(TypeError) as caught:
+        encode_body(body)
+    assert str(caught.value).endswith("cannot hold set (not JSON) (at messages[1].content)")
 
 
 def test_a_body_that_holds_itself_is_refused_saying_where() -> None:
@@ -1058,10 +1071,11 @@ async def test_a_body_nested_too_deeply_is_a_value_error_and_nothing_is_sent(
     deep: list[Any] = []
     for _ in range(100_000):  # too deep for json on every Python (3.12+ has its own C limit)
         deep = [deep]
-    with pytest.raises(
-        ValueError, match=r"^a request body nested too deeply to send \(at deep\[0\]"
-    ):
+    with pytest.raises(ValueError, match="nested too deeply") as caught:
         await SENDERS[family](client, {"deep": deep})
+    # The walk names the place 200 levels down, the path cut at 200 characters.
+    place = ("deep" + "[0]" * 199)[:200] + "…"
+    assert str(caught.value) == f"a request body nested too deeply to send (at {place})"
     assert emulator.requests == []
 
 
