@@ -1015,6 +1015,15 @@ def test_a_body_json_cannot_hold_is_refused_saying_where(
     assert str(caught.value).endswith(f" (at {where})")
 
 
+@pytest.mark.parametrize(("length", "shown"), [(200, "k" * 200), (201, "k" * 200 + "…")])
+def test_a_place_is_shown_in_200_characters_at_most(length: int, shown: str) -> None:
+    body: dict[str, Any] = {}
+    body["k" * length] = body  # a body that holds itself, at a key of ``length`` characters
+    with pytest.raises(ValueError, match="Circular reference") as caught:
+        encode_body(body)
+    assert str(caught.value) == f"Circular reference detected (at {shown})"
+
+
 async def test_the_place_is_found_past_a_model_sent_back(client: AsyncAPI4GPT) -> None:
     # A returned message is walked as what is sent for it (``to_param()``), not refused itself.
     said = (await client.chat.completions.create(model="m", messages=[HI])).choices[0].message
