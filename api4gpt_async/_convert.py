@@ -43,6 +43,8 @@ converter = cattrs.Converter(forbid_extra_keys=False, prefer_attrib_converters=F
 _NoneType = type(None)
 _NUMERIC = re.compile(r"\s*-?\d+(\.\d*)?\s*")
 _UTC = dt.timezone.utc
+#: The fraction of seconds of an ISO time: the digits after the seconds' dot.
+_FRACTION = re.compile(r"(?<=:\d\d)\.(\d+)")
 
 
 def _is_optional(tp: Any) -> bool:
@@ -105,6 +107,8 @@ def _datetime_hook(value: Any, _: Any) -> dt.datetime:
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
+        # Python 3.10 reads a fraction of exactly 3 or 6 digits only: ".5" becomes ".500000".
+        text = _FRACTION.sub(lambda m: "." + m.group(1).ljust(6, "0")[:6], text, count=1)
         parsed = dt.datetime.fromisoformat(text)
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=_UTC)
     raise TypeError(f"expected a timestamp, got {type(value).__name__}")

@@ -111,6 +111,9 @@ AT = dt.datetime(2024, 7, 5, 14, 28, 26, tzinfo=dt.timezone.utc)
         ("2024-07-05T14:28:26Z", AT),
         ("2024-07-05T14:28:26.000000Z", AT),
         ("2024-07-05T14:28:26.5Z", AT.replace(microsecond=500_000)),
+        # Go's RFC 3339 with nanoseconds (new-api is Go): cut to microseconds, on every Python.
+        ("2024-07-05T14:28:26.123456789Z", AT.replace(microsecond=123_456)),
+        ("2024-07-05T22:28:26.12+08:00", AT.replace(microsecond=120_000)),
         ("2024-07-05t14:28:26z", AT),
         (" 2024-07-05T14:28:26Z ", AT),
         ("2024-07-05 14:28:26", AT),  # no offset: UTC
