@@ -97,7 +97,7 @@ def read_jobs(path: str | os.PathLike[str]) -> list[BatchJob]:
         ValueError: naming the line, for a line that is not a job object or repeats a key.
     """
     jobs: list[BatchJob] = []
-    with open(path, encoding="utf-8") as file:
+    with open(path, encoding="utf-8-sig") as file:  # a BOM (Windows editors) is no JSON
         for number, text in enumerate(file, start=1):
             if not text.strip():
                 continue

@@ -325,6 +325,8 @@ class Tasks:
         (``client.luma.task(id)`` is typed already). The job's family decides the result;
         ``result_type`` changes nothing at run time. An unknown kind raises ``ValueError``.
         """
+        if isinstance(ref, str):
+            ref = ref.lstrip("\ufeff")  # a ref read from a file saved with a BOM
         if isinstance(ref, str) and not ref.lstrip().startswith("{"):
             kind_part, sep, id_part = ref.strip().partition(":")
             if not (sep and kind_part and id_part):

@@ -83,6 +83,16 @@ def test_job_files_are_read_strictly(tmp_path: Path, text: str, message: str) ->
     assert message in str(caught.value)
 
 
+def test_a_job_file_saved_with_a_bom_reads_as_without(tmp_path: Path) -> None:
+    # Windows editors start UTF-8 files with a BOM; it is no part of the first line's JSON.
+    line = '{"family": "luma", "op": "generate", "params": {"prompt": "a"}}\n'
+    with_bom, without = tmp_path / "bom.jsonl", tmp_path / "plain.jsonl"
+    with_bom.write_text("\ufeff" + line, encoding="utf-8")
+    without.write_text(line, encoding="utf-8")
+    assert read_jobs(with_bom) == read_jobs(without)
+    assert [job.params for job in read_jobs(with_bom)] == [{"prompt": "a"}]
+
+
 def test_the_default_key_is_a_hash_of_the_job(tmp_path: Path) -> None:
     path = tmp_path / "jobs.jsonl"
     path.write_text(

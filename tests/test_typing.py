@@ -67,7 +67,7 @@ async def test_gather_returns_results_and_in_place_errors(
         assert isinstance(with_errors[2], BaseException)
 
 
-@pytest.mark.parametrize("form", ["mapping", "json", "short"])
+@pytest.mark.parametrize("form", ["mapping", "json", "short", "json-with-bom", "short-with-bom"])
 async def test_resume_from_any_printed_ref_with_a_result_type(
     emulator: Emulator, client: AsyncAPI4GPT, form: str
 ) -> None:
@@ -76,6 +76,9 @@ async def test_resume_from_any_printed_ref_with_a_result_type(
         "mapping": handle.ref,
         "json": f'{{"kind": "lumvip", "id": "{handle.id}"}}',
         "short": f"lumvip:{handle.id}",
+        # Read back from a file a Windows editor saved: a BOM first.
+        "json-with-bom": f'\ufeff{{"kind": "lumvip", "id": "{handle.id}"}}',
+        "short-with-bom": f"\ufefflumvip:{handle.id}",
     }[form]
     again = client.tasks.resume(ref, LumaGeneration)
     assert (again.kind, again.id) == ("lumvip", handle.id)
