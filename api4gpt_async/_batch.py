@@ -32,9 +32,8 @@ import anyio.to_thread
 import attrs
 
 from ._journal import FINISHED, Journal, JournalEntry, open_journal
-from ._json import read_json
+from ._json import encode_body, read_json
 from ._submit import Job, OnResult, SubmitOutcome
-from ._transport import encode_body
 from .errors import TaskError
 from .tasks import PollPolicy, TaskHandle
 

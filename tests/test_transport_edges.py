@@ -42,7 +42,8 @@ from api4gpt_async import (
     ServerError,
     SubmissionUncertainError,
 )
-from api4gpt_async._transport import FormFile, encode_body, map_client_error, normalize_base_url
+from api4gpt_async._json import encode_body
+from api4gpt_async._transport import FormFile, map_client_error, normalize_base_url
 from api4gpt_async.cli._doctor import diagnose
 from api4gpt_async.testing import Emulator
 

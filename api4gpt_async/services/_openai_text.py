@@ -116,7 +116,7 @@ async def create_maybe_streamed(
     timeout: float | None,
 ) -> T | Stream[C]:
     """The billable POST behind chat and completions: one answer, or a stream of chunks."""
-    body = body_of(fields, extra_body)  # models and mappings in it: see _transport._JSON
+    body = body_of(fields, extra_body)  # models and mappings in it: see _json._JSON
     if stream:
         return await open_sse(
             transport,
