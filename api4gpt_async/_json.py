@@ -20,7 +20,9 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["encode_body", "read_json"]
+from ._text import body_text, declared_charset
+
+__all__ = ["encode_body", "read_json", "read_json_answer"]
 
 _decode = msgspec.json.Decoder().decode
 
@@ -40,6 +42,19 @@ def read_json(raw: bytes | str) -> Any:
         return json.loads(raw)
     except RecursionError:
         raise ValueError("nested too deeply to read") from None
+
+
+def read_json_answer(raw: bytes, headers: Mapping[str, str] | None) -> Any:
+    """An answer's JSON, from UTF-8 (or -16/-32) bytes, or from text in the charset its
+    Content-Type declares (JSON is UTF-8 by RFC 8259, but a Java server may send
+    ``application/json;charset=GBK``). Raises ``ValueError`` as :func:`read_json` does."""
+    try:
+        return read_json(raw)
+    except ValueError:
+        charset = declared_charset(headers)
+        if charset is None or charset.startswith("utf"):
+            raise
+    return read_json(body_text(raw, headers))
 
 
 def _json_default(value: Any) -> Any:

@@ -13,7 +13,7 @@ cut upstream; some gateways never send one, so this is not raised).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -22,6 +22,7 @@ from aiohttp import hdrs
 
 from ._json import read_json
 from ._sse import SSEDecoder
+from ._text import body_text
 from ._transport import ByteStream
 from .errors import (
     APIConnectionError,
@@ -108,7 +109,7 @@ class Stream(Generic[T]):
                     self._note_finish_reason(payload)
                     yield self._decode(payload)
             if not seen_event and head:
-                raise _not_an_event_stream(bytes(head), self.request_id)
+                raise _not_an_event_stream(bytes(head), body.headers, self.request_id)
             raise APIConnectionError(
                 "the stream ended before [DONE]: the answer may be incomplete",
                 request_id=self.request_id,
@@ -176,9 +177,11 @@ def _html_instead_of_events(request_id: str | None) -> ResponseDecodeError:
     )
 
 
-def _not_an_event_stream(head: bytes, request_id: str | None) -> APIError:
+def _not_an_event_stream(
+    head: bytes, headers: Mapping[str, str], request_id: str | None
+) -> APIError:
     """A 200 body that gave no event: an HTML page, a JSON error object, or something else."""
-    text = head.decode(errors="replace").strip()
+    text = body_text(head, headers).strip()
     if text.lower().startswith(("<!doctype", "<html")):
         return _html_instead_of_events(request_id)
     try:

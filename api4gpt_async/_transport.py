@@ -25,10 +25,11 @@ from aiohttp import hdrs
 from multidict import CIMultiDictProxy
 
 from ._hooks import Hooks, RequestEvent, RetryEvent, call_hook
-from ._json import encode_body, read_json
+from ._json import encode_body, read_json_answer
 from ._paths import PathNotServedError, no_handler_answered
 from ._raw_response import note_response
 from ._retry import RetryPolicy, is_retryable_status, parse_retry_after
+from ._text import body_text
 from ._version import __version__
 from .errors import (
     APIConnectionError,
@@ -378,7 +379,7 @@ class Transport:
                     f"no handler for {method} {path} (HTTP {status}, not a JSON answer)",
                     status=status,
                     request_id=request_id_from(resp_headers),
-                    body=raw[:500].decode(errors="replace"),
+                    body=body_text(raw, resp_headers)[:500],
                 )
             if status >= 300:
                 raise _status_error(status, resp_headers, raw, billable, f"{method} {url}")
@@ -724,11 +725,11 @@ def _decode(
     if expect == "bytes":
         return raw
     if expect == "text":
-        return raw.decode(errors="replace")
+        return body_text(raw, headers)
     if envelope == "midjourney" and not raw.strip():
         return None  # midjourney-proxy answers some actions (cancel) with an empty 200
     try:
-        body = read_json(raw)
+        body = read_json_answer(raw, headers)
     except ValueError:
         raise _not_json(raw, headers, request_id) from None
     if (
@@ -760,11 +761,11 @@ def _not_json(raw: bytes, headers: Mapping[str, str], request_id: str | None) ->
         what = "an empty body"
     else:
         sent_as = f" sent as {content_type}" if content_type else ""
-        what = f"a body that is not valid JSON{sent_as}: {raw[:80].decode('utf-8', 'replace')!r}"
+        what = f"a body that is not valid JSON{sent_as}: {body_text(raw, headers)[:80]!r}"
     return ResponseDecodeError(
         f"expected a JSON answer, got {what}",
         request_id=request_id,
-        body=raw[:2000].decode(errors="replace"),
+        body=body_text(raw, headers)[:2000],
     )
 
 

@@ -34,7 +34,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._json import read_json
+from ._json import read_json_answer
+from ._text import body_text
 
 if TYPE_CHECKING:
     from .tasks import TaskOutcome, TaskSnapshot
@@ -332,7 +333,9 @@ def request_id_from(headers: Mapping[str, str] | None, message: str | None = Non
     return None
 
 
-def _describe_body(body: Any, raw: bytes) -> tuple[str | None, str | int | None, str | None]:
+def _describe_body(
+    body: Any, raw: bytes, headers: Mapping[str, str] | None
+) -> tuple[str | None, str | int | None, str | None]:
     """Message, code and type from any of the error shapes the gateway family uses."""
     if isinstance(body, Mapping):
         err = body.get("error")
@@ -350,7 +353,7 @@ def _describe_body(body: Any, raw: bytes) -> tuple[str | None, str | int | None,
             detail = body.get("detail")
             code = detail.get("code") if isinstance(detail, Mapping) else None
             return _text(detail), code, None
-    text = raw.decode(errors="replace").strip()
+    text = body_text(raw, headers).strip()
     if text.lstrip().lower().startswith(("<!doctype", "<html")):
         title = re.search(r"<title>(.*?)</title>", text, re.I | re.S)
         return (title.group(1).strip() if title else "HTML error page"), None, None
@@ -427,7 +430,7 @@ def error_for(
     the parsed JSON (or None), ``raw`` the bytes (for HTML or text pages). Without any
     status, the result is a plain ``APIError``.
     """
-    message, code, type_ = _describe_body(body, raw)
+    message, code, type_ = _describe_body(body, raw, headers)
     if code == "":
         code = None
     if status is None or status < 300:
@@ -445,7 +448,7 @@ def error_for(
     message = message or default
     request_id = request_id or request_id_from(headers, message)
     if body is None and raw:
-        body = raw.decode(errors="replace")
+        body = body_text(raw, headers)
     if named is not None and named in _NOT_FOUND_CODES:
         return NotFoundError(
             message + _NOT_FOUND_CODES[named],
@@ -475,7 +478,7 @@ def error_from_response(
 ) -> APIStatusError:
     """Turn one non-2xx answer (any known body shape, HTML or empty) into the right error."""
     try:
-        body: Any = read_json(raw) if raw else None
+        body: Any = read_json_answer(raw, headers) if raw else None
     except ValueError:
         body = None
     error = error_for(status, body, raw=raw, headers=headers, retry_after=retry_after)

@@ -277,7 +277,7 @@ async def test_other_bodies_without_events_are_decode_errors(raw: bytes) -> None
 
 async def test_undecodable_bytes_without_events_are_replaced() -> None:
     with pytest.raises(ResponseDecodeError) as info:
-        await read_all(open_stream(ScriptedBody(b"\xff\xfeoops", content_type="")))
+        await read_all(open_stream(ScriptedBody(b"\xc3\xffoops", content_type="")))
     assert info.value.body == "\ufffd\ufffdoops"
 
 

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .._convert import structure
 from .._files import check_writable, extension_for, save_response
-from .._json import read_json
+from .._json import read_json, read_json_answer
 from .._raw_response import WithRawResponse
+from .._text import body_text
 from .._uploads import FileInput, form_text, to_form_file
 from ..errors import APIError, ResponseDecodeError, error_from_event, request_id_from
 from ..models.audio import (
@@ -425,7 +426,7 @@ def _json_instead_of_audio(raw: bytes, headers: Mapping[str, str]) -> APIError:
     """The error a 2xx JSON answer to a speech request stands for."""
     request_id = request_id_from(headers)
     try:
-        payload = read_json(raw)
+        payload = read_json_answer(raw, headers)
     except ValueError:
         payload = None
     if isinstance(payload, dict) and ("error" in payload or "message" in payload):
@@ -433,7 +434,7 @@ def _json_instead_of_audio(raw: bytes, headers: Mapping[str, str]) -> APIError:
     return ResponseDecodeError(
         "expected audio, got a JSON answer",
         request_id=request_id,
-        body=raw[:2000].decode("utf-8", "replace"),
+        body=body_text(raw, headers)[:2000],
     )
 
 
