@@ -180,3 +180,54 @@ async def test_json_that_is_no_json_in_its_declared_charset_either_is_a_decode_e
     with pytest.raises(ResponseDecodeError) as info:
         await client.models.list()
     assert info.value.body == "{不是"
+
+
+async def test_json_with_bytes_its_utf8_charset_cannot_read_is_a_decode_error(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    # Declared UTF-8 (or nothing): the bytes are not read again with replacement characters.
+    for content_type in ("application/json; charset=utf-8", "application/json; charset=UTF-8"):
+        emulator.fail("models.retrieve", status=200, body=b'{"id": "m", "owned_by": "\xff"}',
+                      headers={"Content-Type": content_type})  # fmt: skip
+        with pytest.raises(ResponseDecodeError):
+            await client.models.retrieve("m")
+
+
+async def test_a_stream_without_events_quotes_its_body_in_its_declared_charset(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    emulator.fail("chat.completions", status=200, body="上游繁忙".encode("gbk"),
+                  headers={"Content-Type": "text/plain; charset=gbk"})  # fmt: skip
+    stream = await client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True
+    )
+    async with stream:
+        with pytest.raises(ResponseDecodeError) as info:
+            _ = [chunk async for chunk in stream]
+    assert info.value.message == "expected an event stream, got '上游繁忙'"
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type", "text"),
+    [
+        # After a BOM, bytes its encoding cannot read become U+FFFD too.
+        (codecs.BOM_UTF16_LE + "ok".encode("utf-16-le") + b"\x00", "text/plain", "ok\ufffd"),
+        # A declared charset wins over the NUL-byte guess.
+        (b"a\x00b\x00", "text/plain; charset=latin-1", "a\x00b\x00"),
+        (b"a\x00b\x00", "text/plain", "ab"),
+        # An unusable charset falls back to UTF-8, replacing what that cannot read.
+        (b"caf\xe9", "text/plain; charset=base64", "caf\ufffd"),
+    ],
+)
+def test_body_text_edges(raw: bytes, content_type: str, text: str) -> None:
+    assert body_text(raw, {"Content-Type": content_type}) == text
+
+
+def test_a_meta_charset_counts_within_the_first_1024_bytes_only() -> None:
+    tag = b'<meta charset="gbk">'
+    title = "<title>中文</title>".encode("gbk")
+    # The charset's name ends at byte 1,024: read; one byte later it is cut to "gb" (unknown).
+    inside = b" " * (1024 - len(tag) + 2) + tag + title
+    beyond = b" " * (1024 - len(tag) + 3) + tag + title
+    assert body_text(inside).endswith("<title>中文</title>")
+    assert body_text(beyond).endswith("<title>\ufffd\ufffd\ufffd\ufffd</title>")
