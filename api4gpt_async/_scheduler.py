@@ -117,8 +117,11 @@ class PollScheduler:
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._heap: list[tuple[float, int, _Entry]] = []
         self._seq = itertools.count()
+        #: The driver, and the event that wakes it early (each driver has its own).
         self._driver: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
+        #: Every driver not finished yet: the current one and any stopped one still ending.
+        self._drivers: set[asyncio.Task[None]] = set()
         self._closed = False
         #: Kinds whose batch query failed for good (e.g. not served): polled one by one.
         self._no_batch: set[str] = set()
@@ -186,12 +189,9 @@ class PollScheduler:
     async def aclose(self) -> None:
         """Stop polling; anyone still waiting gets an error instead of hanging."""
         self._closed = True
-        driver, self._driver = self._driver, None
-        if driver is not None:
-            driver.cancel()
-            await asyncio.wait(
-                {driver}
-            )  # returns once it has stopped; its cancellation stays there
+        self._stop_driver()
+        while self._drivers:  # each stopped, so each ends at once; their cancellation stays there
+            await asyncio.wait(set(self._drivers))
         for entry in list(self._entries.values()):
             self._fail(entry, APIConnectionError("the client was closed while a task was waited"))
         self._entries.clear()
@@ -213,17 +213,33 @@ class PollScheduler:
             entry.waiters.remove(waiter)
         if not entry.waiters:
             del self._entries[key]
-        if not self._entries and self._driver is not None:
+        if not self._entries:
             # Nobody waits any more: stop at once, in-flight requests included.
-            self._driver.cancel()
-            self._driver = None
+            self._stop_driver()
 
     def _ensure_driver(self) -> None:
         if self._driver is None or self._driver.done():
-            self._wakeup = asyncio.Event()
-            self._driver = asyncio.get_running_loop().create_task(
-                self._drive(), name="api4gpt_async poll scheduler"
+            self._wakeup = wakeup = asyncio.Event()
+            self._driver = driver = asyncio.get_running_loop().create_task(
+                self._drive(wakeup), name="api4gpt_async poll scheduler"
             )
+            self._drivers.add(driver)
+            driver.add_done_callback(self._drivers.discard)
+
+    def _stop_driver(self) -> None:
+        """Make the driver a stopped one: no longer current, woken, and cancelled.
+
+        Cancelling alone is not enough on Python 3.10: an anyio cancel scope whose deadline
+        passed in the same loop turn takes a ``Task.cancel()`` for its own and swallows it
+        (3.11 counts cancellations). The driver then ends at its next check (see ``_drive``),
+        which its own event, set here, makes immediate.
+        """
+        driver, wakeup = self._driver, self._wakeup
+        self._driver = self._wakeup = None
+        if driver is not None:
+            driver.cancel()
+        if wakeup is not None:
+            wakeup.set()
 
     def _fail(self, entry: _Entry, error: BaseException) -> None:
         for waiter in list(entry.waiters):
@@ -232,15 +248,17 @@ class PollScheduler:
 
     # -- the driver ---------------------------------------------------------------------------
 
-    async def _drive(self) -> None:
+    async def _drive(self, wakeup: asyncio.Event) -> None:
         """Move due jobs to a queue of polls that at most ``max_in_flight`` workers send.
 
         The driver never waits for a poll's answer, so a slow answer (or a long batch of polls)
-        delays no other job's poll: each is sent when due while a worker is free.
+        delays no other job's poll: each is sent when due while a worker is free. It sleeps on
+        ``wakeup``, its own event, and goes on only while it is the scheduler's driver: a
+        stopped one (nobody waits, a new driver started, the client closed) ends when it
+        wakes, its polls in flight cancelled, even where its cancellation was lost.
         """
         loop = asyncio.get_running_loop()
-        assert self._wakeup is not None
-        wakeup = self._wakeup
+        me = asyncio.current_task()
         queue: deque[_Poll] = deque()
         workers = 0
 
@@ -260,7 +278,7 @@ class PollScheduler:
                 workers -= 1
 
         async with anyio.create_task_group() as tg:
-            while self._entries:
+            while self._entries and self._driver is me:
                 now = loop.time()
                 if not self._heap or self._heap[0][0] > now:
                     # Sleep until the earliest entry is due (or an earlier one is scheduled).

@@ -26,7 +26,7 @@ from api4gpt_async import (
     TaskState,
     TaskTimeoutError,
 )
-from api4gpt_async.tasks import TaskKind, TaskSnapshot
+from api4gpt_async.tasks import TaskHandle, TaskKind, TaskSnapshot
 from api4gpt_async.testing import Emulator
 
 pytestmark = pytest.mark.anyio
@@ -454,6 +454,90 @@ def test_the_driver_sleeps_until_the_next_poll() -> None:
             waiter.cancel()
 
     _run(loop, scenario)
+
+
+class ManualClockLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock moves only when the test moves it (``now``): timers due by
+    then all run in the same loop turn, in the order of their due times."""
+
+    now = 1000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+def _scheduler_tasks() -> list[asyncio.Task[Any]]:
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if not task.done() and task.get_name() == "api4gpt_async poll scheduler"
+    ]
+
+
+async def _give_up_waiting(how: str, client: AsyncAPI4GPT, handle: TaskHandle[str]) -> None:
+    """Wait for ``handle`` and give up after 1 s, in one of the ways a caller can."""
+    policy = PollPolicy(initial_delay=2, multiplier=1, max_delay=2, jitter=0)
+    if how == "wait":
+        with pytest.raises(TaskTimeoutError):
+            await handle.wait(timeout=1, poll=policy)
+    elif how == "gather":
+        [outcome] = await client.tasks.gather(
+            [handle], timeout=1, poll=policy, return_exceptions=True
+        )
+        assert isinstance(outcome, TaskTimeoutError)
+    else:
+        await handle.refresh()  # what watch() does first: the same single poll
+        with anyio.move_on_after(1):
+            async for _ in handle.watch(poll=policy):
+                pass
+
+
+@pytest.mark.parametrize("how", ["wait", "gather", "watch"])
+def test_a_wait_given_up_as_the_driver_wakes_then_waited_again_leaves_one_driver(
+    how: str,
+) -> None:
+    """A wait is given up (at 1001) in the loop turn the sleeping driver's own wake-up (1002)
+    comes due, and the job is waited again at once: the driver nobody needed any more is
+    stopped for good (on Python 3.10 the deadline that fired swallows its cancellation), a
+    single driver polls the job, and once the client is closed no poller is left."""
+    kind = FlagKind()
+    loop = ManualClockLoop()
+    outcome: list[BaseException] = []
+
+    async def turns(condition: Callable[[], bool]) -> None:
+        for _ in range(200):  # loop turns, no clock needed
+            if condition():
+                break
+            await asyncio.sleep(0)
+        assert condition()
+        for _ in range(20):  # and the driver back to its sleep
+            await asyncio.sleep(0)
+
+    async def scenario() -> None:
+        async with AsyncAPI4GPT(api_key="k", base_url="http://127.0.0.1:9") as client:
+            client.tasks.register(kind)
+            handle: TaskHandle[str] = client.tasks.resume("flag:job")
+
+            async def give_up_then_wait_again() -> None:
+                await _give_up_waiting(how, client, handle)
+                policy = PollPolicy(initial_delay=2, multiplier=1, max_delay=2, jitter=0)
+                try:
+                    await handle.wait(poll=policy)
+                except APIConnectionError as error:
+                    outcome.append(error)
+
+            waiter = asyncio.ensure_future(give_up_then_wait_again())
+            await turns(lambda: len(kind.log) == 1)  # polled at 1000, the driver asleep
+            loop.now += 5  # past the give-up (1001), then the driver's wake-up (1002)
+            await turns(lambda: len(kind.log) == 2)  # waited again: polled at 1005
+            assert client.tasks.scheduler.waiting == 1
+            assert len(_scheduler_tasks()) == 1
+        await waiter
+        assert not _scheduler_tasks()
+
+    _run(loop, scenario)
+    assert kind.log == [("job", 1000.0), ("job", 1005.0)]
+    assert [str(error) for error in outcome] == ["the client was closed while a task was waited"]
 
 
 async def test_jobs_of_a_kind_without_a_batch_query_are_polled_one_by_one(

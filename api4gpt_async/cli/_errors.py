@@ -4,7 +4,9 @@ for Ctrl-C)."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from typing import NoReturn, TypeVar
 
@@ -36,6 +38,8 @@ def run(make: Callable[[], Awaitable[T]], *, until_interrupted: bool = False) ->
     ``until_interrupted``: Ctrl-C is how the command ends (a server): exit 0, quietly.
     """
     try:
+        if sys.version_info < (3, 11) and _ctrl_c_is_python_s():
+            return asyncio.run(_cancelled_by_ctrl_c(make()))
         return asyncio.run(make())  # type: ignore[arg-type]
     except KeyboardInterrupt:  # Ctrl-C: said, and the shell's exit code for SIGINT
         if until_interrupted:
@@ -49,6 +53,43 @@ def run(make: Callable[[], Awaitable[T]], *, until_interrupted: bool = False) ->
         fail(f"{exc.filename} exists (use --overwrite to replace it)")
     except OSError as exc:  # an unwritable --out, a busy port, a missing file...
         fail(_describe_os_error(exc))
+
+
+def _ctrl_c_is_python_s() -> bool:
+    return (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
+
+
+async def _cancelled_by_ctrl_c(main: Awaitable[T]) -> T:
+    """Python 3.11's Ctrl-C on 3.10: the first one cancels the command (its cleanup runs, as
+    ``asyncio.run`` does on 3.11+) and is then raised as ``KeyboardInterrupt``.
+
+    On 3.10 ``asyncio.run`` lets ``KeyboardInterrupt`` land wherever the loop is: landing in an
+    ``exec`` of source text (a dataclass's methods, made as a module is imported lazily), it
+    makes CPython exit killed by SIGINT (-2) even once caught, not with our code 130.
+    """
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def on_ctrl_c(signum: int, frame: object) -> None:
+        nonlocal interrupted
+        if interrupted or task is None or task.done():
+            raise KeyboardInterrupt  # a second Ctrl-C: at once, as on 3.11
+        interrupted = True
+        loop.call_soon_threadsafe(task.cancel)
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        return await main
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _describe_os_error(exc: OSError) -> str:
