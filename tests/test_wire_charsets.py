@@ -212,6 +212,8 @@ async def test_a_stream_without_events_quotes_its_body_in_its_declared_charset(
     [
         # After a BOM, bytes its encoding cannot read become U+FFFD too.
         (codecs.BOM_UTF16_LE + "ok".encode("utf-16-le") + b"\x00", "text/plain", "ok\ufffd"),
+        # In a declared charset too (not read again as UTF-8).
+        ("中".encode("gbk") + b"\xff", "text/plain; charset=gbk", "中\ufffd"),
         # A declared charset wins over the NUL-byte guess.
         (b"a\x00b\x00", "text/plain; charset=latin-1", "a\x00b\x00"),
         (b"a\x00b\x00", "text/plain", "ab"),
