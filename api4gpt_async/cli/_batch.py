@@ -33,7 +33,7 @@ from .._batch import (
 )
 from ..journal import open_journal
 from ._app import ApiKey, BaseUrl, _run, app, console
-from ._errors import fail
+from ._errors import fail, run
 
 __all__ = ["batch_app"]
 
@@ -233,12 +233,7 @@ def batch_run(
             )
         return report
 
-    try:
-        report = _run(go)
-    except ValueError as exc:
-        fail(str(exc), code=2)
-    except KeyboardInterrupt:
-        fail("interrupted: run the same command again to resume the batch", code=130)
+    report = run(go, interrupted="interrupted: run the same command again to resume the batch")
     raise typer.Exit(0 if report.ok else 1)
 
 

@@ -32,6 +32,7 @@ from rich.table import Table
 from .._paths import DEFAULT_PATHS, expand, no_handler_answered
 from .._transport import DEFAULT_BASE_URL, normalize_base_url
 from ._app import ApiKey, BaseUrl, app, console
+from ._errors import run
 
 __all__ = ["PROBES", "Check", "Probe", "Report", "diagnose"]
 
@@ -332,8 +333,8 @@ def doctor(
     if not api_key:
         console.print("[red]error:[/red] no API key: pass --api-key or set API4GPT_API_KEY")
         raise typer.Exit(1)
-    report = asyncio.run(
-        diagnose(base_url=base_url or DEFAULT_BASE_URL, api_key=api_key, timeout=timeout)
+    report = run(
+        lambda: diagnose(base_url=base_url or DEFAULT_BASE_URL, api_key=api_key, timeout=timeout)
     )
     if as_json:
         console.print_json(json.dumps(report.as_json()))

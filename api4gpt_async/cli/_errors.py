@@ -32,10 +32,16 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def run(make: Callable[[], Awaitable[T]], *, until_interrupted: bool = False) -> T:
+def run(
+    make: Callable[[], Awaitable[T]],
+    *,
+    until_interrupted: bool = False,
+    interrupted: str = "interrupted",
+) -> T:
     """Run one command's coroutine; every expected failure becomes :func:`fail`.
 
     ``until_interrupted``: Ctrl-C is how the command ends (a server): exit 0, quietly.
+    ``interrupted``: what Ctrl-C prints otherwise (after ``error:``; exit code 130).
     """
     try:
         if sys.version_info < (3, 11) and _ctrl_c_is_python_s():
@@ -44,7 +50,7 @@ def run(make: Callable[[], Awaitable[T]], *, until_interrupted: bool = False) ->
     except KeyboardInterrupt:  # Ctrl-C: said, and the shell's exit code for SIGINT
         if until_interrupted:
             raise typer.Exit(0) from None
-        fail("interrupted", code=130)
+        fail(interrupted, code=130)
     except (UsageError, ValueError) as exc:  # a bad argument, found by the CLI or the SDK
         fail(str(exc), code=2)
     except API4GPTError as exc:

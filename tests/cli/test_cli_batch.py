@@ -240,3 +240,40 @@ async def test_cut_off_submits_are_re_sent_only_with_resubmit_uncertain(tmp_path
         )
         assert resent.returncode == 0, resent.stdout.decode() + resent.stderr.decode()
         assert emu.count("luma.generate") == 2  # sent again because it was asked for
+
+
+async def test_ctrl_c_says_how_to_resume_and_running_again_resumes(tmp_path: Path) -> None:
+    import signal
+
+    jobs, out = tmp_path / "jobs.jsonl", tmp_path / "out"
+    jobs.write_text(
+        "".join(
+            json.dumps({"family": "luma", "op": "generate", "params": {"prompt": f"clip {i}"}})
+            + "\n"
+            for i in range(3)
+        )
+    )
+    async with Emulator(api_key=SECRET, time_scale=0) as emu:  # jobs run until advanced
+        command = _batch_command(jobs, out)
+        async with await anyio.open_process(command, env=_env(emu.base_url)) as process:
+            assert process.stderr is not None
+            with anyio.fail_after(30):
+                while emu.count("luma.task") < 3:  # all submitted, and being polled
+                    assert process.returncode is None, "the batch ended before Ctrl-C"
+                    await anyio.sleep(0.01)  # polling the emulator's log, not synchronising
+            process.send_signal(signal.SIGINT)
+            with anyio.fail_after(30):
+                assert await process.wait() == 130
+                errors = b"".join([chunk async for chunk in process.stderr]).decode()
+        assert errors.strip().splitlines()[-1] == (
+            "error: interrupted: run the same command again to resume the batch"
+        )
+        # Running it again waits for the same three jobs: none is submitted twice.
+        emu.advance(3600)
+        async with await anyio.open_process(command, env=_env(emu.base_url)) as again:
+            with anyio.fail_after(30):
+                assert await again.wait() == 0
+        assert emu.count("luma.generate") == 3
+        rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+        assert [row["status"] for row in rows] == ["succeeded"] * 3
+        assert all((out / f).stat().st_size > 0 for row in rows for f in row["files"])
