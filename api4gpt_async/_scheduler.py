@@ -278,7 +278,7 @@ class PollScheduler:
                 workers -= 1
 
         async with anyio.create_task_group() as tg:
-            while self._entries and self._driver is me:
+            while self._driver is me:  # stopped when nobody waits (`_forget`) or on close
                 now = loop.time()
                 if not self._heap or self._heap[0][0] > now:
                     # Sleep until the earliest entry is due (or an earlier one is scheduled).
