@@ -36,12 +36,11 @@ def body_text(raw: bytes, headers: Mapping[str, str] | None = None) -> str:
     for bom, with_bom in _BOMS:
         if raw.startswith(bom):
             return raw.decode(with_bom, "replace")
-    encoding = declared_charset(headers) or _meta_charset(raw[:1024])
-    if encoding is None and raw[:4].count(0):
-        encoding = json.detect_encoding(raw)  # UTF-16/32 without a BOM
+    # ``json.detect_encoding``: UTF-16/32 by the pattern of NUL bytes, else UTF-8.
+    encoding = declared_charset(headers) or _meta_charset(raw[:1024]) or json.detect_encoding(raw)
     try:
-        return raw.decode(encoding or "utf-8", "replace")
-    except LookupError:  # a codec that is no text encoding ("base64"): as if undeclared
+        return raw.decode(encoding, "replace")
+    except UnicodeError:  # a codec that refuses "replace" for these bytes (punycode…)
         return raw.decode("utf-8", "replace")
 
 
@@ -57,14 +56,17 @@ def declared_charset(headers: Mapping[str, str] | None) -> str | None:
 
 def _meta_charset(head: bytes) -> str | None:
     found = _META_CHARSET.search(head)
-    return _known(found.group(1).decode("ascii")) if found else None
+    return _known(found.group(1).decode()) if found else None
 
 
 def _known(encoding: str | None) -> str | None:
-    """``encoding`` if Python has a codec of that name, else None."""
+    """Python's name for ``encoding`` if it has a text codec of that name that can replace
+    what it cannot read, else None (``base64`` is no text encoding, ``idna`` refuses to
+    replace)."""
     if not encoding:
         return None
     try:
-        return codecs.lookup(encoding).name
-    except LookupError:
+        b"a".decode(encoding, "replace")
+    except (LookupError, UnicodeError):
         return None
+    return codecs.lookup(encoding).name

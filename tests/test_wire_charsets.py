@@ -217,8 +217,12 @@ async def test_a_stream_without_events_quotes_its_body_in_its_declared_charset(
         # A declared charset wins over the NUL-byte guess.
         (b"a\x00b\x00", "text/plain; charset=latin-1", "a\x00b\x00"),
         (b"a\x00b\x00", "text/plain", "ab"),
-        # An unusable charset falls back to UTF-8, replacing what that cannot read.
+        # An unusable charset falls back to UTF-8, replacing what that cannot read: no text
+        # codec, one that refuses to replace, one that fails on these bytes.
         (b"caf\xe9", "text/plain; charset=base64", "caf\ufffd"),
+        (b"caf\xc3\xa9 \xff", "text/plain; charset=idna", "café \ufffd"),
+        (b"caf\xc3\xa9 \xff", "text/plain; charset=undefined", "café \ufffd"),
+        (b"caf\xc3\xa9 \xff\x80", "text/plain; charset=punycode", "café \ufffd\ufffd"),
     ],
 )
 def test_body_text_edges(raw: bytes, content_type: str, text: str) -> None:
