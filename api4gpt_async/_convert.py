@@ -431,17 +431,23 @@ def _twin(cls: type[Any]) -> type[Any] | None:
     """A class of ``cls``'s layout whose slots plain attribute stores write, or None.
 
     ``__delattr__`` is reset too: a class overriding either keeps Python from writing its
-    slots directly (the store would call the override).
+    slots directly (the store would call the override). ``_twin()`` makes an empty instance
+    (``object.__init__``; a class with its own ``__new__`` has no twin), cheaper than
+    ``object.__new__(_twin)``.
     """
+    new: Any = cls.__new__
+    if new is not object.__new__:
+        return None
     namespace = {
         "__slots__": cls.__dict__.get("__slots__", ()),
+        "__init__": object.__init__,
         "__setattr__": object.__setattr__,
         "__delattr__": object.__delattr__,
         "__module__": cls.__module__,
         "__qualname__": f"{cls.__qualname__}.<fast reader's twin>",
     }
     twin = type(cls.__name__, cls.__bases__, namespace)
-    probe: Any = object.__new__(twin)
+    probe: Any = twin()
     try:
         probe.__class__ = cls
     except TypeError:  # "object layout differs"
@@ -473,17 +479,17 @@ def _generate_reader(cls: type[Any]) -> Callable[..., Any] | None:
     names: dict[str, Any] = {
         "_cls": cls,
         "_twin": twin,
-        "_new": object.__new__,
         "_NotFast": _NotFast,
         "_ABSENT": _ABSENT,
         "_other_spellings": frozenset(camel_of),
         "_timestamp": dt.datetime.fromtimestamp,
+        "_isoformat": dt.datetime.fromisoformat,
         "_UTC": _UTC,
     }
     lines = [
         "def read(o, request_id=None, raw=None):",
         "    if type(o) is not dict: raise _NotFast",
-        "    obj = _new(_twin)",
+        "    obj = _twin()",
         "    obj.raw = o if raw is None else raw",
         "    obj.request_id = request_id",
     ]
@@ -535,8 +541,10 @@ def _field_lines(
         branches.append(
             (f"type(v) is _l{n}", store + ("v or None" if optional and inner is str else "v"))
         )
-    elif inner is dt.datetime:  # unix seconds, as _datetime_hook reads them
+    elif inner is dt.datetime:  # unix seconds and ISO 8601 with an offset, as _datetime_hook
         branches.append(("type(v) is int and v <= 100000000000", store + "_timestamp(v, _UTC)"))
+        iso = "type(v) is str and v[4:5] == '-' and (parsed := _isoformat(v)).tzinfo is not None"
+        branches.append((iso, store + "parsed"))
     elif inner is not None and origin is None:
         reader = _fast_reader(converter.get_structure_hook(inner))
         if reader is not None:

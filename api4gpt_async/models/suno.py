@@ -40,15 +40,20 @@ _METADATA_FIELDS = (
     "error_type",
     "error_message",
 )
+_METADATA_NAMES = frozenset(_METADATA_FIELDS)
 
 
 def _clip_fields(value: Mapping[str, Any]) -> Mapping[str, Any]:
     metadata = value.get("metadata")
     out = dict(value)
     if is_mapping(metadata):
-        for name in _METADATA_FIELDS:
-            found = metadata.get(name)  # most are absent: the cheaper test first
-            if found is not None and found != "" and out.get(name) in (None, ""):
+        for name, found in metadata.items():  # the few it has, not all it could have
+            if (
+                found is not None
+                and name in _METADATA_NAMES
+                and found != ""
+                and out.get(name) in (None, "")
+            ):
                 out[name] = found
     if out.get("id") in (None, "") and out.get("clip_id") not in (None, ""):
         out["id"] = out["clip_id"]
