@@ -12,12 +12,13 @@ strings (an unknown one never crashes decoding). Only an answer that cannot be r
 from __future__ import annotations
 
 import datetime as dt
+import keyword
 import math
 import re
 import types
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import attrs
 import cattrs
@@ -31,6 +32,7 @@ __all__ = [
     "camel_case_keys",
     "converter",
     "fraction_from_percent",
+    "is_mapping",
     "read_with",
     "structure",
     "unstructure",
@@ -269,6 +271,17 @@ def read_with(
     return decorate
 
 
+def is_mapping(value: Any) -> TypeGuard[Mapping[Any, Any]]:
+    """``isinstance(value, Mapping)``, with a JSON object, null, list or string answered first:
+    the ABC check costs ten type checks, and ``read_with`` preparations run on every answer."""
+    kind = type(value)
+    if kind is dict:
+        return True
+    if value is None or kind is list or kind is str:
+        return False
+    return isinstance(value, Mapping)
+
+
 def fraction_from_percent(value: Any) -> float | None:
     """``"45%"``, ``"45"``, ``45`` or ``0.45``-style progress as 0.0–1.0; None if unreadable.
 
@@ -293,7 +306,7 @@ def fraction_from_percent(value: Any) -> float | None:
 #: The generated structure function of each model, looked up once (this is the hot path).
 _hooks_by_class: dict[Any, Callable[[Any, Any], Any]] = {}
 #: Its fast reader (see below), or None.
-_fast_by_class: dict[Any, Callable[[Any], Any] | None] = {}
+_fast_by_class: dict[Any, Callable[..., Any] | None] = {}
 
 
 def structure(data: Any, cls: type[T], *, request_id: str | None = None) -> T:
@@ -304,11 +317,12 @@ def structure(data: Any, cls: type[T], *, request_id: str | None = None) -> T:
             hook = _hooks_by_class[cls] = converter.get_structure_hook(cls)
             _fast_by_class[cls] = _fast_reader(hook)
         fast = _fast_by_class[cls]
-        obj: T
-        try:
-            obj = fast(data) if fast is not None else hook(data, cls)
-        except Exception:  # not the common shape (see _NotFast): the generic path decides
-            obj = hook(data, cls)
+        if fast is not None:
+            try:
+                return fast(data, request_id)  # type: ignore[no-any-return]
+            except Exception:  # not the common shape (see _NotFast): the generic path decides
+                pass
+        obj: T = hook(data, cls)
         if request_id is not None:
             object.__setattr__(obj, "request_id", request_id)
         return obj
@@ -338,28 +352,51 @@ def _flatten(exc: BaseException) -> list[str]:
 
 # -- the fast path ------------------------------------------------------------------------------
 #
-# Reading a streamed chat costs one model tree per chunk, so the converter's generic path (one
-# hook call per field) is most of the SDK's CPU there. For a model read by a plain
-# ``_model_hook`` this generates, once, a function that reads a well-formed answer with inline
-# type checks: a value already of its field's exact type (``str``, ``int``, ``float``, ``bool``;
-# ``None`` or ``""`` for an optional) is taken as is, which is what the hooks above return for
-# it, and any other field type goes through its own hook. Anything else (a dict subclass, a
-# number as a string, a missing required key, a hook that raises) raises ``_NotFast`` and the
-# whole answer is read again by the generic path, so results and errors are exactly its own.
+# Reading a streamed chat costs one model tree per chunk and a status query one per poll, so the
+# converter's generic path (one hook call per field, wrapped in error bookkeeping) would be most
+# of the SDK's CPU. For each model read by ``_model_hook`` (plain, ``camel_case_keys`` or
+# ``read_with``) this generates, once, a reader of straight-line code, one short block per field:
+#
+# - a value of its field's exact type (``str``, ``int``, ``float``, ``bool``) is stored as is
+#   (an optional string's ``""`` as None), null or a missing key as None or the field's default,
+#   a nested object or list of objects by the nested model's own fast reader, a timestamp by the
+#   common reading of ``_datetime_hook`` (unix seconds, ISO 8601), and any other value by the
+#   field's converter hook: the very function the generic path calls for it;
+# - the values are stored into the slots of a *twin* of the class (the same bases and slots, but
+#   plain ``object.__setattr__``), where a store is a bytecode slot write instead of a call of
+#   the frozen class's slot descriptor (a tenth of the cost); the object then becomes an
+#   instance of the class itself (``__class__`` assignment, which Python allows between classes
+#   of the same layout): the very object ``__init__`` would build.
+#
+# Whatever it cannot decide raises ``_NotFast`` (or the hook's own error) and ``structure`` reads
+# the whole answer again by the generic path, so results and errors are exactly its own: a
+# required key missing, a camelCase field in its snake_case spelling, a dict subclass; a model
+# with validators, converters or init hooks has no fast reader.
 
 
 class _NotFast(Exception):
     """The answer is not in the common shape: read it with the generic path."""
 
 
+class _Absent:
+    """What the fast reader's ``dict.get`` gives for a missing key where that is not null."""
+
+    __slots__ = ()
+
+
+_ABSENT = _Absent()
 _LEAVES = (str, int, float, bool)
+_FACTORY: type[Any] = type(attrs.Factory(dict))  # attrs types Factory as a function
 #: Fast readers by model class, and by ``read_with`` hook.
-_fast_readers: dict[Any, Callable[[Any], Any] | None] = {}
+_fast_readers: dict[Any, Callable[..., Any] | None] = {}
 
 
-def _fast_reader(hook: Callable[[Any, Any], Any]) -> Callable[[Any], Any] | None:
+def _fast_reader(hook: Callable[[Any, Any], Any]) -> Callable[..., Any] | None:
     """The fast reader of the model ``hook`` reads, or None when it is no model hook of this
-    module (a plain one, or one of ``read_with``)."""
+    module (a plain one, or one of ``read_with``).
+
+    A reader is called as ``read(value, request_id=None)`` and returns the model or raises.
+    """
     cls = _plain_model_hooks.get(hook)
     if cls is not None:
         return _class_reader(cls)
@@ -370,19 +407,17 @@ def _fast_reader(hook: Callable[[Any, Any], Any]) -> Callable[[Any], Any] | None
         cls, prepare = prepared
         inner = _class_reader(cls)
 
-        def read_prepared(value: Any) -> Any:
+        def read_prepared(value: Any, request_id: str | None = None) -> Any:
             # As ``read_with`` does: the prepared copy is read, ``raw`` is the answer as sent.
-            if type(value) is not dict or inner is None:
+            if type(value) is not dict:
                 raise _NotFast
-            obj = inner(prepare(value))
-            object.__setattr__(obj, "raw", value)
-            return obj
+            return inner(prepare(value), request_id, value)  # type: ignore[misc]
 
         _fast_readers[hook] = read_prepared if inner is not None else None
     return _fast_readers[hook]
 
 
-def _class_reader(cls: type[Any]) -> Callable[[Any], Any] | None:
+def _class_reader(cls: type[Any]) -> Callable[..., Any] | None:
     if cls not in _fast_readers:
         _fast_readers[cls] = None  # a model that contains itself takes the generic path
         try:
@@ -392,118 +427,141 @@ def _class_reader(cls: type[Any]) -> Callable[[Any], Any] | None:
     return _fast_readers[cls]
 
 
-def _generate_reader(cls: type[Any]) -> Callable[[Any], Any] | None:
-    import attrs
+def _twin(cls: type[Any]) -> type[Any] | None:
+    """A class of ``cls``'s layout whose slots plain attribute stores write, or None.
 
+    ``__delattr__`` is reset too: a class overriding either keeps Python from writing its
+    slots directly (the store would call the override). ``_twin()`` makes an empty instance
+    (``object.__init__``; a class with its own ``__new__`` has no twin), cheaper than
+    ``object.__new__(_twin)``.
+    """
+    new: Any = cls.__new__
+    if new is not object.__new__:
+        return None
+    namespace = {
+        "__slots__": cls.__dict__.get("__slots__", ()),
+        "__init__": object.__init__,
+        "__setattr__": object.__setattr__,
+        "__delattr__": object.__delattr__,
+        "__module__": cls.__module__,
+        "__qualname__": f"{cls.__qualname__}.<fast reader's twin>",
+    }
+    twin = type(cls.__name__, cls.__bases__, namespace)
+    probe: Any = twin()
+    try:
+        probe.__class__ = cls
+    except TypeError:  # "object layout differs"
+        return None
+    return twin
+
+
+def _generate_reader(cls: type[Any]) -> Callable[..., Any] | None:
     attrs.resolve_types(cls)
     fields = attrs.fields(cls)
-    factory_type: type[Any] = type(attrs.Factory(dict))  # attrs types Factory as a function
     # A plain attrs class (no validator, converter or init hook) is built without its
-    # ``__init__``, by setting its slots: the same object at a third of the cost.
+    # ``__init__``, by setting its slots: the same object at a fraction of the cost.
     direct = (
         not hasattr(cls, "__attrs_pre_init__")
         and not hasattr(cls, "__attrs_post_init__")
-        and all(f.validator is None and f.converter is None for f in fields)
+        and all(f.validator is None and f.converter is None and f.init for f in fields)
         and all(type(getattr(cls, f.name, None)).__name__ == "member_descriptor" for f in fields)
-        and not any(isinstance(f.default, factory_type) and f.default.takes_self for f in fields)
+        and not any(isinstance(f.default, _FACTORY) and f.default.takes_self for f in fields)
+        and not any(keyword.iskeyword(f.name) for f in fields)
     )
-    # A camelCase model (``camel_case_keys``) reads each field from its wire spelling here,
-    # instead of from a renamed copy of the answer; both spellings at once take the generic
-    # path, which decides between them.
+    twin = _twin(cls) if direct else None
+    if twin is None:
+        return None
+    # A camelCase model (``camel_case_keys``) reads each field from its wire spelling; an answer
+    # with the other one takes the generic path, which decides between them.
     wire_keys: _WireKeys | None = cls.__dict__.get("_wire_keys")
     camel_of = {name: camel for camel, name in wire_keys.renames.items()} if wire_keys else {}
     null_is_default = wire_keys.null_is_default if wire_keys else frozenset()
-    names: dict[str, Any] = {"_cls": cls, "_NotFast": _NotFast, "_new": object.__new__}
-    names["_setattr"] = object.__setattr__
-    lines = ["def read(o):", "    if type(o) is not dict: raise _NotFast"]
-    lines.append("    obj = _new(_cls)" if direct else "    kw = {}")
-
-    def store(number: int, field: Any, expr: str) -> str:
-        if direct:
-            names[f"_s{number}"] = getattr(cls, field.name).__set__
-            return f"_s{number}(obj, {expr})"
-        return f"kw[{field.alias!r}] = {expr}"
-
-    def default(number: int, field: Any) -> str:
-        if isinstance(field.default, factory_type):
-            names[f"_f{number}"] = field.default.factory
-            return store(number, field, f"_f{number}()")
-        names[f"_d{number}"] = field.default
-        return store(number, field, f"_d{number}")
-
-    for number, field in enumerate(fields):
-        if field.name == "raw":
-            if direct:
-                lines.append("    " + store(number, field, "o"))
-            continue
-        if field.name == "request_id" or not field.init:
-            if direct:
-                lines.append("    " + default(number, field))
-            continue
-        tp, key = field.type, field.name
-        optional = _is_optional(tp)
-        inner_tp = tp
-        if optional:
-            args = [a for a in typing.get_args(tp) if a is not _NoneType]
-            if len(args) != 1:
-                return None
-            inner_tp = args[0]
-        camel = camel_of.get(key)
-        if camel is None:
-            lines.append(f"    v = o.get({key!r}, _NotFast)")
-        else:
-            lines.append(f"    v = o.get({camel!r}, _NotFast)")
-            lines.append(f"    if v is _NotFast: v = o.get({key!r}, _NotFast)")
-            lines.append(f"    elif {key!r} in o: raise _NotFast")
-        if key in null_is_default:
-            lines.append("    if v is None: v = _NotFast")
-        if inner_tp in _LEAVES:
-            # The usual value first: already of its type ("" of an optional str excepted).
-            names[f"_t{number}"] = inner_tp
-            usual = " and v" if optional and inner_tp is str else ""
-            lines.append(f"    if type(v) is _t{number}{usual}: {store(number, field, 'v')}")
-            lines.append("    el" + _when_absent(number, field, direct, default))
-            if optional:
-                lines.append(f"    elif v is None or v == '': {store(number, field, 'None')}")
-            lines.append("    else: raise _NotFast")
-            continue
-        lines.append("    " + _when_absent(number, field, direct, default))
-        if optional:
-            lines.append(f"    elif v is None or v == '': {store(number, field, 'None')}")
-        origin = typing.get_origin(inner_tp)
-        type_args = typing.get_args(inner_tp)
-        item = type_args[0] if origin is list and type_args else None
-        item_reader = _fast_reader(converter.get_structure_hook(item)) if item is not None else None
-        model_reader = (
-            _fast_reader(converter.get_structure_hook(inner_tp)) if origin is None else None
-        )
-        if item_reader is not None:
-            names[f"_r{number}"] = item_reader
-            lines.append(
-                f"    elif type(v) is list: {store(number, field, f'[_r{number}(x) for x in v]')}"
-            )
-            lines.append("    else: raise _NotFast")
-        elif model_reader is not None:
-            names[f"_r{number}"] = model_reader
-            lines.append(f"    else: {store(number, field, f'_r{number}(v)')}")
-        else:
-            names[f"_h{number}"] = converter.get_structure_hook(inner_tp)
-            names[f"_t{number}"] = inner_tp
-            lines.append(f"    else: {store(number, field, f'_h{number}(v, _t{number})')}")
-    if not direct:
-        lines += ["    obj = _cls(**kw)", "    _setattr(obj, 'raw', o)"]
-    lines.append("    return obj")
+    names: dict[str, Any] = {
+        "_cls": cls,
+        "_twin": twin,
+        "_NotFast": _NotFast,
+        "_ABSENT": _ABSENT,
+        "_other_spellings": frozenset(camel_of),
+        "_timestamp": dt.datetime.fromtimestamp,
+        "_isoformat": dt.datetime.fromisoformat,
+        "_UTC": _UTC,
+    }
+    lines = [
+        "def read(o, request_id=None, raw=None):",
+        "    if type(o) is not dict: raise _NotFast",
+        "    obj = _twin()",
+        "    obj.raw = o if raw is None else raw",
+        "    obj.request_id = request_id",
+    ]
+    if camel_of:
+        lines.insert(2, "    if not o.keys().isdisjoint(_other_spellings): raise _NotFast")
+    for n, field in enumerate(fields):
+        if field.name not in ("raw", "request_id"):
+            key = camel_of.get(field.name, field.name)
+            lines += _field_lines(n, field, key, field.name in null_is_default, names)
+    lines += ["    obj.__class__ = _cls", "    return obj"]
     exec("\n".join(lines), names)  # the code is generated from the model's own fields
-    reader: Callable[[Any], Any] = names["read"]
+    reader: Callable[..., Any] = names["read"]
     return reader
 
 
-def _when_absent(number: int, field: Any, direct: bool, default: Callable[[int, Any], str]) -> str:
-    """The generated ``if`` for a key the answer lacks: its default, or the generic path."""
-    if field.default is attrs.NOTHING:
-        return "if v is _NotFast: raise _NotFast"
-    return f"if v is _NotFast: {default(number, field) if direct else 'pass'}"
-
-
-def _raise_not_fast() -> Any:
-    raise _NotFast
+def _field_lines(
+    n: int, field: Any, key: str, null_is_default: bool, names: dict[str, Any]
+) -> list[str]:
+    """The code that reads ``field`` (number ``n``) from the answer ``o`` into ``obj``."""
+    tp, default = field.type, field.default
+    optional = _is_optional(tp)
+    args = [a for a in typing.get_args(tp) if a is not _NoneType] if optional else [tp]
+    inner = args[0] if len(args) == 1 else None
+    origin, type_args = typing.get_origin(inner), typing.get_args(inner)
+    names[f"_h{n}"], names[f"_t{n}"] = converter.get_structure_hook(tp), tp
+    if isinstance(default, _FACTORY):
+        names[f"_f{n}"] = default.factory
+        default_value = f"_f{n}()"
+    else:
+        names[f"_d{n}"] = default
+        default_value = f"_d{n}"
+    # What a missing key gives: null where it reads as null, the default where that is a value
+    # of the field's own type (read as such), else _ABSENT.
+    if default is None and optional and not null_is_default:
+        lines = [f"    v = o.get({key!r})"]
+        absent = None
+    elif not optional and inner in _LEAVES and type(default) is inner:
+        lines = [f"    v = o.get({key!r}, _d{n})"]
+        absent = None
+    else:
+        lines = [f"    v = o.get({key!r}, _ABSENT)"]
+        absent = (
+            "raise _NotFast" if default is attrs.NOTHING else f"obj.{field.name} = {default_value}"
+        )
+    store = f"obj.{field.name} = "
+    branches: list[tuple[str, str]] = []  # (condition, statement), the usual value first
+    if inner in _LEAVES:
+        names[f"_l{n}"] = inner
+        branches.append(
+            (f"type(v) is _l{n}", store + ("v or None" if optional and inner is str else "v"))
+        )
+    elif inner is dt.datetime:  # unix seconds and ISO 8601 with an offset, as _datetime_hook
+        branches.append(("type(v) is int and v <= 100000000000", store + "_timestamp(v, _UTC)"))
+        iso = "type(v) is str and v[4:5] == '-' and (parsed := _isoformat(v)).tzinfo is not None"
+        branches.append((iso, store + "parsed"))
+    elif inner is not None and origin is None:
+        reader = _fast_reader(converter.get_structure_hook(inner))
+        if reader is not None:
+            names[f"_r{n}"] = reader
+            branches.append(("type(v) is dict", store + f"_r{n}(v)"))
+    elif origin is list and type_args:
+        item_reader = _fast_reader(converter.get_structure_hook(type_args[0]))
+        if item_reader is not None:
+            names[f"_r{n}"] = item_reader
+            branches.append(("type(v) is list", store + f"[_r{n}(x) for x in v]"))
+    if absent is not None:
+        branches.append(("v is _ABSENT", absent))
+    if null_is_default:
+        branches.append(("v is None", store + default_value))
+    elif optional:
+        branches.append(("v is None", store + "None"))
+    for number, (condition, statement) in enumerate(branches):
+        lines.append(f"    {'el' if number else ''}if {condition}: {statement}")
+    lines.append(f"    {'else: ' if branches else ''}{store}_h{n}(v, _t{n})")
+    return lines

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import attrs
 import pytest
+from _same import same
 
 from api4gpt_async import ResponseDecodeError
 from api4gpt_async._convert import _fast_by_class, converter, structure
@@ -110,20 +110,6 @@ def _generic(data: Any, cls: type[Any]) -> tuple[str, Any]:
     return "ok", obj
 
 
-def _same(a: Any, b: Any) -> None:
-    """Equal, field by field, ``raw`` (not compared by ``==``) included, all the way down."""
-    assert type(a) is type(b)
-    if attrs.has(type(a)):
-        for field in attrs.fields(type(a)):
-            _same(getattr(a, field.name), getattr(b, field.name))
-    elif isinstance(a, list):
-        assert len(a) == len(b)
-        for x, y in zip(a, b, strict=True):
-            _same(x, y)
-    else:
-        assert a == b
-
-
 @pytest.mark.parametrize(
     ("cls", "answer"),
     [
@@ -142,7 +128,7 @@ def test_fast_path_reads_what_the_generic_path_reads(cls: type[Any], answer: Any
         got, expected = _read(data, cls), _generic(data, cls)
         assert got[0] == expected[0], data
         if got[0] == "ok":
-            _same(got[1], expected[1])
+            same(got[1], expected[1])
             assert got[1].raw is data
 
 
@@ -178,5 +164,5 @@ async def test_fast_path_of_prepared_models(emulator: Any, client: Any, family: 
         got, expected = _read(data, cls), _generic(data, cls)
         assert got[0] == expected[0], data
         if got[0] == "ok":
-            _same(got[1], expected[1])
+            same(got[1], expected[1])
             assert got[1].raw is data

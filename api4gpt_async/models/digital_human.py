@@ -19,7 +19,7 @@ from typing import Any, TypedDict
 
 import attrs
 
-from .._convert import read_with
+from .._convert import is_mapping, read_with
 from ._base import Model
 from ._task import RelayTask, without_unset_times
 
@@ -82,7 +82,7 @@ def _task_fields(value: Mapping[str, Any]) -> Mapping[str, Any]:
         return {"task_id": value.get("id"), "status": _raw_status(value), "video": value}
     out = without_unset_times(value)
     data = out.pop("data", None)
-    out["video"] = data if isinstance(data, Mapping) else None
+    out["video"] = data if is_mapping(data) else None
     return out
 
 

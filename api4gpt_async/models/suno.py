@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from .._convert import read_with
+from .._convert import is_mapping, read_with
 from ._base import Model
 from ._task import RelayTask, without_unset_times
 
@@ -40,15 +40,20 @@ _METADATA_FIELDS = (
     "error_type",
     "error_message",
 )
+_METADATA_NAMES = frozenset(_METADATA_FIELDS)
 
 
 def _clip_fields(value: Mapping[str, Any]) -> Mapping[str, Any]:
     metadata = value.get("metadata")
     out = dict(value)
-    if isinstance(metadata, Mapping):
-        for name in _METADATA_FIELDS:
-            found = metadata.get(name)  # most are absent: the cheaper test first
-            if found is not None and found != "" and out.get(name) in (None, ""):
+    if is_mapping(metadata):
+        for name, found in metadata.items():  # the few it has, not all it could have
+            if (
+                found is not None
+                and name in _METADATA_NAMES
+                and found != ""
+                and out.get(name) in (None, "")
+            ):
                 out[name] = found
     if out.get("id") in (None, "") and out.get("clip_id") not in (None, ""):
         out["id"] = out["clip_id"]
@@ -105,16 +110,16 @@ class SunoLyrics(Model):
 
 
 def _is_lyrics(item: Any) -> bool:
-    return isinstance(item, Mapping) and "text" in item and "audio_url" not in item
+    return is_mapping(item) and "text" in item and "audio_url" not in item
 
 
 def _task_fields(value: Mapping[str, Any]) -> Mapping[str, Any]:
     out = without_unset_times(value)
     data = out.pop("data", None)
     clips = out.get("clips")
-    if isinstance(clips, Mapping):  # v3.x: clips keyed by clip id
+    if is_mapping(clips):  # v3.x: clips keyed by clip id
         out["clips"] = [
-            {"id": key, **clip} if isinstance(clip, Mapping) and "id" not in clip else clip
+            {"id": key, **clip} if is_mapping(clip) and "id" not in clip else clip
             for key, clip in clips.items()
         ]
     if isinstance(out.get("input"), str):  # v3.x: the inputs as JSON text
@@ -123,7 +128,7 @@ def _task_fields(value: Mapping[str, Any]) -> Mapping[str, Any]:
         except ValueError:
             out["input"] = None
     lyrics_action = str(out.get("action") or "").upper() == "LYRICS"
-    if _is_lyrics(data) or (lyrics_action and isinstance(data, Mapping)):
+    if _is_lyrics(data) or (lyrics_action and is_mapping(data)):
         out["lyrics"] = data
     elif isinstance(data, list) and data and (lyrics_action or _is_lyrics(data[0])):
         out["lyrics"] = data[0]
