@@ -474,7 +474,9 @@ def _generate_reader(cls: type[Any]) -> Callable[..., Any] | None:
     # A camelCase model (``camel_case_keys``) reads each field from its wire spelling; an answer
     # with the other one takes the generic path, which decides between them.
     wire_keys: _WireKeys | None = cls.__dict__.get("_wire_keys")
-    camel_of = {name: camel for camel, name in wire_keys.renames.items()} if wire_keys else {}
+    camel_of: dict[str, str] = (
+        {name: camel for camel, name in wire_keys.renames.items()} if wire_keys else {}
+    )
     null_is_default = wire_keys.null_is_default if wire_keys else frozenset()
     names: dict[str, Any] = {
         "_cls": cls,
@@ -496,9 +498,10 @@ def _generate_reader(cls: type[Any]) -> Callable[..., Any] | None:
     if camel_of:
         lines.insert(2, "    if not o.keys().isdisjoint(_other_spellings): raise _NotFast")
     for n, field in enumerate(fields):
-        if field.name not in ("raw", "request_id"):
-            key = camel_of.get(field.name, field.name)
-            lines += _field_lines(n, field, key, field.name in null_is_default, names)
+        name: str = field.name
+        if name not in ("raw", "request_id"):
+            key = camel_of.get(name, name)
+            lines += _field_lines(n, field, key, name in null_is_default, names)
     lines += ["    obj.__class__ = _cls", "    return obj"]
     exec("\n".join(lines), names)  # the code is generated from the model's own fields
     reader: Callable[..., Any] = names["read"]
