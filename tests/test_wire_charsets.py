@@ -14,6 +14,7 @@ import pytest
 from api4gpt_async import (
     AsyncAPI4GPT,
     AuthenticationError,
+    NotFoundError,
     ResponseDecodeError,
     ServerError,
     SubmissionUncertainError,
@@ -121,6 +122,19 @@ async def test_a_stream_without_events_quotes_its_body_in_its_own_encoding(
         with pytest.raises(ResponseDecodeError) as info:
             _ = [chunk async for chunk in stream]
     assert info.value.message == "expected an event stream, got '上游繁忙'"
+
+
+async def test_a_page_proving_no_handler_is_quoted_in_its_declared_charset(
+    client: AsyncAPI4GPT, emulator: Emulator
+) -> None:
+    # Both candidate paths answer with the gateway's own 404 page, in GBK: the error that
+    # says no path serves the endpoint quotes the page as it reads.
+    for route in ("suno.v3_5.generate", "suno.v3_5.generate.alt1"):
+        emulator.fail(route, status=404, body="页面不存在".encode("gbk"),
+                      headers={"Content-Type": "text/plain; charset=gbk"}, times=None)  # fmt: skip
+    with pytest.raises(NotFoundError, match="no handler") as info:
+        await client.suno.v3_5.generate(gpt_description_prompt="x")
+    assert info.value.body == "页面不存在"
 
 
 @pytest.mark.parametrize(
