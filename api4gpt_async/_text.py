@@ -5,8 +5,9 @@ Error pages are not always UTF-8: a CDN or firewall in front of a gateway may se
 the one useful line (the page's title, the proxy's message) into replacement characters. The
 order is the browsers' (WHATWG "encoding sniffing", simplified): a byte order mark, then the
 ``charset`` of the Content-Type, then an HTML ``<meta charset>``, then the NUL-byte pattern of
-UTF-16/32 without a BOM (as ``json`` detects it), then UTF-8. Undecodable bytes become U+FFFD;
-this never raises.
+UTF-16/32 without a BOM (as ``json`` detects it), then UTF-8; a UTF-16/32 ``charset`` without
+a BOM takes its byte order from that NUL pattern too, else big-endian. Undecodable bytes
+become U+FFFD; this never raises.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ def body_text(raw: bytes, headers: Mapping[str, str] | None = None) -> str:
             return raw.decode(with_bom, "replace")
     # ``json.detect_encoding``: UTF-16/32 by the pattern of NUL bytes, else UTF-8.
     encoding = declared_charset(headers) or _meta_charset(raw[:1024]) or json.detect_encoding(raw)
+    if encoding in ("utf-16", "utf-32"):  # no BOM, so no byte order: the NUL pattern's guess,
+        guess = json.detect_encoding(raw)  # else big-endian (RFC 2781 section 4.3)
+        encoding = guess if guess.startswith(encoding) else f"{encoding}-be"
     try:
         return raw.decode(encoding, "replace")
     except UnicodeError:  # a codec that refuses "replace" for these bytes (punycode…)

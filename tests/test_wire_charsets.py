@@ -237,6 +237,18 @@ async def test_a_stream_without_events_quotes_its_body_in_its_declared_charset(
         (b"caf\xc3\xa9 \xff", "text/plain; charset=idna", "café \ufffd"),
         (b"caf\xc3\xa9 \xff", "text/plain; charset=undefined", "café \ufffd"),
         (b"caf\xc3\xa9 \xff\x80", "text/plain; charset=punycode", "café \ufffd\ufffd"),
+        # A declared UTF-16 or UTF-32 without a BOM: the byte order the NUL bytes show, else
+        # big-endian (RFC 2781), never the machine's own.
+        ("ok".encode("utf-16-be"), "text/plain; charset=UTF-16", "ok"),
+        ("ok".encode("utf-16-le"), "text/plain; charset=utf-16", "ok"),
+        ("ok".encode("utf-32-be"), "text/plain; charset=utf-32", "ok"),
+        ("维护中".encode("utf-16-be"), "text/plain; charset=utf-16", "维护中"),
+        # An unusable declared charset is no clue: the page's own <meta> charset decides.
+        (
+            '<meta charset="gbk"><title>维护中</title>'.encode("gbk"),
+            "text/html; charset=idna",
+            '<meta charset="gbk"><title>维护中</title>',
+        ),
     ],
 )
 def test_body_text_edges(raw: bytes, content_type: str, text: str) -> None:
