@@ -300,6 +300,8 @@ def fraction_from_percent(value: Any) -> float | None:
         number = value / 100 if value > 1 else float(value)
     else:
         return None
+    if not math.isfinite(number):  # "NaN%", "inf": no figure
+        return None
     return min(max(number, 0.0), 1.0)
 
 

@@ -10,6 +10,7 @@ snake_case and read either spelling. Sources: midjourney-proxy ``Task`` / ``Butt
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from typing import Any, Final
@@ -34,7 +35,7 @@ _PERCENT: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
 
 
 def parse_progress(value: Any) -> float | None:
-    """``"37%"`` → 0.37; ``"100%"`` → 1.0; ``""`` / None / unreadable → None.
+    """``"37%"`` → 0.37; ``"100%"`` → 1.0; ``""`` / None / NaN / unreadable → None.
 
     A bare number is read as a percentage too (``37`` → 0.37), as the proxies only send
     percentages; the result is kept within 0.0–1.0.
@@ -48,6 +49,8 @@ def parse_progress(value: Any) -> float | None:
         if match is None:
             return None
         number = float(match.group(1))
+    if not math.isfinite(number):  # NaN or infinity: no figure
+        return None
     return min(max(number / 100.0, 0.0), 1.0)
 
 

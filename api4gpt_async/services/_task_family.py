@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import math
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
@@ -255,7 +256,15 @@ class TaskFamily(WithRawResponse, Generic[S, R]):
         failure_reason: str | None = None,
         needs_action: bool = False,
     ) -> TaskSnapshot[S]:
-        """A snapshot of ``status`` with this family's kind and the status's id filled in."""
+        """A snapshot of ``status`` with this family's kind and the status's id filled in.
+
+        A progress or ETA that is no finite figure (``NaN``, infinity, a negative wait) is
+        unknown: None, as when the service sends none. Progress is kept within 0.0–1.0.
+        """
+        if progress is not None:
+            progress = min(max(progress, 0.0), 1.0) if math.isfinite(progress) else None
+        if eta_seconds is not None and not (math.isfinite(eta_seconds) and eta_seconds >= 0):
+            eta_seconds = None
         return TaskSnapshot(
             id=self.id_of(status),
             kind=self.flavour,
