@@ -27,6 +27,9 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+#: Text codecs that are no character set a body is sent in: they encode host names (and
+#: punycode reads any bytes as *something*, on Python 3.13 without an error).
+_NOT_CHARSETS = frozenset({"idna", "punycode", "undefined"})
 #: ``<meta charset="gbk">`` or ``<meta http-equiv=… content="text/html; charset=gbk">``,
 #: looked for in the first 1,024 bytes as browsers do.
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.I)
@@ -44,7 +47,7 @@ def body_text(raw: bytes, headers: Mapping[str, str] | None = None) -> str:
         encoding = guess if guess.startswith(encoding) else f"{encoding}-be"
     try:
         return raw.decode(encoding, "replace")
-    except UnicodeError:  # a codec that refuses "replace" for these bytes (punycode…)
+    except UnicodeError:  # pragma: no cover - none known past _NOT_CHARSETS; never raise
         return raw.decode("utf-8", "replace")
 
 
@@ -65,12 +68,13 @@ def _meta_charset(head: bytes) -> str | None:
 
 def _known(encoding: str | None) -> str | None:
     """Python's name for ``encoding`` if it has a text codec of that name that can replace
-    what it cannot read, else None (``base64`` is no text encoding, ``idna`` refuses to
-    replace)."""
+    what it cannot read and is a character set, else None (``base64`` is no text encoding,
+    ``idna`` refuses to replace, ``punycode`` encodes host names)."""
     if not encoding:
         return None
     try:
         b"a".decode(encoding, "replace")
+        name = codecs.lookup(encoding).name
     except (LookupError, UnicodeError):
         return None
-    return codecs.lookup(encoding).name
+    return None if name in _NOT_CHARSETS else name
