@@ -60,3 +60,19 @@ async def test_a_progress_or_eta_that_is_no_figure_is_unknown(
 )  # fmt: skip
 def test_progress_reads_as_a_fraction_or_none(sent: Any, read: float | None) -> None:
     assert fraction_from_percent(sent) == read
+
+
+@pytest.mark.parametrize(
+    ("progress", "eta", "read"),
+    [(float("nan"), float("nan"), (None, None)), (1.5, 0.0, (1.0, 0.0)), (-0.5, 0.5, (0.0, 0.5)),
+     (0.25, -1e-9, (0.25, None)), (None, float("inf"), (None, None)), (1.0, 9, (1.0, 9))],
+)  # fmt: skip
+async def test_any_family_s_snapshot_keeps_its_figures_readable(
+    client: AsyncAPI4GPT, progress: float | None, eta: float | None, read: tuple[Any, Any]
+) -> None:
+    # What a family's reader passes (its own parsing, or a plug-in family's) is checked once,
+    # where every snapshot is made.
+    handle = await client.luma.generate("a paper boat")
+    status = await client.luma.get(handle.id)
+    snap = client.luma.snapshot(status, TaskState.RUNNING, progress=progress, eta_seconds=eta)
+    assert (snap.progress, snap.eta_seconds) == read
