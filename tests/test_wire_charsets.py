@@ -8,6 +8,8 @@ stream that gives no event) decodes them the one way, ``_text.body_text``.
 from __future__ import annotations
 
 import codecs
+import encodings
+import pkgutil
 
 import pytest
 
@@ -263,3 +265,11 @@ def test_a_meta_charset_counts_within_the_first_1024_bytes_only() -> None:
     beyond = b" " * (1024 - len(tag) + 3) + tag + title
     assert body_text(inside).endswith("<title>中文</title>")
     assert body_text(beyond).endswith("<title>\ufffd\ufffd\ufffd\ufffd</title>")
+
+
+@pytest.mark.parametrize("name", sorted(m.name for m in pkgutil.iter_modules(encodings.__path__)))
+def test_body_text_never_raises_whatever_charset_is_declared(name: str) -> None:
+    # Every codec this Python has, as a declared charset, over bytes no codec reads whole: a
+    # codec that refuses replacement (idna) or reads bytes as garbage (punycode) is no charset.
+    for raw in (b"caf\xc3\xa9 \xff\x80", bytes(range(256)), b"\\x\\u12", b""):
+        assert isinstance(body_text(raw, {"Content-Type": f"text/plain; charset={name}"}), str)
