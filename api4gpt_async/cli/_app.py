@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import json
-import os
 import shlex
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,6 +15,7 @@ from rich.console import Console
 
 from .. import AsyncAPI4GPT, TaskHandle, __version__
 from .._convert import unstructure
+from .._files import check_writable
 from ..models.luma import LumaGeneration
 from ._errors import UsageError, fail, run
 from ._jobs import follow
@@ -61,13 +60,8 @@ def _refuse_to_overwrite(out: str | None, overwrite: bool) -> None:
     """Refuse an empty or existing ``--out`` file before anything billable is sent."""
     if out == "":
         raise UsageError('--out is empty: name a file, or a folder ("." for this one)')
-    if (
-        out is not None
-        and not overwrite
-        and os.path.isfile(out)
-        and not out.endswith(("/", os.sep))
-    ):
-        raise FileExistsError(errno.EEXIST, "file exists", os.path.abspath(out))
+    if out is not None:
+        check_writable(out, overwrite=overwrite)  # the library's own rule, before paying
 
 
 def _client(api_key: str | None, base_url: str | None) -> AsyncAPI4GPT:

@@ -198,15 +198,22 @@ async def test_emulator_command_serves_until_stopped() -> None:
         (["speak", "hello"], "audio.speech"),
     ],
 )
+@pytest.mark.parametrize("taken_by", ["file", "link", "dangling-link"])
 async def test_out_never_overwrites_unless_asked(
-    instant_emulator: Emulator, tmp_path: Path, command: list[str], route: str
+    instant_emulator: Emulator, tmp_path: Path, command: list[str], route: str, taken_by: str
 ) -> None:
+    precious = tmp_path / "precious"
+    precious.write_bytes(b"precious")
     out = tmp_path / "taken"
-    out.write_bytes(b"precious")
+    if taken_by == "file":
+        out.write_bytes(b"precious")
+    else:  # a link is replaced by a save as a file would be: refused the same, before paying
+        out.symlink_to(precious if taken_by == "link" else tmp_path / "gone")
     code, output = await _api4gpt(*command, "--out", str(out), emu=instant_emulator)
     assert code == 1
     assert output.strip().splitlines() == [f"error: {out} exists (use --overwrite to replace it)"]
-    assert out.read_bytes() == b"precious"
+    assert precious.read_bytes() == b"precious"
+    assert os.path.lexists(out)
     assert instant_emulator.count(route) == 0  # refused before anything billable was sent
 
 
