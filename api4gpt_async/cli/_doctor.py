@@ -32,7 +32,7 @@ from rich.table import Table
 from .._paths import DEFAULT_PATHS, expand, no_handler_answered
 from .._transport import DEFAULT_BASE_URL, normalize_base_url
 from ._app import ApiKey, BaseUrl, app, console
-from ._errors import run
+from ._errors import NO_API_KEY, fail, run
 
 __all__ = ["PROBES", "Check", "Probe", "Report", "diagnose"]
 
@@ -331,8 +331,7 @@ def doctor(
     Exit code 1 when a check fails.
     """
     if not api_key:
-        console.print("[red]error:[/red] no API key: pass --api-key or set API4GPT_API_KEY")
-        raise typer.Exit(1)
+        fail(NO_API_KEY)
     report = run(
         lambda: diagnose(base_url=base_url or DEFAULT_BASE_URL, api_key=api_key, timeout=timeout)
     )

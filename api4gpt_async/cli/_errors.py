@@ -23,6 +23,10 @@ class UsageError(Exception):
     """The command line itself is wrong (exit code 2): a bad option value, a malformed ref."""
 
 
+#: Every command's answer to a missing key (the library's own says ``api_key=...``).
+NO_API_KEY = "no API key: pass --api-key or set API4GPT_API_KEY"
+
+
 def fail(message: str, *, code: int = 1) -> NoReturn:
     """Print ``error: message`` as one line (never wrapped, whatever the terminal) and exit."""
     line = " ".join(message.split())  # newlines from server messages would break the one line

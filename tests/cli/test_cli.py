@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -335,3 +336,25 @@ async def test_task_wait_prints_the_result_once_without_its_raw_answer(
     assert f"files/{job}.mp4" in output and '"video"' in output
     assert '"raw"' not in output and "null" not in output  # the fields that hold something
     assert output.count(f"{job}.mp4") == 2  # the video's url and download_url, not repeated raw
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["doctor"],
+        ["image", "a cat", "--out", "cat.png"],
+        ["luma", "generate", "a cat"],
+        ["batch", "run", "jobs.jsonl", "--out", "out"],
+    ],
+    ids=["doctor", "image", "luma", "batch"],
+)
+async def test_every_command_says_the_same_when_no_key_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    line = {"family": "luma", "op": "generate", "params": {"prompt": "a"}}
+    Path("jobs.jsonl").write_text(json.dumps(line) + "\n")
+    code, output = await _api4gpt(*command)  # no API4GPT_* variable in its environment
+    assert code == 1
+    assert output.strip() == "error: no API key: pass --api-key or set API4GPT_API_KEY"
+    assert not Path("cat.png").exists() and not Path("out").exists()
