@@ -295,7 +295,7 @@ async def _probe_paths(
             if len(tried) == len(candidates):
                 error.message = (
                     f"no handler for {key} at any of {', '.join(tried)}; if the service moved "
-                    f"it, pass paths={{{key!r}: '/its/path'}}"
+                    f"it, pass paths={{{key!r}: '/its/path'}}{transport.not_found_hint}"
                 )
                 error.args = (error.message,)
                 raise

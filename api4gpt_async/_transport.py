@@ -147,6 +147,19 @@ def normalize_base_url(url: str) -> str:
     return url
 
 
+def base_url_hint(base_url: str) -> str:
+    """What a 404 should add when ``base_url`` ends in a ``/V1`` (any case but the ``/v1``
+    :func:`normalize_base_url` drops): kept as a path of its own, it doubles the version every
+    ``/v1/...`` path already names. ``""`` for any other base URL."""
+    root, _, last = base_url.rpartition("/")
+    if last.lower() != "v1" or not urlsplit(base_url).path:  # (a host named v1 is no path)
+        return ""
+    return (
+        f"; the base URL ends in /{last}, a version the paths name themselves: "
+        f"did you mean {root!r}?"
+    )
+
+
 class _SharedSession:
     """The aiohttp session of one client and its ``with_options`` copies, bound to a loop.
 
@@ -304,6 +317,8 @@ class Transport:
         default_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.base_url: str = normalize_base_url(base_url)
+        #: Added to a 404's message when the base URL is the likely cause (see base_url_hint).
+        self.not_found_hint: str = base_url_hint(self.base_url)
         self.hooks: Hooks = hooks or Hooks()
         warn_if_insecure(self.base_url)
         self.timeout = timeout
@@ -376,13 +391,16 @@ class Transport:
             )
             if probe_path and no_handler_answered(status, resp_headers, raw):
                 raise PathNotServedError(
-                    f"no handler for {method} {path} (HTTP {status}, not a JSON answer)",
+                    f"no handler for {method} {path} (HTTP {status}, not a JSON answer)"
+                    + self.not_found_hint,
                     status=status,
                     request_id=request_id_from(resp_headers),
                     body=body_text(raw, resp_headers)[:500],
                 )
             if status >= 300:
-                raise _status_error(status, resp_headers, raw, billable, f"{method} {url}")
+                raise _status_error(
+                    status, resp_headers, raw, billable, f"{method} {url}", self.not_found_hint
+                )
             request_id = request_id_from(resp_headers)
             try:
                 decoded = _decode(raw, expect, envelope, resp_headers, request_id, job_field)
@@ -695,7 +713,10 @@ class Transport:
                     raw = b""
                 finally:
                     resp.release()
-                raise _status_error(resp.status, resp.headers, raw, billable, f"{method} {url}")
+                raise _status_error(
+                    resp.status, resp.headers, raw, billable, f"{method} {url}",
+                    self.not_found_hint,
+                )  # fmt: skip
             return resp
 
         if retry:
@@ -770,15 +791,24 @@ def _not_json(raw: bytes, headers: Mapping[str, str], request_id: str | None) ->
 
 
 def _status_error(
-    status: int, headers: Mapping[str, str], raw: bytes, billable: bool, what: str
+    status: int,
+    headers: Mapping[str, str],
+    raw: bytes,
+    billable: bool,
+    what: str,
+    not_found_hint: str = "",
 ) -> APIError:
-    """The error for a non-2xx answer, with the billing rule applied.
+    """The error for a non-2xx answer, with the billing rule applied (and, on a 404, the
+    transport's ``not_found_hint``).
 
     A 5xx whose body is not the gateway's JSON error (an HTML or empty page) came from a proxy
     in front of the gateway, which may have passed the request on: for a billable request it
     is ``SubmissionUncertainError``. A 5xx carrying a JSON error body is the gateway's refusal.
     """
     error = error_from_response(status, headers, raw, retry_after=parse_retry_after(headers))
+    if status == 404 and not_found_hint:
+        error.message += not_found_hint
+        error.args = (error.message,)
     if billable and status >= 500 and not isinstance(error.body, Mapping):
         return SubmissionUncertainError(
             f"{what} got HTTP {status} ({error.message}) from a proxy in front of the "
