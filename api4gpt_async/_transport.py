@@ -391,8 +391,7 @@ class Transport:
             )
             if probe_path and no_handler_answered(status, resp_headers, raw):
                 raise PathNotServedError(
-                    f"no handler for {method} {path} (HTTP {status}, not a JSON answer)"
-                    + self.not_found_hint,
+                    f"no handler for {method} {path} (HTTP {status}, not a JSON answer)",
                     status=status,
                     request_id=request_id_from(resp_headers),
                     body=body_text(raw, resp_headers)[:500],
