@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from api4gpt_async import AsyncAPI4GPT, NotFoundError
+from api4gpt_async import AsyncAPI4GPT, AuthenticationError, NotFoundError
 from api4gpt_async._paths import DEFAULT_PATHS
 from api4gpt_async._transport import base_url_hint
 from api4gpt_async.testing import Emulator
@@ -39,6 +39,7 @@ async def test_a_404_under_a_v1_base_url_names_the_likely_one(
         with pytest.raises(NotFoundError) as info:
             await call(c)
     hint = "; the base URL ends in /V1, a version the paths name themselves: did you mean"
+    assert info.value.message.startswith("Invalid URL (")  # the gateway's words, then the hint
     assert info.value.message.endswith(f"{hint} {emulator.base_url!r}?")
     assert info.value.message in str(info.value)
 
@@ -81,3 +82,11 @@ async def test_no_handler_at_any_candidate_under_a_v1_base_url_names_the_likely_
             await c.suno.v3_5.generate(gpt_description_prompt="x")
     assert len(emulator.requests) == len(candidates) > 1
     assert info.value.message.endswith(f"did you mean {emulator.base_url!r}?")
+
+
+async def test_only_a_404_carries_the_hint(emulator: Emulator) -> None:
+    emulator.fail("/V1/v1/models", status=401, body={"error": {"message": "bad key"}})
+    async with AsyncAPI4GPT(api_key=emulator.api_key, base_url=emulator.base_url + "/V1") as c:
+        with pytest.raises(AuthenticationError) as info:
+            await c.models.list()
+    assert info.value.message == "bad key"
