@@ -17,7 +17,7 @@ from .. import AsyncAPI4GPT, TaskHandle, __version__
 from .._convert import unstructure
 from .._files import check_writable
 from ..models.luma import LumaGeneration
-from ._errors import NO_API_KEY, UsageError, fail, run
+from ._errors import UsageError, fail, require_api_key, run
 from ._jobs import follow
 
 T = TypeVar("T")
@@ -65,10 +65,8 @@ def _refuse_to_overwrite(out: str | None, overwrite: bool) -> None:
 
 
 def _client(api_key: str | None, base_url: str | None) -> AsyncAPI4GPT:
-    if not api_key:  # --api-key, or API4GPT_API_KEY as typer read it
-        fail(NO_API_KEY)
     try:
-        return AsyncAPI4GPT(api_key=api_key, base_url=base_url)
+        return AsyncAPI4GPT(api_key=require_api_key(api_key), base_url=base_url)
     except ValueError as exc:  # a malformed --base-url or --api-key
         raise UsageError(str(exc)) from None
 

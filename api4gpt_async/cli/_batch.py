@@ -33,7 +33,7 @@ from .._batch import (
 )
 from ..journal import open_journal
 from ._app import ApiKey, BaseUrl, _run, app, console
-from ._errors import NO_API_KEY, fail, run
+from ._errors import fail, require_api_key, run
 
 __all__ = ["batch_app"]
 
@@ -194,8 +194,7 @@ def batch_run(
         batch = read_jobs(jobs_file)
     except ValueError as exc:
         fail(f"{jobs_file}: {exc}", code=2)
-    if not api_key:
-        fail(NO_API_KEY)
+    api_key = require_api_key(api_key)
     poll = (
         PollPolicy(initial_delay=poll_every, multiplier=1, max_delay=poll_every, jitter=0)
         if poll_every is not None

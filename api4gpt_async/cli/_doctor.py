@@ -32,7 +32,7 @@ from rich.table import Table
 from .._paths import DEFAULT_PATHS, expand, no_handler_answered
 from .._transport import DEFAULT_BASE_URL, normalize_base_url
 from ._app import ApiKey, BaseUrl, app, console
-from ._errors import NO_API_KEY, fail, run
+from ._errors import require_api_key, run
 
 __all__ = ["PROBES", "Check", "Probe", "Report", "diagnose"]
 
@@ -330,10 +330,9 @@ def doctor(
     Sends only non-billable requests (the model list and status queries of a made-up id).
     Exit code 1 when a check fails.
     """
-    if not api_key:
-        fail(NO_API_KEY)
+    key = require_api_key(api_key)
     report = run(
-        lambda: diagnose(base_url=base_url or DEFAULT_BASE_URL, api_key=api_key, timeout=timeout)
+        lambda: diagnose(base_url=base_url or DEFAULT_BASE_URL, api_key=key, timeout=timeout)
     )
     if as_json:
         console.print_json(json.dumps(report.as_json()))

@@ -23,10 +23,6 @@ class UsageError(Exception):
     """The command line itself is wrong (exit code 2): a bad option value, a malformed ref."""
 
 
-#: Every command's answer to a missing key (the library's own says ``api_key=...``).
-NO_API_KEY = "no API key: pass --api-key or set API4GPT_API_KEY"
-
-
 def fail(message: str, *, code: int = 1) -> NoReturn:
     """Print ``error: message`` as one line (never wrapped, whatever the terminal) and exit."""
     line = " ".join(message.split())  # newlines from server messages would break the one line
@@ -34,6 +30,14 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
     sys.stderr.write(f"{label} {line}\n")
     sys.stderr.flush()
     raise typer.Exit(code)
+
+
+def require_api_key(api_key: str | None) -> str:
+    """``api_key`` (``--api-key``, or ``API4GPT_API_KEY`` as typer read it); without one, the
+    same one-line error for every command (the library's own says ``api_key=...``)."""
+    if not api_key:
+        fail("no API key: pass --api-key or set API4GPT_API_KEY")
+    return api_key
 
 
 def run(
