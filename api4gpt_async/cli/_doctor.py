@@ -30,7 +30,7 @@ import typer
 from rich.table import Table
 
 from .._paths import DEFAULT_PATHS, expand, no_handler_answered
-from .._transport import DEFAULT_BASE_URL, normalize_base_url
+from .._transport import DEFAULT_BASE_URL, base_url_hint, normalize_base_url
 from ._app import ApiKey, BaseUrl, app, console
 from ._errors import require_api_key, run
 
@@ -195,8 +195,13 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _check_key(status: int, headers: Mapping[str, str], raw: bytes) -> list[Check]:
+def _check_key(
+    status: int, headers: Mapping[str, str], raw: bytes, not_found_hint: str = ""
+) -> list[Check]:
     served, answer = _describe(status, headers, raw)
+    if status == 404 and not_found_hint:  # a /V1 base URL: the transport's own hint
+        detail = f"GET /v1/models: {answer}{not_found_hint}"
+        return [Check(name="base URL reachable", verdict="fail", detail=detail)]
     if served == "not served" or "html" in headers.get("Content-Type", "").lower():
         hint = "an HTML page instead of JSON: is the base URL the API root, not a web page?"
         return [Check(name="base URL reachable", verdict="fail", detail=f"{answer}: {hint}")]
@@ -283,7 +288,7 @@ async def diagnose(
             detail = f"cannot reach {root}: {type(exc).__name__} {exc}".strip()
             checks.append(Check(name="base URL reachable", verdict="fail", detail=detail))
             return Report(base_url=root, checks=checks, probes=[], paths={})
-        checks.extend(_check_key(status, headers, raw))
+        checks.extend(_check_key(status, headers, raw, base_url_hint(root)))
         checks.append(_check_tls(root, tls))
         checks.append(_check_clock(headers, (sent_at + time.time()) / 2))
         results = await asyncio.gather(*(doctor.probe(spec) for spec in probes))

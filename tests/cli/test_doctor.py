@@ -78,6 +78,16 @@ async def test_a_healthy_gateway(emu: Emulator) -> None:
     assert emu.count("luma.generate") == emu.count("midjourney.imagine") == 0
 
 
+async def test_a_v1_base_url_fails_with_the_likely_one(emu: Emulator) -> None:
+    # "/V1" is kept as a path (a relay's own may be), so /V1/v1/models is a 404: the doctor
+    # says so, as every request of the SDK does, instead of passing the gateway as healthy.
+    report = await diagnose(base_url=emu.base_url + "/V1", api_key=KEY)
+    reachable = next(c for c in report.checks if c.name == "base URL reachable")
+    assert reachable.verdict == "fail"
+    assert reachable.detail.endswith(f"did you mean {emu.base_url!r}?")
+    assert not report.ok
+
+
 async def test_paths_not_served_are_found_and_the_served_ones_pinned(emu: Emulator) -> None:
     emu.fail("zhipu_video.result", times=None, **HTML)  # type: ignore[arg-type]
     emu.fail("suno.v3_5.fetch", times=None, **HTML)  # type: ignore[arg-type]
