@@ -13,7 +13,7 @@ import platform
 import re
 import warnings
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal, NamedTuple, TypeVar
 from urllib.parse import urlsplit
@@ -352,7 +352,7 @@ class Transport:
 
     # -- requests ----------------------------------------------------------------------------
 
-    async def request(
+    def request(
         self,
         method: str,
         path: str,
@@ -367,7 +367,7 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         probe_path: bool = False,
         job_field: str | None = None,
-    ) -> Reply:
+    ) -> Coroutine[Any, Any, Reply]:
         """Send one logical request (retrying as allowed) and decode its answer.
 
         ``billable`` requests are never re-sent once they may have reached the server.
@@ -377,46 +377,16 @@ class Transport:
         non-JSON 404) raises ``PathNotServedError``, so the caller may try another path.
         ``job_field``: a 200 carrying an ``error`` object next to this field (e.g. Zhipu's
         ``task_status``) describes a failed job, so it is returned as data, not raised.
+
+        A plain function returning the retry loop's coroutine (awaited by the caller): one
+        coroutine fewer for each request in flight.
         """
         url = self.base_url + path
-
-        async def attempt(remaining: float, retries: int) -> Reply:
-            if timeout is None and retries == 0:
-                attempt_timeout = self._default_timeout  # the common case: nothing to build
-            else:
-                attempt_timeout = aiohttp.ClientTimeout(total=remaining)
-            data, send_headers = self._body(json_body, form, headers)
-            status, resp_headers, raw = await self._exchange(
-                method, url, params, data, send_headers, attempt_timeout, billable
-            )
-            if probe_path and no_handler_answered(status, resp_headers, raw):
-                raise PathNotServedError(
-                    f"no handler for {method} {path} (HTTP {status}, not a JSON answer)",
-                    status=status,
-                    request_id=request_id_from(resp_headers),
-                    body=body_text(raw, resp_headers)[:500],
-                )
-            if status >= 300:
-                raise _status_error(
-                    status, resp_headers, raw, billable, f"{method} {url}", self.not_found_hint
-                )
-            request_id = request_id_from(resp_headers)
-            try:
-                decoded = _decode(raw, expect, envelope, resp_headers, request_id, job_field)
-            except ResponseDecodeError as error:
-                if billable and not _is_html(resp_headers, raw):
-                    raise SubmissionUncertainError(
-                        f"{method} {url} was answered {status} but the answer could not be "
-                        f"read ({error.message}); the request was probably accepted and "
-                        "billed, so it was not re-sent",
-                        status=status, request_id=request_id, body=error.body,
-                    ) from error  # fmt: skip
-                raise
-            return Reply(decoded, request_id, resp_headers, status)
-
-        reply = await self._retrying(method, url, billable, timeout, attempt, _describe_reply)
-        note_response(reply.status, reply.headers, reply.request_id)
-        return reply
+        attempt = _RequestAttempt(
+            self, method, url, params, json_body, form, headers, billable,
+            path, envelope, expect, timeout, probe_path, job_field,
+        )  # fmt: skip
+        return self._retrying(method, url, billable, timeout, attempt, _describe_reply)
 
     async def _open(
         self, method: str, url: str, *, billable: bool, **kwargs: Any
@@ -424,26 +394,6 @@ class Transport:
         """Send a request and return the open response (its body unread); failures mapped."""
         try:
             return await self._get_session().request(method, url, **kwargs)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            failure = map_client_error(exc, billable=billable, what=f"{method} {url}")
-        raise failure  # outside the handler, so aiohttp's error is not chained
-
-    async def _exchange(
-        self,
-        method: str,
-        url: str,
-        params: Mapping[str, str] | None,
-        data: Any,
-        headers: Mapping[str, str],
-        timeout: aiohttp.ClientTimeout,
-        billable: bool,
-    ) -> tuple[int, CIMultiDictProxy[str], bytes]:
-        """One HTTP exchange, read whole: ``(status, headers, body)``; failures mapped."""
-        try:
-            async with self._get_session().request(
-                method, url, params=params, data=data, headers=headers, timeout=timeout
-            ) as resp:
-                return resp.status, resp.headers, await resp.read()
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             failure = map_client_error(exc, billable=billable, what=f"{method} {url}")
         raise failure  # outside the handler, so aiohttp's error is not chained
@@ -684,46 +634,145 @@ class Transport:
         same_host = not absolute or url.startswith(self.base_url + "/")
         per_call = self.timeout if timeout is None else timeout
 
-        async def attempt(remaining: float, retries: int) -> aiohttp.ClientResponse:
-            data, send_headers = self._body(json_body, form, headers)
-            if not same_host:
-                # Never hand our key to a CDN or any other host a result URL points at.
-                send_headers = {
-                    k: v for k, v in send_headers.items() if k.lower() != "authorization"
-                }
-            resp = await self._open(
-                method,
-                url,
-                params=params,
-                data=data,
-                headers=send_headers,
-                timeout=aiohttp.ClientTimeout(
-                    total=None, sock_connect=remaining, sock_read=per_call
-                ),
-                # aiohttp gives up *at* its ``max_redirects``-th redirect answer: one more, so
-                # that ``max_redirects`` redirects are followed, as documented.
-                max_redirects=max_redirects + 1,
-                billable=billable,
-            )
-            if resp.status >= 300:
-                try:
-                    raw = await resp.read()
-                except (aiohttp.ClientError, asyncio.TimeoutError):
-                    raw = b""
-                finally:
-                    resp.release()
-                raise _status_error(
-                    resp.status, resp.headers, raw, billable, f"{method} {url}",
-                    self.not_found_hint,
-                )  # fmt: skip
-            return resp
-
+        attempt = _OpenAttempt(
+            self, method, url, params, json_body, form, headers, billable,
+            same_host, per_call, max_redirects,
+        )  # fmt: skip
         if retry:
             resp = await self._retrying(method, url, billable, timeout, attempt, _describe_response)
         else:
             resp = await attempt(per_call, 0)
         note_response(resp.status, resp.headers, request_id_from(resp.headers))
         return resp, url
+
+
+@attrs.define
+class _Attempt:
+    """What one logical request sends; calling a subclass's instance makes one attempt.
+
+    An object, not a closure: a closure keeps each of its variables in a cell of its own, and
+    the garbage collector visits every cell of every request in flight.
+    """
+
+    transport: Transport
+    method: str
+    url: str
+    params: Mapping[str, str] | None
+    json_body: Any
+    form: Sequence[tuple[str, FormValue]] | None
+    headers: Mapping[str, str] | None
+    billable: bool
+
+
+@attrs.define
+class _OpenAttempt(_Attempt):
+    """An attempt of ``Transport.stream``: the open 2xx response (its body unread), or the
+    error its answer means."""
+
+    same_host: bool
+    per_call: float
+    max_redirects: int
+
+    async def __call__(self, remaining: float, retries: int) -> aiohttp.ClientResponse:
+        transport, method, url, billable = self.transport, self.method, self.url, self.billable
+        data, send_headers = transport._body(self.json_body, self.form, self.headers)
+        if not self.same_host:
+            # Never hand our key to a CDN or any other host a result URL points at.
+            send_headers = {k: v for k, v in send_headers.items() if k.lower() != "authorization"}
+        resp = await transport._open(
+            method,
+            url,
+            params=self.params,
+            data=data,
+            headers=send_headers,
+            timeout=aiohttp.ClientTimeout(
+                total=None, sock_connect=remaining, sock_read=self.per_call
+            ),
+            # aiohttp gives up *at* its ``max_redirects``-th redirect answer: one more, so
+            # that ``max_redirects`` redirects are followed, as documented.
+            max_redirects=self.max_redirects + 1,
+            billable=billable,
+        )
+        if resp.status >= 300:
+            try:
+                raw = await resp.read()
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                raw = b""
+            finally:
+                resp.release()
+            raise _status_error(
+                resp.status, resp.headers, raw, billable, f"{method} {url}",
+                transport.not_found_hint,
+            )  # fmt: skip
+        return resp
+
+
+@attrs.define
+class _RequestAttempt(_Attempt):
+    """An attempt of ``Transport.request``: the answer read whole and decoded, or the error
+    it means."""
+
+    path: str
+    envelope: bool | EnvelopeStyle
+    expect: Literal["json", "text", "bytes"]
+    timeout: float | None
+    probe_path: bool
+    job_field: str | None
+
+    async def __call__(self, remaining: float, retries: int) -> Reply:
+        """Send the request once and read its answer whole; failures mapped to SDK errors."""
+        transport, method, url, billable = self.transport, self.method, self.url, self.billable
+        if self.timeout is None and retries == 0:
+            attempt_timeout = transport._default_timeout  # the common case: nothing to build
+        else:
+            attempt_timeout = aiohttp.ClientTimeout(total=remaining)
+        data, send_headers = transport._body(self.json_body, self.form, self.headers)
+        try:
+            # Awaited, then entered: the same as ``async with session.request(...)`` but
+            # without the request context manager's own coroutine in flight.
+            resp = await transport._get_session().request(
+                method, url, params=self.params, data=data, headers=send_headers,
+                timeout=attempt_timeout,
+            )  # fmt: skip
+            async with resp:
+                status, resp_headers, raw = resp.status, resp.headers, await resp.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            failure = map_client_error(exc, billable=billable, what=f"{method} {url}")
+        else:
+            return self._read(status, resp_headers, raw)
+        raise failure  # outside the handler, so aiohttp's error is not chained
+
+    def _read(self, status: int, resp_headers: CIMultiDictProxy[str], raw: bytes) -> Reply:
+        """The answer as a ``Reply``, or the error it means."""
+        method, url, billable = self.method, self.url, self.billable
+        if self.probe_path and no_handler_answered(status, resp_headers, raw):
+            raise PathNotServedError(
+                f"no handler for {method} {self.path} (HTTP {status}, not a JSON answer)",
+                status=status,
+                request_id=request_id_from(resp_headers),
+                body=body_text(raw, resp_headers)[:500],
+            )
+        if status >= 300:
+            raise _status_error(
+                status, resp_headers, raw, billable, f"{method} {url}",
+                self.transport.not_found_hint,
+            )  # fmt: skip
+        request_id = request_id_from(resp_headers)
+        try:
+            decoded = _decode(
+                raw, self.expect, self.envelope, resp_headers, request_id, self.job_field
+            )
+        except ResponseDecodeError as error:
+            if billable and not _is_html(resp_headers, raw):
+                raise SubmissionUncertainError(
+                    f"{method} {url} was answered {status} but the answer could not be "
+                    f"read ({error.message}); the request was probably accepted and "
+                    "billed, so it was not re-sent",
+                    status=status, request_id=request_id, body=error.body,
+                ) from error  # fmt: skip
+            raise
+        note_response(status, resp_headers, request_id)  # the answer the call returns
+        return Reply(decoded, request_id, resp_headers, status)
 
 
 def _describe_reply(reply: Reply) -> tuple[int, str | None]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._convert import structure
 from .._streaming import Stream
-from ._common import body_of
 
 if TYPE_CHECKING:
     from .._transport import Transport
@@ -102,23 +101,26 @@ async def open_sse(
     return Stream(byte_stream, decode)
 
 
-async def create_maybe_streamed(
+def create_maybe_streamed(
     transport: Transport,
     path: str,
-    fields: Mapping[str, Any],
+    body: Mapping[str, Any],
     cls: type[T],
     chunk_cls: type[C],
     *,
     stream: bool | None,
-    extra_body: Mapping[str, Any] | None,
     extra_headers: Headers | None,
     extra_query: Query | None,
     timeout: float | None,
-) -> T | Stream[C]:
-    """The billable POST behind chat and completions: one answer, or a stream of chunks."""
-    body = body_of(fields, extra_body)  # models and mappings in it: see _json._JSON
+) -> Awaitable[T | Stream[C]]:
+    """The billable POST behind chat and completions: one answer, or a stream of chunks.
+
+    Not a coroutine function: the caller awaits the request's own coroutine (one frame less
+    for each request in flight). ``body`` is ``body_of``'s (models and mappings in it: see
+    ``_json._JSON``).
+    """
     if stream:
-        return await open_sse(
+        return open_sse(
             transport,
             path,
             body,
@@ -127,7 +129,7 @@ async def create_maybe_streamed(
             extra_query=extra_query,
             timeout=timeout,
         )
-    return await send_json(
+    return send_json(
         transport,
         "POST",
         path,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from .._raw_response import WithRawResponse
 from .._streaming import Stream
 from ..models.completions import Completion
+from ._common import body_of
 from ._openai_text import Headers, Query, create_maybe_streamed, listed
 
 if TYPE_CHECKING:
@@ -142,34 +143,36 @@ class CompletionsService(WithRawResponse):
         ``extra_body``, ``extra_headers``, ``extra_query`` and ``timeout`` work as for chat.
         Streamed chunks are :class:`Completion` objects holding the new text of each choice.
         """
-        fields = {
-            "model": model,
-            "prompt": listed(prompt),
-            "best_of": best_of,
-            "echo": echo,
-            "frequency_penalty": frequency_penalty,
-            "logit_bias": logit_bias,
-            "logprobs": logprobs,
-            "max_tokens": max_tokens,
-            "n": n,
-            "presence_penalty": presence_penalty,
-            "seed": seed,
-            "stop": listed(stop),
-            "stream": stream,
-            "stream_options": stream_options,
-            "suffix": suffix,
-            "temperature": temperature,
-            "top_p": top_p,
-            "user": user,
-        }
+        body = body_of(
+            {
+                "model": model,
+                "prompt": listed(prompt),
+                "best_of": best_of,
+                "echo": echo,
+                "frequency_penalty": frequency_penalty,
+                "logit_bias": logit_bias,
+                "logprobs": logprobs,
+                "max_tokens": max_tokens,
+                "n": n,
+                "presence_penalty": presence_penalty,
+                "seed": seed,
+                "stop": listed(stop),
+                "stream": stream,
+                "stream_options": stream_options,
+                "suffix": suffix,
+                "temperature": temperature,
+                "top_p": top_p,
+                "user": user,
+            },
+            extra_body,
+        )
         return await create_maybe_streamed(
             self._transport,
             self._path,
-            fields,
+            body,
             Completion,
             Completion,
             stream=stream,
-            extra_body=extra_body,
             extra_headers=extra_headers,
             extra_query=extra_query,
             timeout=timeout,
