@@ -30,7 +30,7 @@ from _bench import RESULTS_DIR, environment, table, write_json
 
 HERE = Path(__file__).resolve().parent
 #: Every benchmark of the suite, in the order they run (a missing file is skipped).
-BENCHMARKS = ("overhead", "instructions", "waiting", "polling", "mj_coalescing")
+BENCHMARKS = ("overhead", "instructions", "footprint", "waiting", "polling", "mj_coalescing")
 
 
 def _overhead(report: dict[str, Any]) -> list[list[str]]:
@@ -55,6 +55,16 @@ def _instructions(report: dict[str, Any]) -> list[list[str]]:
          f"c={report['concurrency']}, {report['requests']:,} requests"]
         for scenario, cells in report["figures"].items()
     ]  # fmt: skip
+
+
+def _footprint(report: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for scenario, got in report["figures"].items():
+        raw, sdk = got["raw aiohttp"], got["sdk"]
+        rows.append([f"in flight: {scenario}", f"{sdk['bytes'] / raw['bytes']:.2f}x",
+                     "", f"{sdk['bytes']:,.0f} B, {sdk['objects']:.0f} objects per request "
+                     f"(raw aiohttp {raw['bytes']:,.0f} B)"])  # fmt: skip
+    return rows
 
 
 def _waiting(report: dict[str, Any]) -> list[list[str]]:
@@ -94,6 +104,7 @@ def _mj_coalescing(report: dict[str, Any]) -> list[list[str]]:
 HEADLINES: dict[str, Callable[[dict[str, Any]], list[list[str]]]] = {
     "overhead": _overhead,
     "instructions": _instructions,
+    "footprint": _footprint,
     "waiting": _waiting,
     "polling": _polling,
     "mj_coalescing": _mj_coalescing,
