@@ -22,9 +22,10 @@ What is measured
       generic ``get``), with the same connection limit.
 
     Each cell runs N requests at concurrency 1, 64 and 512 (N calibrated to about
-    ``--target-seconds`` of wall time), clients interleaved within each repeat, repeated; the
-    figure is the median, and "x raw" the median of per-repeat ratios to the raw run of the
-    same repeat, so drift on a shared machine cancels out.
+    ``--target-seconds`` of wall time) per client and repeat, the clients taking turns in
+    ``--slices`` slices of N/S requests (a machine whose speed drifts from second to second
+    slows each of them alike); the figure is the median over repeats, and "x raw" the median
+    of per-repeat ratios to raw aiohttp's run of the same repeat.
 
 Why CPU time, not wall time
     On 127.0.0.1 wall time is mostly the server's and the kernel's. ``time.process_time()``
@@ -351,6 +352,7 @@ async def drive(call: Callable[[], Awaitable[Any]], requests: int, concurrency: 
 async def measure(
     call: Callable[[], Awaitable[Any]], server: Server, requests: int, concurrency: int
 ) -> dict[str, float]:
+    """One slice: ``requests`` calls, and the seconds they cost (summed by ``per_request``)."""
     gc.collect()
     srv0 = server.cpu_seconds()
     user0, sys0 = user_system()
@@ -359,15 +361,28 @@ async def measure(
     cpu1, wall1 = time.process_time(), time.perf_counter()
     user1, sys1 = user_system()
     srv1 = server.cpu_seconds()
-    cpu, wall = cpu1 - cpu0, wall1 - wall0
     return {
         "requests": requests,
-        "cpu_us_per_request": cpu / requests * 1e6,
-        "user_us_per_request": (user1 - user0) / requests * 1e6,
-        "system_us_per_request": (sys1 - sys0) / requests * 1e6,
+        "cpu": cpu1 - cpu0,
+        "user": user1 - user0,
+        "system": sys1 - sys0,
+        "wall": wall1 - wall0,
+        "server": (srv1 - srv0) if srv0 is not None and srv1 is not None else -1.0,
+    }
+
+
+def per_request(slices: Sequence[dict[str, float]]) -> dict[str, float]:
+    """One sample of a client: its slices of a repeat summed, then per request."""
+    total = {key: sum(s[key] for s in slices) for key in slices[0]}
+    requests, wall = total["requests"], total["wall"]
+    return {
+        "requests": requests,
+        "cpu_us_per_request": total["cpu"] / requests * 1e6,
+        "user_us_per_request": total["user"] / requests * 1e6,
+        "system_us_per_request": total["system"] / requests * 1e6,
         "requests_per_s": requests / wall,
-        "client_cpu_pct": 100 * cpu / wall,
-        "server_cpu_pct": (100 * (srv1 - srv0) / wall) if srv0 is not None and srv1 else -1,
+        "client_cpu_pct": 100 * total["cpu"] / wall,
+        "server_cpu_pct": 100 * total["server"] / wall if total["server"] >= 0 else -1,
     }
 
 
@@ -425,12 +440,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     n = args.requests or await calibrate(call, concurrency, args)
                     counts[scenario.name, client.name, concurrency] = max(n, concurrency)
         samples: dict[tuple[str, str, int], list[dict[str, float]]] = {k: [] for k in counts}
+        cells = sorted({(name, c) for name, _, c in counts}, key=lambda k: -k[1])
         for repeat in range(args.repeats):
-            for key in counts:
-                name, client_name, concurrency = key
-                samples[key].append(
-                    await measure(callers[name, client_name], server, counts[key], concurrency)
-                )
+            for name, concurrency in cells:
+                # The clients of a cell take turns, slice by slice, so that the machine's
+                # drift (another tenant, the clock) falls on each of them alike.
+                keys = [(name, client.name, concurrency) for client in live]
+                slices: dict[tuple[str, str, int], list[dict[str, float]]] = {k: [] for k in keys}
+                for _ in range(args.slices):
+                    for key in keys:
+                        n = max(counts[key] // args.slices, 2 * concurrency)
+                        call = callers[name, key[1]]
+                        slices[key].append(await measure(call, server, n, concurrency))
+                for key in keys:
+                    samples[key].append(per_request(slices[key]))
             print(f"  repeat {repeat + 1}/{args.repeats} done", file=sys.stderr, flush=True)
     finally:
         for client in live:
@@ -485,6 +508,7 @@ def summarize(
             "concurrencies": list(CONCURRENCIES),
             "repeats": args.repeats,
             "target_seconds_per_run": args.target_seconds,
+            "slices_per_run": args.slices,
             "requests": args.requests,
             "warmup": args.warmup,
             "quick": args.quick,
@@ -494,7 +518,9 @@ def summarize(
                 s.name: f"{s.answer.content_type}, {len(s.answer.body)} bytes" for s in scenarios
             },
             "skipped_families": skipped,
-            "statistic": "median over repeats; x raw = median of per-repeat ratios to raw aiohttp",
+            "statistic": "median over repeats (each the sum of its slices, the clients of a "
+            "cell taking turns slice by slice); x raw = median of per-repeat ratios to raw "
+            "aiohttp",
         },
         "target": {
             "max_ratio": TARGET_RATIO,
@@ -544,6 +570,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "calibrated to --target-seconds)",
     )  # fmt: skip
     parser.add_argument("--repeats", type=int, default=5, metavar="K")
+    parser.add_argument(
+        "--slices", type=int, default=5, metavar="S", help="turns the clients of a cell take "
+        "within each repeat (each runs about N/S requests a turn)",
+    )  # fmt: skip
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--target-seconds", type=float, default=0.5)
     parser.add_argument("--only", nargs="*", help="scenarios whose name contains one of these")
@@ -555,6 +585,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.quick:
         args.requests = args.requests or 20
         args.repeats = 1
+        args.slices = 1
         args.warmup = 20
     return args
 
