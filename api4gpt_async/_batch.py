@@ -31,6 +31,7 @@ import anyio
 import anyio.to_thread
 import attrs
 
+from ._files import user_path
 from ._journal import FINISHED, Journal, JournalEntry, open_journal
 from ._json import encode_body, read_json
 from ._submit import Job, OnResult, SubmitOutcome
@@ -90,13 +91,13 @@ def default_key(family: str, op: str, params: Mapping[str, Any]) -> str:
 
 
 def read_jobs(path: str | os.PathLike[str]) -> list[BatchJob]:
-    """The jobs of a JSONL file (blank lines skipped).
+    """The jobs of a JSONL file (blank lines skipped; a leading ``~`` is the home folder).
 
     Raises:
         ValueError: naming the line, for a line that is not a job object or repeats a key.
     """
     jobs: list[BatchJob] = []
-    with open(path, encoding="utf-8-sig") as file:  # a BOM (Windows editors) is no JSON
+    with open(user_path(path), encoding="utf-8-sig") as file:  # a BOM (Windows editors) is no JSON
         for number, text in enumerate(file, start=1):
             if not text.strip():
                 continue
@@ -293,7 +294,8 @@ async def run_batch(
     :class:`~api4gpt_async.journal.Journal`, or a SQLite path / ``redis://`` URL (default
     ``OUT/journal.sqlite3``); a journal passed as an object is left open. Jobs the journal
     shows finished are not touched again; accepted ones are resumed; uncertain ones are only
-    re-sent with ``resubmit_uncertain``. ``timeout`` bounds each job's wait.
+    re-sent with ``resubmit_uncertain``. ``timeout`` bounds each job's wait. In the paths
+    (``jobs``, ``out``, ``journal``) a leading ``~`` is the home folder.
 
     Raises:
         ValueError: for invalid jobs (before anything is sent).
@@ -303,7 +305,7 @@ async def run_batch(
     batch = read_jobs(jobs) if isinstance(jobs, (str, os.PathLike)) else list(jobs)
     _check_keys(batch)
     bound = bind_jobs(client, batch)
-    out_dir = Path(out)
+    out_dir = Path(user_path(out))
     media = out_dir / MEDIA_DIR
     media.mkdir(parents=True, exist_ok=True)
     owned = not isinstance(journal, Journal)
@@ -371,7 +373,8 @@ async def run_job(
     jobs one at a time from a queue (``api4gpt_async.integrations.taskiq``): a job delivered
     again is resumed, or answered from the journal, never submitted again.
 
-    ``media``: a folder to save each finished job's media in (``files`` are relative to it).
+    ``media``: a folder to save each finished job's media in (``files`` are relative to it;
+    a leading ``~`` is the home folder).
 
     Raises:
         ValueError: for an invalid job (nothing is sent).
@@ -384,7 +387,7 @@ async def run_job(
         return _row(job, entry.status, entry.ref, entry.outcome, entry.error)
     save: OnResult | None = None
     if media is not None:
-        folder = Path(media)
+        folder = Path(user_path(media))
         folder.mkdir(parents=True, exist_ok=True)
 
         async def save_media(handle: TaskHandle[Any], result: Any) -> dict[str, Any]:

@@ -164,14 +164,15 @@ class AsyncAPI4GPT(WithRawResponse):
     ) -> Path:
         """Save any result URL (http or https) to ``dest`` and return its absolute path.
 
-        ``dest`` ending in a separator, or an existing folder, is a folder (created if needed;
-        the name comes from the server or URL, made safe and unique: ``clip.mp4``,
-        ``clip-1.mp4``…); any other ``dest`` is a file, and an existing one raises
-        ``FileExistsError`` unless ``overwrite=True``. Written atomically (``.part``, then
-        rename). A cut body, a read waiting over ``read_timeout`` seconds, a dropped connection
-        or a 5xx is retried within ``timeout`` (the whole call), resuming with ``Range`` where
-        the server allows. Over ``max_bytes`` (default 2 GiB) raises ``ResponseTooLargeError``.
-        The API key is only sent when the URL is on the API's own host.
+        A leading ``~`` in ``dest`` is the home folder. ``dest`` ending in a separator, or an
+        existing folder, is a folder (created if needed; the name comes from the server or URL,
+        made safe and unique: ``clip.mp4``, ``clip-1.mp4``…); any other ``dest`` is a file,
+        and an existing one raises ``FileExistsError`` unless ``overwrite=True``. Written
+        atomically (``.part``, then rename). A cut body, a read waiting over ``read_timeout``
+        seconds, a dropped connection or a 5xx is retried within ``timeout`` (the whole call),
+        resuming with ``Range`` where the server allows. Over ``max_bytes`` (default 2 GiB)
+        raises ``ResponseTooLargeError``. The API key is only sent when the URL is on the API's
+        own host.
         """
         return await download(
             self._transport,

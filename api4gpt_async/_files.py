@@ -10,7 +10,8 @@ Every save is streamed, atomic (``.part`` then rename), size-checked and contain
 - any other ``dest`` is a **file**: an existing one raises ``FileExistsError`` unless
   ``overwrite=True`` (it is then replaced in one step, never truncated in place).
 
-Either way the path returned is absolute (``dest`` relative to the working directory).
+Either way the path returned is absolute (``dest`` relative to the working directory), and a
+leading ``~`` in ``dest`` is the user's home folder (:func:`user_path`).
 
 Downloads (:func:`download`) are also retried within the call's deadline on a cut body, a
 stall mid-body, a dropped connection or a 5xx, resuming with ``Range: bytes=N-`` where the
@@ -54,6 +55,7 @@ __all__ = [
     "safe_filename",
     "save_bytes",
     "save_response",
+    "user_path",
     "write_stream",
 ]
 
@@ -130,9 +132,21 @@ def _name_from(url: str, headers: Mapping[str, str]) -> str | None:
 # --------------------------------------------------------------------------- targets
 
 
+def user_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as text, a leading ``~`` (or ``~user``) expanded to that home folder.
+
+    Every file path the SDK and the CLI take from a user goes through here. A shell expands
+    ``~`` only at the start of a word of its own, so ``"~/videos/"`` written in Python, quoted,
+    or after ``=`` (``--out=~/videos/``) arrives as is, and no file system call expands it:
+    without this it would name a folder ``~`` in the working directory. Nothing else changes
+    (a trailing separator still means a folder; ``a/~b`` is an ordinary name).
+    """
+    return os.path.expanduser(os.fspath(path))
+
+
 def is_folder(dest: str | os.PathLike[str]) -> bool:
     """Whether ``dest`` means a folder: it ends with a path separator, or is an existing folder."""
-    text = os.fspath(dest)
+    text = user_path(dest)
     separators = tuple(sep for sep in (os.sep, os.altsep, "/") if sep)
     return text.endswith(separators) or os.path.isdir(text)
 
@@ -144,6 +158,7 @@ def check_writable(dest: str | os.PathLike[str], *, overwrite: bool) -> None:
     For callers that should refuse before paying for the content (the save itself checks
     again, atomically).
     """
+    dest = user_path(dest)
     _refuse_empty(dest)
     if not overwrite and not is_folder(dest) and os.path.lexists(dest):
         raise _exists(Path(dest))
@@ -195,6 +210,7 @@ class Target:
     """
 
     def __init__(self, dest: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+        dest = user_path(dest)
         _refuse_empty(dest)
         self.dest = Path(dest)
         self.folder = is_folder(dest)

@@ -31,6 +31,8 @@ import anyio
 import anyio.to_thread
 import attrs
 
+from ._files import user_path
+
 if TYPE_CHECKING:
     import redis.asyncio
 
@@ -141,13 +143,14 @@ CREATE TABLE IF NOT EXISTS api4gpt_jobs (
 
 
 class SQLiteJournal(Journal):
-    """A journal in one SQLite file (standard library). Safe under ``kill -9``: each write is
+    """A journal in one SQLite file (standard library; a leading ``~`` in ``path`` is the home
+    folder). Safe under ``kill -9``: each write is
     committed (WAL, ``synchronous=FULL``) before the call returns. Calls run in a worker thread,
     one at a time. Usable from one process at a time per file; for several, use Redis.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path: Path = Path(path)
+        self.path: Path = Path(user_path(path))
         self._db: sqlite3.Connection | None = None
         self._lock = anyio.Lock()
 

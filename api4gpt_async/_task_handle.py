@@ -189,12 +189,13 @@ class TaskHandle(Generic[R]):
     ) -> Path:
         """Save the job's main media file to ``dest`` and return its absolute path.
 
-        A job still running is waited for first, as ``wait()`` does (its errors included).
-        ``dest`` ending in a separator (``"videos/"``), or an existing folder, is a folder: it is
-        created if needed and the file named after the server's name or the job id, made
-        unique (``<id>.mp4``, ``<id>-1.mp4``…). Any other ``dest`` is a file: an existing one
-        raises ``FileExistsError`` unless ``overwrite=True``. The download is retried and
-        resumed within ``timeout``, like ``client.download`` (``ResponseTooLargeError`` past
+        A job still running is waited for first, as ``wait()`` does (its errors included). A
+        leading ``~`` in ``dest`` is the home folder. ``dest`` ending in a separator
+        (``"videos/"``), or an existing folder, is a folder: it is created if needed and the
+        file named after the server's name or the job id, made unique (``<id>.mp4``,
+        ``<id>-1.mp4``…). Any other ``dest`` is a file: an existing one raises
+        ``FileExistsError`` unless ``overwrite=True``. The download is retried and resumed
+        within ``timeout``, like ``client.download`` (``ResponseTooLargeError`` past
         ``max_bytes``).
         """
         result = await self._finished_result()
@@ -219,8 +220,8 @@ class TaskHandle(Generic[R]):
         overwrite: bool = False,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> list[Path]:
-        """Save every media file of the job into ``folder`` (created if needed), waiting for
-        the job first if it is still running.
+        """Save every media file of the job into ``folder`` (created if needed; ``~``
+        expanded), waiting for the job first if it is still running.
 
         Each file is named ``<job id>-<role><suffix>`` (``3f2c…-video.mp4``,
         ``3f2c…-thumbnail.jpg``), so files of two jobs never collide. Returns the absolute

@@ -2,7 +2,8 @@
 
 Accepted, as openai-python's ``FileTypes`` (so code ports unchanged):
 
-- a path (``str`` or ``os.PathLike``): read without blocking the event loop;
+- a path (``str`` or ``os.PathLike``; a leading ``~`` is the home folder): read without
+  blocking the event loop;
 - ``bytes`` (or ``bytearray`` / ``memoryview``);
 - a binary file object (anything with ``read()`` returning bytes: ``open(p, "rb")``, ``BytesIO``);
 - a tuple ``(filename, content)`` or ``(filename, content, content_type)`` where ``content`` is
@@ -29,6 +30,7 @@ from typing import IO, Any, TypeAlias, TypeGuard, cast
 import anyio
 import anyio.to_thread
 
+from ._files import user_path
 from ._transport import FormFile
 
 __all__ = [
@@ -188,7 +190,7 @@ async def to_form_file(file: FileInput, *, default_stem: str = "upload") -> Form
     filename: str | None
     content_type: str | None = None
     if isinstance(file, (str, os.PathLike)):
-        path = anyio.Path(os.fspath(file))
+        path = anyio.Path(user_path(file))
         content = await path.read_bytes()
         filename = path.name
     elif _is_file_tuple(file):

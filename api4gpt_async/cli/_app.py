@@ -15,12 +15,13 @@ from rich.console import Console
 
 from .. import AsyncAPI4GPT, TaskHandle, __version__
 from .._convert import unstructure
-from .._files import check_writable
+from .._files import check_writable, user_path
 from ..models.luma import LumaGeneration
 from ._errors import UsageError, fail, require_api_key, run
 from ._jobs import follow
 
 T = TypeVar("T")
+PathT = TypeVar("PathT", str, Path)
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -49,6 +50,25 @@ ApiKey = Annotated[
 def _run(make: Callable[[], Awaitable[T]]) -> T:
     """Run one command's coroutine; errors become one line ``error: ...`` and exit code 1/2."""
     return run(make)
+
+
+def expand_home(value: PathT | None) -> PathT | None:
+    """The callback of every option and argument naming a file or folder: a leading ``~`` is
+    the home folder, by the library's own rule (``user_path``).
+
+    A shell leaves ``--out=~/videos/`` and a quoted ``'~/jobs.jsonl'`` as typed; expanded
+    here, the CLI's own checks and folders see the path the library writes to.
+    """
+    return None if value is None else type(value)(user_path(value))
+
+
+def existing_file(value: Path) -> Path:
+    """The callback of a file argument that must exist: ``~`` expanded (:func:`expand_home`),
+    then checked (typer's ``exists=True`` would test the ``~`` as typed, before any callback)."""
+    path = Path(user_path(value))
+    if not path.is_file():
+        raise typer.BadParameter(f"no file at {str(value)!r}")
+    return path
 
 
 #: ``--out``: a str, not a Path, so that a trailing separator ("videos/") still means a folder.
@@ -110,9 +130,9 @@ def _set_fields(data: Any) -> Any:
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option(help="Folder for the downloaded videos.")] = Path(
-        "api4gpt-demo"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Folder for the downloaded videos.", callback=expand_home)
+    ] = Path("api4gpt-demo"),
     jobs: Annotated[int, typer.Option(min=1, max=50, help="How many videos to generate.")] = 4,
     base_url: Annotated[
         str | None,
@@ -208,7 +228,9 @@ def chat(
 def luma_generate(
     prompt: str,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the video.")] = False,
-    out: Annotated[str | None, typer.Option(help=f"{_OUT_HELP} Implies --wait.")] = None,
+    out: Annotated[
+        str | None, typer.Option(help=f"{_OUT_HELP} Implies --wait.", callback=expand_home)
+    ] = None,
     overwrite: Overwrite = False,
     vip: Annotated[bool, typer.Option("--vip", help="Use the lumvip flavour.")] = False,
     aspect_ratio: Annotated[str | None, typer.Option(help="e.g. 16:9, 9:16, 1:1.")] = None,
@@ -322,7 +344,10 @@ def task_download(
     ref: RefArg,
     task_id: IdArg = None,
     *,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder (or file) to save to.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Folder (or file) to save to.", callback=expand_home),
+    ],
     timeout: TimeoutOpt = None,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
@@ -357,7 +382,7 @@ _TRANSCRIPT_FORMATS = ("text", "json", "verbose_json", "srt", "vtt")
 @app.command()
 def image(
     prompt: str,
-    out: Annotated[str, typer.Option("--out", "-o", help=_OUT_HELP)],
+    out: Annotated[str, typer.Option("--out", "-o", help=_OUT_HELP, callback=expand_home)],
     model: Annotated[
         str | None, typer.Option(help="e.g. dall-e-3, gpt-image-1, flux-kontext-pro.")
     ] = None,
@@ -387,7 +412,7 @@ def image(
 @app.command()
 def speak(
     text: str,
-    out: Annotated[str, typer.Option("--out", "-o", help=_OUT_HELP)],
+    out: Annotated[str, typer.Option("--out", "-o", help=_OUT_HELP, callback=expand_home)],
     overwrite: Overwrite = False,
     voice: Annotated[str, typer.Option(help="e.g. alloy, nova, onyx, shimmer.")] = "alloy",
     model: Annotated[str, typer.Option(help="e.g. tts-1, tts-1-hd, gpt-4o-mini-tts.")] = "tts-1",
@@ -419,7 +444,7 @@ def speak(
 
 @app.command()
 def transcribe(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    file: Annotated[Path, typer.Argument(callback=existing_file)],
     model: Annotated[str, typer.Option(help="e.g. whisper-1, gpt-4o-transcribe.")] = "whisper-1",
     transcript_format: Annotated[
         str, typer.Option("--format", help="text, json, verbose_json, srt or vtt.")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..models.digital_human import CreateVoice, DigitalHumanTask, UseVoice
-from ._app import ApiKey, BaseUrl, _client, _run, app, console
+from ._app import ApiKey, BaseUrl, _client, _run, app, console, expand_home
 from ._jobs import follow
 
 avatar_app = typer.Typer(help="Digital-human videos.", no_args_is_help=True)
@@ -37,7 +37,10 @@ def avatar_create(
     ),
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the video.")] = False,
     out: Annotated[
-        Path | None, typer.Option(help="Save the video and its preview into this folder (waits).")
+        Path | None,
+        typer.Option(
+            help="Save the video and its preview into this folder (waits).", callback=expand_home
+        ),
     ] = None,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,

@@ -32,7 +32,7 @@ from .._batch import (
     run_batch,
 )
 from ..journal import open_journal
-from ._app import ApiKey, BaseUrl, _run, app, console
+from ._app import ApiKey, BaseUrl, _run, app, console, existing_file, expand_home
 from ._errors import fail, require_api_key, run
 
 __all__ = ["batch_app"]
@@ -155,21 +155,25 @@ def batch_run(
         Path,
         typer.Argument(
             metavar="JOBS.jsonl",
-            exists=True,
-            dir_okay=False,
+            callback=existing_file,
             help='One job a line: {"family": "luma", "op": "generate", "params": {...}, '
             '"key": "optional"}.',
         ),
     ],
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for results.jsonl, media and journal.")
+        Path,
+        typer.Option(
+            "--out", "-o", help="Folder for results.jsonl, media and journal.", callback=expand_home
+        ),
     ],
     concurrency: Annotated[
         int, typer.Option(min=1, help="Most jobs running on the service at once.")
     ] = 8,
     journal: Annotated[
         str | None,
-        typer.Option(help="SQLite file or redis:// URL (default: OUT/journal.sqlite3)."),
+        typer.Option(
+            help="SQLite file or redis:// URL (default: OUT/journal.sqlite3).", callback=expand_home
+        ),
     ] = None,
     resubmit_uncertain: Annotated[
         bool,
@@ -243,7 +247,9 @@ def batch_status(
     journal: Annotated[
         str,
         typer.Argument(
-            metavar="FILE", help="Journal: SQLite file, a run's --out folder, or redis://..."
+            metavar="FILE",
+            help="Journal: SQLite file, a run's --out folder, or redis://...",
+            callback=expand_home,
         ),
     ],
 ) -> None:

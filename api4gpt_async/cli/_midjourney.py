@@ -18,6 +18,7 @@ from ._app import (
     _run,
     app,
     console,
+    expand_home,
 )
 from ._errors import UsageError, fail
 from ._jobs import follow, lines
@@ -29,7 +30,9 @@ mj_app = typer.Typer(
 Wait = Annotated[bool, typer.Option("--wait", help="Wait for the task, with live progress.")]
 Out = Annotated[
     Path | None,
-    typer.Option("--out", help="Folder to save the image in (implies --wait)."),
+    typer.Option(
+        "--out", help="Folder to save the image in (implies --wait).", callback=expand_home
+    ),
 ]
 
 

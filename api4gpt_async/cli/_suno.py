@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..models.suno import SunoTask
-from ._app import ApiKey, BaseUrl, _client, _run, app, console
+from ._app import ApiKey, BaseUrl, _client, _run, app, console, expand_home
 from ._jobs import follow, lines
 
 suno_app = typer.Typer(help="Suno songs and lyrics.", no_args_is_help=True)
@@ -42,7 +42,10 @@ def suno_generate(
     version: Annotated[str, typer.Option(help="API version: v4 (default), v3.0 or v3.5.")] = "v4",
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the songs.")] = False,
     out: Annotated[
-        Path | None, typer.Option(help="Save every song and cover into this folder (waits).")
+        Path | None,
+        typer.Option(
+            help="Save every song and cover into this folder (waits).", callback=expand_home
+        ),
     ] = None,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..models.zhipu_video import ZhipuVideoTask
-from ._app import ApiKey, BaseUrl, _client, _run, app, console
+from ._app import ApiKey, BaseUrl, _client, _run, app, console, expand_home
 from ._jobs import follow, lines
 
 zhipu_app = typer.Typer(help="Zhipu CogVideoX videos.", no_args_is_help=True)
@@ -23,7 +23,8 @@ def _describe(video: ZhipuVideoTask) -> str:
 def zhipu_generate(
     prompt: Annotated[str | None, typer.Argument(help="What the video shows.")] = None,
     image: Annotated[
-        str | None, typer.Option(help="First frame: an image URL or a local file.")
+        str | None,
+        typer.Option(help="First frame: an image URL or a local file.", callback=expand_home),
     ] = None,
     model: Annotated[str, typer.Option(help="cogvideox, cogvideox-flash, -2 or -3.")] = (
         "cogvideox"
@@ -35,7 +36,10 @@ def zhipu_generate(
     duration: Annotated[int | None, typer.Option(help="5 or 10 seconds.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the video.")] = False,
     out: Annotated[
-        Path | None, typer.Option(help="Save the video and its cover into this folder (waits).")
+        Path | None,
+        typer.Option(
+            help="Save the video and its cover into this folder (waits).", callback=expand_home
+        ),
     ] = None,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,

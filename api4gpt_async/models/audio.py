@@ -15,7 +15,7 @@ from pathlib import Path
 
 import attrs
 
-from .._files import extension_for, save_bytes
+from .._files import extension_for, save_bytes, user_path
 from ._base import Model
 
 __all__ = [
@@ -104,7 +104,7 @@ class SpeechResponse:
     headers: Mapping[str, str] = attrs.field(factory=dict, repr=False, eq=False)
 
     async def save(self, dest: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
-        """Write the audio to ``dest`` (a file path, or a folder), atomically.
+        """Write the audio to ``dest`` (a file path, or a folder; ``~`` expanded), atomically.
 
         A ``dest`` ending in a separator, or an existing folder, is a folder (created if
         needed); there the file is named ``speech-<hash>`` plus the extension of its content
@@ -124,12 +124,13 @@ class SpeechResponse:
         return self.content
 
     def write_to_file(self, file: str | os.PathLike[str]) -> None:
-        """Write the audio to the file ``file``, replacing it, as openai-python does.
+        """Write the audio to the file ``file`` (``~`` expanded), replacing it, as openai-python
+        does.
 
         A synchronous write of bytes already in memory; in async code prefer ``await save(...)``
         (atomic, never overwrites unasked).
         """
-        Path(file).write_bytes(self.content)
+        Path(user_path(file)).write_bytes(self.content)
 
     def stream_to_file(
         self, file: str | os.PathLike[str], *, chunk_size: int | None = None

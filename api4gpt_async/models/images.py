@@ -89,7 +89,8 @@ class Image(Model):
     async def save(
         self, dest: str | os.PathLike[str], *, timeout: float | None = None, overwrite: bool = False
     ) -> Path:
-        """Write the image to ``dest`` (a file path, or a folder) and return the path.
+        """Write the image to ``dest`` (a file path, or a folder; ``~`` expanded) and return
+        the path.
 
         ``b64_json`` is decoded and written; otherwise ``url`` is downloaded, streamed (and
         retried, like ``client.download``). Either way the file appears whole or not at all

@@ -306,7 +306,7 @@ class SpeechService(WithRawResponse):
         timeout: float | None = None,
         overwrite: bool = True,
     ) -> Path:
-        """Generate speech straight into ``dest`` (a file path, or a folder).
+        """Generate speech straight into ``dest`` (a file path, or a folder; ``~`` expanded).
 
         The audio is written as it arrives, a chunk at a time, into ``<dest>.part``, which
         replaces ``dest`` only once the whole body (as long as ``Content-Length`` says) is

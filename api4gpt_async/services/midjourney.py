@@ -424,8 +424,9 @@ class MidjourneyService(TaskFamily[MidjourneyTask, MidjourneyTask]):
         overwrite: bool = False,
         timeout: float | None = None,
     ) -> builtins.list[Path]:
-        """Cut a finished grid into its four images, saved in ``folder`` (created if needed) as
-        ``<id>-1.png`` … ``<id>-4.png`` (top left, top right, bottom left, bottom right).
+        """Cut a finished grid into its four images, saved in ``folder`` (created if needed;
+        ``~`` expanded) as ``<id>-1.png`` … ``<id>-4.png`` (top left, top right, bottom left,
+        bottom right).
 
         On v5 and later models these are the images U1–U4 would give, without four more jobs.
         An existing file is only replaced with ``overwrite=True`` (else ``FileExistsError``,
