@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 import attrs
 import typer
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 
 from .. import AsyncAPI4GPT, TaskHandle, __version__
 from .._convert import unstructure
@@ -22,14 +23,50 @@ from ._jobs import follow
 
 T = TypeVar("T")
 PathT = TypeVar("PathT", str, Path)
+Decorated = TypeVar("Decorated", bound=Callable[..., Any])
 
-app = typer.Typer(
+
+def _plain_flags(params: list[Any]) -> list[Any]:
+    """``params`` with every on/off flag (``--help`` included) given an empty metavar.
+
+    Typer's rich help prints a type after each option, ``--wait <bool>`` too, as if a flag took
+    a value; an empty metavar leaves that cell blank. Options with a value keep their type.
+    """
+    for param in params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    return params
+
+
+class _Command(TyperCommand):
+    # The parameters help is made of, with the --help option typer only makes when asked.
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_flags(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_flags(super().get_params(ctx))
+
+
+class Commands(typer.Typer):
+    """A ``typer.Typer`` whose help shows on/off flags as plain flags (``--wait``, not
+    ``--wait <bool>``). Every command group of the CLI is one, so no command can miss it."""
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(cls=_Group, **settings)
+
+    def command(self, name: str | None = None, **settings: Any) -> Callable[[Decorated], Decorated]:
+        return super().command(name, cls=_Command, **settings)
+
+
+app = Commands(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-luma_app = typer.Typer(help="Luma video jobs.", no_args_is_help=True)
-task_app = typer.Typer(help="Look up, wait for or download any job.", no_args_is_help=True)
+luma_app = Commands(help="Luma video jobs.", no_args_is_help=True)
+task_app = Commands(help="Look up, wait for or download any job.", no_args_is_help=True)
 app.add_typer(luma_app, name="luma")
 app.add_typer(task_app, name="task")
 

@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 
 from ..models.digital_human import CreateVoice, DigitalHumanTask, UseVoice
-from ._app import ApiKey, BaseUrl, _client, _run, app, console, expand_home
+from ._app import ApiKey, BaseUrl, Commands, _client, _run, app, console, expand_home
 from ._jobs import follow
 
-avatar_app = typer.Typer(help="Digital-human videos.", no_args_is_help=True)
+avatar_app = Commands(help="Digital-human videos.", no_args_is_help=True)
 app.add_typer(avatar_app, name="avatar")
 
 

@@ -32,13 +32,13 @@ from .._batch import (
     run_batch,
 )
 from ..journal import open_journal
-from ._app import ApiKey, BaseUrl, _run, app, console, existing_file, expand_home
+from ._app import ApiKey, BaseUrl, Commands, _run, app, console, existing_file, expand_home
 from ._errors import fail, require_api_key, run
 
 __all__ = ["batch_app"]
 
 
-batch_app = typer.Typer(
+batch_app = Commands(
     help="Run a JSONL file of jobs of any family, resumable after a crash.", no_args_is_help=True
 )
 app.add_typer(batch_app, name="batch")  # importing this module adds the commands

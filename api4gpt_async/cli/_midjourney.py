@@ -12,6 +12,7 @@ from ..models.midjourney import MidjourneyTask
 from ._app import (
     ApiKey,
     BaseUrl,
+    Commands,
     Overwrite,
     _client,
     _print_json,
@@ -23,9 +24,7 @@ from ._app import (
 from ._errors import UsageError, fail
 from ._jobs import follow, lines
 
-mj_app = typer.Typer(
-    help="Midjourney tasks: imagine, click buttons, look up.", no_args_is_help=True
-)
+mj_app = Commands(help="Midjourney tasks: imagine, click buttons, look up.", no_args_is_help=True)
 
 Wait = Annotated[bool, typer.Option("--wait", help="Wait for the task, with live progress.")]
 Out = Annotated[

@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 
 from ..models.suno import SunoTask
-from ._app import ApiKey, BaseUrl, _client, _run, app, console, expand_home
+from ._app import ApiKey, BaseUrl, Commands, _client, _run, app, console, expand_home
 from ._jobs import follow, lines
 
-suno_app = typer.Typer(help="Suno songs and lyrics.", no_args_is_help=True)
+suno_app = Commands(help="Suno songs and lyrics.", no_args_is_help=True)
 app.add_typer(suno_app, name="suno")
 
 

@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 
 from ..models.zhipu_video import ZhipuVideoTask
-from ._app import ApiKey, BaseUrl, _client, _run, app, console, expand_home
+from ._app import ApiKey, BaseUrl, Commands, _client, _run, app, console, expand_home
 from ._jobs import follow, lines
 
-zhipu_app = typer.Typer(help="Zhipu CogVideoX videos.", no_args_is_help=True)
+zhipu_app = Commands(help="Zhipu CogVideoX videos.", no_args_is_help=True)
 app.add_typer(zhipu_app, name="zhipu")
 
 
