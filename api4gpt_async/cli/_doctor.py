@@ -3,9 +3,12 @@ which task endpoints (and which of their candidate paths) does the gateway serve
 
 Only non-billable requests are sent: ``GET /v1/models`` for the key, then each family's
 *status* queries with a made-up id (a job lookup costs nothing, a submit is never sent). An
-answer with a JSON body — even 400 ``task_not_exist`` or a 404 JSON error — came from a handler:
-the endpoint is served there. An HTML page, or a 404 that is not JSON, means no handler took
-it (the rule the client uses to choose among candidate paths). The report ends with the
+answer with a JSON body — even 400 ``task_not_exist`` — came from a handler: the endpoint is
+served there. A JSON 404 is only *maybe*: a handler that does not know the made-up id, or the
+gateway's own answer to a path it has no route for. An HTML page, or a 404 that is not JSON,
+means no handler took it. Each endpoint's row that the client *uses* is marked: by the client's
+rule for candidate paths (``_paths``), the first candidate whose answer is not proof that no
+handler took it (a JSON 404 included); it never tries the ones after. The report ends with the
 ``paths={...}`` to pass to ``AsyncAPI4GPT`` so that no probing is needed.
 
 This talks HTTP itself (aiohttp), not through the client: it must see raw statuses, content
@@ -42,7 +45,9 @@ MADE_UP_ID: Final = "api4gpt-doctor-0000000000"
 MAX_SKEW: Final = 60.0
 
 Verdict = Literal["ok", "warn", "fail", "skip"]
-Served = Literal["served", "not served", "unknown"]
+#: A JSON answer; a JSON 404 (the id unknown, or the path?); proof that no handler took it; no
+#: answer or another one (a 5xx page, a timeout).
+Served = Literal["served", "maybe", "not served", "unknown"]
 
 
 @attrs.frozen
@@ -84,12 +89,14 @@ class Check:
 
 @attrs.frozen(kw_only=True)
 class Probe:
-    """What one candidate path of an endpoint answered."""
+    """What one candidate path of an endpoint answered, and whether the client sends that
+    endpoint's requests there (``used``: see the module)."""
 
     key: str
     path: str
     served: Served
     answer: str
+    used: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -132,7 +139,8 @@ def _describe(status: int, headers: Mapping[str, str], raw: bytes) -> tuple[Serv
     if isinstance(body, dict):
         error = body.get("error")
         code = body.get("code") or (error.get("code") if isinstance(error, dict) else None)
-    return "served", f"{status} JSON" + (f" ({code})" if code not in (None, "") else "")
+    answer = f"{status} JSON" + (f" ({code})" if code not in (None, "") else "")
+    return ("maybe" if status == 404 else "served"), answer
 
 
 class _Doctor:
@@ -170,7 +178,20 @@ class _Doctor:
                 continue
             served, answer = _describe(status, headers, raw)
             results.append(Probe(key=spec.key, path=template, served=served, answer=answer))
-        return results
+        return _mark_used(results)
+
+
+def _mark_used(candidates: list[Probe]) -> list[Probe]:
+    """The probes of one endpoint, the one the client uses marked ``used``.
+
+    The client's own rule (``_paths.request_path``): a single path is always used; among
+    candidates, each is tried until an answer is not proof that no handler took it, and that
+    path is kept (a JSON 404 included: it came from something that answers JSON).
+    """
+    for n, probe in enumerate(candidates):
+        if len(candidates) == 1 or probe.served != "not served":
+            return [*candidates[:n], attrs.evolve(probe, used=True), *candidates[n + 1 :]]
+    return candidates  # no handler anywhere: every request fails with NotFoundError
 
 
 def _check_base_url(base_url: str) -> tuple[Check, str | None]:
@@ -247,11 +268,12 @@ def _check_clock(headers: Mapping[str, str], sent_at: float) -> Check:
 
 
 def _recommend(probes: Sequence[Probe]) -> dict[str, str]:
-    """``paths=`` for endpoints with candidates, where one was served (siblings follow it)."""
+    """``paths=`` for endpoints with candidates (siblings follow each): the first candidate
+    whose answer was JSON, a 404 included, as the client would keep it."""
     paths: dict[str, str] = {}
     for probe in probes:
         candidates = _candidates(probe.key)
-        if probe.served != "served" or len(candidates) < 2 or probe.key in paths:
+        if probe.served not in ("served", "maybe") or len(candidates) < 2 or probe.key in paths:
             continue
         index = candidates.index(probe.path)
         paths[probe.key] = probe.path
@@ -296,8 +318,14 @@ async def diagnose(
     return Report(base_url=root, checks=checks, probes=found, paths=_recommend(found))
 
 
-_STYLE: Final = {"ok": "green", "warn": "yellow", "fail": "red", "skip": "dim",
-                 "served": "green", "not served": "red", "unknown": "yellow"}  # fmt: skip
+_STYLE: Final = {"ok": "green", "warn": "yellow", "fail": "red", "skip": "dim", "served": "green",
+                 "maybe": "yellow", "not served": "red", "unknown": "yellow"}  # fmt: skip
+#: Under the endpoints table: what "uses" and "maybe" mean.
+LEGEND: Final = (
+    "uses: the path the client sends that endpoint's requests to (the first candidate not proven "
+    "unserved; the later ones are never tried). maybe: a JSON 404, from a handler that does not "
+    "know the made-up id, or the gateway's answer to a path it has no route for."
+)
 
 
 def render(report: Report) -> None:
@@ -310,14 +338,17 @@ def render(report: Report) -> None:
     console.print(checks)
     if report.probes:
         table = Table(title="Task endpoints (status queries of a made-up id)", title_justify="left")
-        for column in ("endpoint", "path", "answer", "served"):
+        for column in ("endpoint", "path", "answer", "served", "client"):
             table.add_column(column)
         for probe in report.probes:
             style = _STYLE[probe.served]
-            table.add_row(probe.key, probe.path, probe.answer, f"[{style}]{probe.served}[/{style}]")
+            served = f"[{style}]{probe.served}[/{style}]"
+            used = "[bold]uses[/bold]" if probe.used else ""
+            table.add_row(probe.key, probe.path, probe.answer, served, used)
         console.print(table)
+        console.print(LEGEND, style="dim", highlight=False)
     if report.paths:
-        console.print("Pin the paths this gateway serves (no probing at run time):")
+        console.print("Pin the paths this gateway answers at (no probing at run time):")
         console.print(f"  AsyncAPI4GPT(paths={report.paths!r})", markup=False, highlight=False)
     elif report.probes:
         console.print("No endpoint with candidate paths was found served: no paths= to pin.")

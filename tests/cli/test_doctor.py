@@ -19,7 +19,7 @@ import anyio
 import pytest
 from aiohttp import web
 
-from api4gpt_async import AsyncAPI4GPT
+from api4gpt_async import AsyncAPI4GPT, NotFoundError
 from api4gpt_async.cli._doctor import MADE_UP_ID, PROBES, Report, diagnose
 from api4gpt_async.testing import Emulator
 
@@ -69,8 +69,17 @@ async def test_a_healthy_gateway(emu: Emulator) -> None:
     }
     assert report.ok
     served = {(p.key, p.path): p.served for p in report.probes}
-    assert set(served.values()) == {"served"}
-    assert ("zhipu_video.result", "/api/paas/v4/async-result/{id}") in served
+    # A JSON 404 to a made-up id may be a handler's "no such job" or a gateway's "no such
+    # path": "maybe", never "served" (the emulator's Suno v3 and image-seed routes send one).
+    json_404 = {(p.key, p.path) for p in report.probes if p.answer.startswith("404 JSON")}
+    assert {key for key, _ in json_404} == {
+        "suno.v3_0.fetch",
+        "suno.v3_5.fetch",
+        "midjourney.image_seed",
+    }
+    assert {served[k] for k in json_404} == {"maybe"}
+    assert {v for k, v in served.items() if k not in json_404} == {"served"}
+    assert served["zhipu_video.result", "/api/paas/v4/async-result/{id}"] == "served"
     # The first candidate of each endpoint with candidates, and its siblings.
     assert report.paths["zhipu_video.generate"] == "/cogvideox/v4/videos/generations"
     assert report.paths["suno.v3_5.generate"] == "/suno/v1/v3.5/music"
@@ -107,6 +116,26 @@ async def test_paths_not_served_are_found_and_the_served_ones_pinned(emu: Emulat
     # The recommendation works: a client given it sends nothing to the paths not served.
     assert report.ok
     assert_nothing_billable(emu)
+
+
+@pytest.mark.parametrize("not_served", [(), ("zhipu_video.result", "suno.v3_5.fetch")])
+async def test_the_path_marked_used_is_the_one_the_client_uses(
+    emu: Emulator, not_served: tuple[str, ...]
+) -> None:
+    for route in not_served:  # the first candidate's route: the client moves on from it
+        emu.fail(route, times=None, **HTML)  # type: ignore[arg-type]
+    report = await diagnose(base_url=emu.base_url, api_key=KEY)
+    used = [(p.key, p.path) for p in report.probes if p.used]
+    assert sorted(key for key, _ in used) == sorted({p.key for p in report.probes})  # one each
+    async with emu.client() as client:
+        for kind in ("suno.v3_0", "suno.v3_5", "zhipu_video"):  # the kinds with candidates
+            with pytest.raises(NotFoundError):
+                await client.tasks.resume({"kind": kind, "id": MADE_UP_ID}).refresh()
+        chosen = dict(client.paths_in_use)
+    candidates = {"suno.v3_0.fetch", "suno.v3_5.fetch", "zhipu_video.result"}
+    assert {(key, path) for key, path in used if key in candidates} == set(chosen.items())
+    others = [p for p in report.probes if p.key in candidates and (p.key, p.path) not in used]
+    assert others and not any(p.used for p in others)  # answered too, but never asked
 
 
 async def test_a_wrong_key_fails(emu: Emulator) -> None:
@@ -221,10 +250,15 @@ async def test_the_command_prints_tables_or_json_and_hides_the_key(emu: Emulator
     text = table.stdout.decode()
     assert table.returncode == 0, text + table.stderr.decode()
     assert "zhipu_video.result" in text and "not served" in text
+    assert re.search(r"/zhipu/api/paas/v4/async-result/\{id\} .* served .* uses", text), text
+    assert re.search(r"/suno/v1/v3\.0/music/\{id\} .* maybe .* uses", text), text
+    assert re.search(r"/cogvideox/v1/async-result/\{id\} .* served +│ +│", text), text
     assert "AsyncAPI4GPT(paths={" in text and "/zhipu/api/paas/v4/async-result/{id}" in text
     as_json = await anyio.run_process([*command, "--json"], env=env, check=False)
     report = json.loads(as_json.stdout)
     assert report["ok"] is True
+    used = {e["key"]: e["path"] for e in report["endpoints"] if e["used"]}
+    assert used["zhipu_video.result"] == "/zhipu/api/paas/v4/async-result/{id}"
     assert report["paths"]["zhipu_video.generate"] == "/zhipu/api/paas/v4/videos/generations"
     wrong = await anyio.run_process(
         [*command, "--json"], env={**env, "API4GPT_API_KEY": "sk-wrong-key-123456"}, check=False
