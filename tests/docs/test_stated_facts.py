@@ -1,0 +1,54 @@
+"""Facts the README and the docs state about the emulator and Luma, checked against the code:
+how long a Luma job takes on ``Emulator()`` and how to make it instant, and where ``lumvip``
+differs from ``luma``. A change to either side fails here until the text follows."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from api4gpt_async import TaskState
+from api4gpt_async._paths import DEFAULT_PATHS
+from api4gpt_async.testing import Emulator
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+TESTING = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
+LUMA = (ROOT / "docs" / "families" / "luma.md").read_text(encoding="utf-8")
+
+pytestmark = pytest.mark.anyio
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+async def test_a_luma_job_takes_what_the_text_says() -> None:
+    seconds = Emulator().duration("luma")
+    assert Emulator().time_scale == 1.0  # real time: an emulator second is a second
+    stated = f"runs its clock in real time (`time_scale=1.0`) and a Luma job takes {seconds:g} s"
+    assert stated in _flat(README)
+    assert f"`emu.advance({seconds:g})`" in README and 'durations={"luma": 0}' in README
+    assert f"a Luma job takes {seconds:g} s of real time" in _flat(TESTING)
+    assert f"`emu.advance({seconds:g})`" in TESTING
+    async with Emulator(time_scale=0) as emu, emu.client() as client:
+        job = await client.luma.generate("a cat")
+        emu.advance(seconds - 0.1)
+        assert (await job.refresh()).state is TaskState.RUNNING
+        emu.advance(0.1)
+        assert (await job.refresh()).state is TaskState.SUCCEEDED
+    async with Emulator(time_scale=0, durations={"luma": 0}) as emu, emu.client() as client:
+        job = await client.luma.generate("a cat")
+        assert (await job.refresh()).state is TaskState.SUCCEEDED
+
+
+def test_lumvip_is_luma_under_another_prefix() -> None:
+    for op in ("generate", "extend", "task"):
+        luma, lumvip = DEFAULT_PATHS[f"luma.{op}"], DEFAULT_PATHS[f"lumvip.{op}"]
+        assert isinstance(luma, str) and isinstance(lumvip, str)
+        assert luma.replace("/luma/v1/", "/luma/") == lumvip
+    assert "sent under `/luma/` instead of `/luma/v1/`" in _flat(README)
+    assert "`client.luma` (prefix `/luma/v1`) and `client.lumvip` (prefix `/luma`)" in _flat(LUMA)
+    assert "relay/channel/task/luma" not in LUMA  # stock new-api has no Luma relay
