@@ -381,10 +381,7 @@ def task_download(
     ref: RefArg,
     task_id: IdArg = None,
     *,
-    out: Annotated[
-        Path,
-        typer.Option("--out", "-o", help="Folder (or file) to save to.", callback=expand_home),
-    ],
+    out: Annotated[str, typer.Option("--out", "-o", help=_OUT_HELP, callback=expand_home)],
     timeout: TimeoutOpt = None,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,

@@ -155,6 +155,20 @@ async def test_task_wait_and_download_accept_a_printed_ref(
     assert video.read_bytes()[4:8] == b"ftyp"
 
 
+async def test_task_download_out_ending_in_a_separator_is_a_new_folder(
+    instant: Emulator, tmp_path: Path
+) -> None:
+    # As with every other --out: "clips/" names a folder (made), not a file called "clips".
+    ref = await _submit(instant, "--vip")
+    out = str(tmp_path / "clips") + "/"
+    code, _, err = await _run(
+        "task", "download", f"{ref['kind']}:{ref['id']}", "--out", out, emu=instant
+    )
+    assert code == 0, err
+    (video,) = (tmp_path / "clips").iterdir()
+    assert video.name == f"{ref['id']}.mp4"
+
+
 async def test_task_wait_of_a_failed_job_is_one_line_and_exit_1(instant: Emulator) -> None:
     code, out, err = await _run("luma", "generate", f"{Emulator.FAIL} a cat", emu=instant)
     ref = json.loads(next(x for x in out.splitlines() if x.startswith("ref: "))[5:])
