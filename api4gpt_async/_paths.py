@@ -5,8 +5,11 @@ the GoAmz Luma API, reseller docs) rather than read on API4GPT's own pages. Such
 lists its *candidate* paths, most likely first. The first request to it tries them in order, and
 only moves on when the answer proves that no handler took the request (so nothing was billed):
 an HTML page (status 200 or 404; a new-api gateway serves its web UI for paths it has no route
-for) or a 404 whose body is not JSON. Any JSON answer — even an error such as 400
-``task_not_exist`` — comes from a handler, so it is the answer and never a reason to switch. The
+for), a 404 whose body is not JSON, or the router's own JSON 404 for a path it has no route
+for (``Invalid URL (POST /x)``, as OpenAI, new-api under ``/v1`` and ``/api`` and the emulator
+answer; one-api's ``api_not_found``). Any other JSON answer — even an error such as 400
+``task_not_exist`` or a 404 for an unknown id — comes from a handler, so it is the answer and
+never a reason to switch. The
 path that answered is remembered for the client's lifetime (``client.paths_in_use``) and logged
 once.
 
@@ -24,6 +27,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ._json import read_json
 from .errors import APIStatusError, NotFoundError
 
 if TYPE_CHECKING:
@@ -34,6 +38,7 @@ __all__ = [
     "PathNotServedError",
     "PathTable",
     "id_text",
+    "is_route_miss",
     "no_handler_answered",
     "path_segment",
     "request_path",
@@ -122,7 +127,8 @@ DEFAULT_PATHS: Mapping[str, str | tuple[str, ...]] = MappingProxyType(
 
 
 class PathNotServedError(NotFoundError):
-    """No handler took the request at this path (an HTML page, or a 404 that is not JSON).
+    """No handler took the request at this path (an HTML page, a 404 that is not JSON, or the
+    router's own ``Invalid URL`` 404).
 
     Nothing was billed. Raised by the transport only for requests that probe candidates; when
     every candidate answers so, the last one reaches the caller (a ``NotFoundError``).
@@ -132,8 +138,9 @@ class PathNotServedError(NotFoundError):
 def no_handler_answered(status: int, headers: Mapping[str, str], raw: bytes) -> bool:
     """Whether an answer proves that no handler received the request.
 
-    True for an HTML page with status 200 or 404 and for a 404 whose body is not JSON (empty,
-    text, HTML). A JSON body, whatever its status, came from a handler: False.
+    True for an HTML page with status 200 or 404, for a 404 whose body is not JSON (empty,
+    text, HTML) and for a router's JSON 404 for a path it has no route for (see
+    :func:`is_route_miss`). Any other JSON body, whatever its status, came from a handler.
     """
     if status not in (200, 404):
         return False
@@ -145,7 +152,31 @@ def no_handler_answered(status: int, headers: Mapping[str, str], raw: bytes) -> 
         return True
     if status != 404:
         return False
-    return not head.startswith((b"{", b"["))
+    return not head.startswith((b"{", b"[")) or is_route_miss(raw)
+
+
+#: The message of the router's JSON 404 for an unknown path: OpenAI's and new-api's
+#: ``Invalid URL (POST /v1/x)`` (new-api ``controller/relay.go`` ``RelayNotFound``, the emulator
+#: too) and one-api's ``API not found: POST:/v1/x``.
+_ROUTE_MISS = re.compile(r"Invalid URL \([A-Z]+ /|API not found: [A-Z]+:/")
+
+
+def is_route_miss(raw: bytes) -> bool:
+    """Whether a 404's JSON body is a router's answer to a path it has no route for, not a
+    handler's "no such job": ``{"error": {"message": "Invalid URL (POST /x)", ...}}``
+    (``type`` ``invalid_request_error``) or one-api's ``{"error": {"code": "api_not_found"}}``.
+    """
+    try:
+        body = read_json(raw)
+    except ValueError:
+        return False
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return False
+    message = error.get("message")
+    return error.get("code") == "api_not_found" or (
+        isinstance(message, str) and _ROUTE_MISS.match(message) is not None
+    )
 
 
 class PathTable(Mapping[str, str]):

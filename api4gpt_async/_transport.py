@@ -374,7 +374,8 @@ class Transport:
         ``timeout`` bounds the whole call, retries and back-off sleeps included. ``envelope``
         names the family's answer wrapper (``True`` is ``"task"``; see ``unwrap_envelope``).
         ``probe_path``: an answer proving no handler took the request (an HTML page, a
-        non-JSON 404) raises ``PathNotServedError``, so the caller may try another path.
+        non-JSON 404, a router's ``Invalid URL`` 404) raises ``PathNotServedError``, so the
+        caller may try another path.
         ``job_field``: a 200 carrying an ``error`` object next to this field (e.g. Zhipu's
         ``task_status``) describes a failed job, so it is returned as data, not raised.
 

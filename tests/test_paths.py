@@ -22,12 +22,40 @@ pytestmark = pytest.mark.anyio
 SPA = "<!doctype html><html><head><title>New API</title></head><body></body></html>"
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
-#: Ways a gateway says "no route here": its web UI with 200 or 404, a plain or empty 404.
+#: Ways a gateway says "no route here": its web UI with 200 or 404, a plain or empty 404, and
+#: the router's own JSON 404 (new-api under /v1 and /api, OpenAI, the emulator; one-api).
 NO_HANDLER = [
     pytest.param({"status": 200, "body": SPA, "headers": HTML}, id="html-200"),
     pytest.param({"status": 404, "body": SPA, "headers": HTML}, id="html-404"),
     pytest.param({"status": 404, "body": "404 page not found"}, id="text-404"),
     pytest.param({"status": 404, "body": b""}, id="empty-404"),
+    pytest.param(
+        {
+            "status": 404,
+            "body": {
+                "error": {
+                    "message": "Invalid URL (POST /cogvideox/v4/videos/generations)",
+                    "type": "invalid_request_error",
+                    "param": "",
+                    "code": "",
+                }
+            },
+        },
+        id="new-api-invalid-url-404",
+    ),
+    pytest.param(
+        {
+            "status": 404,
+            "body": {
+                "error": {
+                    "message": "API not found: POST:/cogvideox/v4/videos/generations",
+                    "type": "one_api_error",
+                    "code": "api_not_found",
+                }
+            },
+        },
+        id="one-api-not-found-404",
+    ),
 ]
 
 
@@ -81,10 +109,8 @@ async def test_a_status_query_moves_on_too(client: AsyncAPI4GPT, emulator: Emula
             NotFoundError, id="task-error-400",
         ),
         pytest.param(
-            404,
-            {"error": {"message": "Invalid URL (GET /x)", "type": "invalid_request_error"}},
-            NotFoundError,
-            id="json-404",
+            404, {"error": {"message": "task not found", "type": "invalid_request_error"}},
+            NotFoundError, id="handler-json-404",
         ),
         pytest.param(
             400, {"code": "invalid_request", "message": "bad", "data": None}, BadRequestError,
@@ -177,7 +203,23 @@ def test_the_table_reads_as_a_mapping_of_current_paths() -> None:
         (200, "", b"  <!DOCTYPE html><html>", True),
         (404, "text/plain", b"404 page not found", True),
         (404, "", b"", True),
-        (404, "application/json", b'{"error": {"message": "Invalid URL"}}', False),
+        (404, "application/json", b'{"error": {"message": "Invalid URL"}}', False),  # vague
+        (404, "application/json", b'{"error": {"message": "Invalid URL (GET /x/1)"}}', True),
+        (
+            404,
+            "",
+            b'{"error": {"message": "API not found: GET:/x", "code": "api_not_found"}}',
+            True,
+        ),
+        (404, "application/json", b'{"error": {"message": "task not found"}}', False),
+        (
+            404,
+            "application/json",
+            b'{"code": "task_not_exist", "message": "Invalid URL (GET /"}',
+            False,
+        ),
+        (400, "application/json", b'{"error": {"message": "Invalid URL (GET /x/1)"}}', False),
+        (404, "application/json", b"[" * 100_000, False),  # too deep to read: no proof
         (200, "application/json", b'{"code": "success", "data": "x"}', False),
         (400, "text/html", b"<html></html>", False),
         (502, "text/html", b"<html>Bad gateway</html>", False),

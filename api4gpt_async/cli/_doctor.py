@@ -4,12 +4,13 @@ which task endpoints (and which of their candidate paths) does the gateway serve
 Only non-billable requests are sent: ``GET /v1/models`` for the key, then each family's
 *status* queries with a made-up id (a job lookup costs nothing, a submit is never sent). An
 answer with a JSON body — even 400 ``task_not_exist`` — came from a handler: the endpoint is
-served there. A JSON 404 is only *maybe*: a handler that does not know the made-up id, or the
-gateway's own answer to a path it has no route for. An HTML page, or a 404 that is not JSON,
-means no handler took it. Each endpoint's row that the client *uses* is marked: by the client's
-rule for candidate paths (``_paths``), the first candidate whose answer is not proof that no
-handler took it (a JSON 404 included); it never tries the ones after. The report ends with the
-``paths={...}`` to pass to ``AsyncAPI4GPT`` so that no probing is needed.
+served there. An HTML page, a 404 that is not JSON, or the router's own JSON 404 for a path
+it has no route for (``Invalid URL (GET /x)``, ``api_not_found``) means no handler took it; any
+other JSON 404 is only *maybe*: a handler that does not know the made-up id, or a router's
+"no such path" the SDK does not recognise. Each endpoint's row that the client *uses* is
+marked: by the client's rule for candidate paths (``_paths``), the first candidate whose answer
+is not proof that no handler took it (a "maybe" included); it never tries the ones after. The
+report ends with the ``paths={...}`` to pass to ``AsyncAPI4GPT`` so that no probing is needed.
 
 This talks HTTP itself (aiohttp), not through the client: it must see raw statuses, content
 types, the ``Date`` header and the TLS session, which the client rightly hides.
@@ -323,8 +324,8 @@ _STYLE: Final = {"ok": "green", "warn": "yellow", "fail": "red", "skip": "dim", 
 #: Under the endpoints table: what "uses" and "maybe" mean.
 LEGEND: Final = (
     "uses: the path the client sends that endpoint's requests to (the first candidate not proven "
-    "unserved; the later ones are never tried). maybe: a JSON 404, from a handler that does not "
-    "know the made-up id, or the gateway's answer to a path it has no route for."
+    "unserved; the later ones are never tried). maybe: a JSON 404 that is not the router's "
+    "'Invalid URL', from a handler that does not know the made-up id, or an unknown router."
 )
 
 

@@ -101,6 +101,10 @@ async def test_paths_not_served_are_found_and_the_served_ones_pinned(emu: Emulat
     emu.fail("zhipu_video.result", times=None, **HTML)  # type: ignore[arg-type]
     emu.fail("suno.v3_5.fetch", times=None, **HTML)  # type: ignore[arg-type]
     emu.fail("luma.task", status=404, body="404 page not found", times=None)
+    # new-api's router under /api (and the emulator's for any unknown path): a JSON 404 that
+    # names the path, not a handler's "no such job".
+    invalid_url = {"error": {"message": "Invalid URL (GET /x)", "type": "invalid_request_error"}}
+    emu.fail("suno.v3_0.fetch", status=404, body=invalid_url, times=None)
     emu.midjourney.stock_gateway = True
     report = await diagnose(base_url=emu.base_url, api_key=KEY)
     served = {(p.key, p.path): p.served for p in report.probes}
@@ -108,11 +112,13 @@ async def test_paths_not_served_are_found_and_the_served_ones_pinned(emu: Emulat
     assert served["suno.v3_5.fetch", "/suno/v1/v3.5/music/{id}"] == "not served"
     assert served["luma.task", "/luma/v1/task"] == "not served"
     assert served["midjourney.queue", "/mj/task/queue"] == "not served"
+    assert served["suno.v3_0.fetch", "/suno/v1/v3.0/music/{id}"] == "not served"
     assert served["lumvip.task", "/luma/task"] == "served"
     assert report.paths["zhipu_video.result"] == "/zhipu/api/paas/v4/async-result/{id}"
     assert report.paths["zhipu_video.generate"] == "/zhipu/api/paas/v4/videos/generations"
     assert report.paths["suno.v3_5.fetch"] == "/suno/v1/mv-3.5/music/{id}"
     assert report.paths["suno.v3_5.generate"] == "/suno/v1/mv-3.5/music"
+    assert report.paths["suno.v3_0.fetch"] == "/suno/v1/music/{id}"
     # The recommendation works: a client given it sends nothing to the paths not served.
     assert report.ok
     assert_nothing_billable(emu)
