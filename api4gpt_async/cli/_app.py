@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import shlex
 from collections.abc import Awaitable, Callable
@@ -38,20 +39,45 @@ def _plain_flags(params: list[Any]) -> list[Any]:
     return params
 
 
+def _reflow(text: str | None) -> str | None:
+    """A docstring's paragraphs as one line each, for the terminal to wrap.
+
+    Typer's rich help keeps the source's line breaks, so a narrow terminal showed a sentence
+    broken twice ("--voice-id and" / "--audio-id."). A paragraph with an indented line (an
+    example) is kept as written.
+    """
+    if not text:
+        return text
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(
+        p if any(line[:1].isspace() for line in p.splitlines()) else " ".join(p.split())
+        for p in paragraphs
+    )
+
+
 class _Command(TyperCommand):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = _reflow(self.help)
+
     # The parameters help is made of, with the --help option typer only makes when asked.
     def get_params(self, ctx: Any) -> list[Any]:
         return _plain_flags(super().get_params(ctx))
 
 
 class _Group(TyperGroup):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = _reflow(self.help)
+
     def get_params(self, ctx: Any) -> list[Any]:
         return _plain_flags(super().get_params(ctx))
 
 
 class Commands(typer.Typer):
     """A ``typer.Typer`` whose help shows on/off flags as plain flags (``--wait``, not
-    ``--wait <bool>``). Every command group of the CLI is one, so no command can miss it."""
+    ``--wait <bool>``) and docstring paragraphs wrapped by the terminal, not at the source's
+    line breaks. Every command group of the CLI is one, so no command can miss it."""
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(cls=_Group, **settings)
@@ -382,6 +408,7 @@ def task_download(
     task_id: IdArg = None,
     *,
     out: Annotated[str, typer.Option("--out", "-o", help=_OUT_HELP, callback=expand_home)],
+    overwrite: Overwrite = False,
     timeout: TimeoutOpt = None,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
@@ -389,9 +416,10 @@ def task_download(
     """Wait for a job if needed, then save its media."""
 
     async def go() -> None:
+        _refuse_to_overwrite(out, overwrite)
         async with _client(api_key, base_url) as client:
             handle, _ = await _finished(client, _ref_of(ref, task_id), timeout)
-            path = await handle.download(out)
+            path = await handle.download(out, overwrite=overwrite)
             console.print(f"saved {path} ({path.stat().st_size} bytes)")
 
     _run(go)

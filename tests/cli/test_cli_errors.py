@@ -220,3 +220,19 @@ def test_the_printed_export_line_works_in_a_shell(tmp_path: Path) -> None:
     assert shown_key == key
     assert base_url.startswith("http://127.0.0.1:")
     assert shlex.split(export)[0] == "export"
+
+
+async def test_task_download_to_an_existing_file_needs_overwrite(
+    instant: Emulator, tmp_path: Path
+) -> None:
+    ref = await _submit(instant, "--vip")
+    text, out = f"{ref['kind']}:{ref['id']}", tmp_path / "video.mp4"
+    out.write_bytes(b"mine")
+    code, _, err = await _run("task", "download", text, "--out", str(out), emu=instant)
+    assert code != 0 and "--overwrite" in _one_error_line(err)
+    assert out.read_bytes() == b"mine"  # refused before anything was fetched
+    code, _, err = await _run(
+        "task", "download", text, "--out", str(out), "--overwrite", emu=instant
+    )
+    assert code == 0, err
+    assert out.read_bytes()[4:8] == b"ftyp"

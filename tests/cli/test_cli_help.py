@@ -59,3 +59,25 @@ def test_flags_are_plain_in_help(path: tuple[str, ...]) -> None:
 def test_options_with_a_value_keep_their_type() -> None:
     result = CliRunner().invoke(app, ["luma", "generate", "--help"], env={"COLUMNS": "200"})
     assert re.search(r"--out +<str>", result.output), result.output
+
+
+def _help(path: tuple[str, ...]) -> str:
+    return CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200"}).output
+
+
+def test_every_out_that_may_name_a_file_comes_with_overwrite() -> None:
+    # The CLI's "<file> exists (use --overwrite to replace it)" must never point at an option
+    # the command lacks. An --out read as text may name a file; one read as a path is a folder
+    # (names made unique, so nothing is ever in the way).
+    helps = {path: _help(path) for path in COMMANDS}
+    text_out = re.compile(r"--out +(-o +)?<str>")
+    may_name_a_file = [path for path, text in helps.items() if text_out.search(text)]
+    assert ("task", "download") in may_name_a_file and ("luma", "generate") in may_name_a_file
+    assert [path for path in may_name_a_file if "--overwrite" not in helps[path]] == []
+
+
+def test_help_paragraphs_are_wrapped_by_the_terminal_not_the_source() -> None:
+    # The docstring breaks "…--text with --voice-id and" / "--audio-id." across source lines;
+    # at 200 columns the sentence is one line.
+    result = CliRunner().invoke(app, ["avatar", "create", "--help"], env={"COLUMNS": "200"})
+    assert "--text with --voice-id and --audio-id." in result.output, result.output
