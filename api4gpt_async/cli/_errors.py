@@ -24,8 +24,15 @@ class UsageError(Exception):
 
 
 def fail(message: str, *, code: int = 1) -> NoReturn:
-    """Print ``error: message`` as one line (never wrapped, whatever the terminal) and exit."""
-    line = " ".join(message.split())  # newlines from server messages would break the one line
+    """Print ``error: message`` as one line (never wrapped, whatever the terminal) and exit.
+
+    A message of several lines (a server's, or the list of a batch file's bad lines) keeps its
+    parts apart: ``invalid jobs: line 1: …; line 2: …``.
+    """
+    line = ""
+    for part in (" ".join(text.split()) for text in message.splitlines()):
+        if part:
+            line += part if not line else (" " if line.endswith(":") else "; ") + part
     label = "\x1b[31merror:\x1b[0m" if sys.stderr.isatty() else "error:"
     sys.stderr.write(f"{label} {line}\n")
     sys.stderr.flush()

@@ -213,13 +213,18 @@ async def test_an_invalid_line_is_one_clear_error_before_any_submit(tmp_path: Pa
         jobs = tmp_path / "jobs.jsonl"
         good = {"family": "luma", "op": "generate", "params": {"prompt": "fine"}}
         typo = {"family": "luma", "op": "generate", "params": {"promt": "x"}}
-        jobs.write_text(json.dumps(good) + "\n" + json.dumps(typo) + "\n")
+        other = {"family": "lumaa", "op": "generate", "params": {"prompt": "x"}}
+        jobs.write_text("".join(json.dumps(line) + "\n" for line in (good, typo, other)))
         done = await anyio.run_process(
             _batch_command(jobs, tmp_path / "out"), env=_env(emu.base_url), check=False
         )
         output = done.stdout.decode() + done.stderr.decode()
         assert done.returncode == 2, output
-        assert "line 2: luma.generate: unknown parameter 'promt' (did you mean 'prompt'?)" in output
+        # Every bad line named, on the one error line, each kept apart from the next.
+        assert (
+            "invalid jobs: line 2: luma.generate: unknown parameter 'promt' (did you mean "
+            "'prompt'?); line 3: unknown family 'lumaa'"
+        ) in output
         assert "Traceback" not in output and "[red]" not in output
         assert emu.requests == []  # nothing was sent, not even the good line
 
