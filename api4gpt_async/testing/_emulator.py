@@ -3,8 +3,10 @@
 Route families (Luma, and later chat, Suno, Midjourney…) live in their own modules. Each one
 exposes a *registrar*, ``register(emu: Emulator, app: web.Application) -> None``, that adds
 *named* routes (``"luma.generate"``, ``"lumvip.task"``…) to ``app``; the route name is what
-:class:`RecordedRequest.route`, :meth:`Emulator.count` and :meth:`Emulator.fail` refer to. To add
-a family, write its module and append its registrar to :data:`FAMILIES`.
+:class:`RecordedRequest.route`, :meth:`Emulator.count` and :meth:`Emulator.fail` refer to, and
+:attr:`Emulator.routes` lists them all, read from the application the registrars build (so a
+name given to ``count`` or ``fail`` is checked against what is really served). To add a family,
+write its module and append its registrar to :data:`FAMILIES`.
 
 What a family module may use besides the public API:
 
@@ -62,12 +64,20 @@ from . import (
 )
 from ._http import REQUEST_ID_HEADER, default_error_body, json_response, openai_error
 from ._model_names import MODEL_ROUTES, ModelNames
+from ._routes import route_table, unknown_route
 from ._task_record import CLOCK_EPOCH
 
 if TYPE_CHECKING:
     from .. import AsyncAPI4GPT
 
-__all__ = ["ANONYMOUS_ROUTES", "FAMILIES", "Emulator", "Fault", "RecordedRequest", "Registrar"]
+__all__ = [
+    "ANONYMOUS_ROUTES",
+    "FAMILIES",
+    "Emulator",
+    "Fault",
+    "RecordedRequest",
+    "Registrar",
+]
 
 _log = logging.getLogger("api4gpt_async.testing")
 
@@ -114,7 +124,8 @@ class RecordedRequest:
         method: HTTP method, e.g. ``"POST"``.
         path: URL path, decoded, e.g. ``"/luma/task"`` (``/suno/fetch/a/b`` for an id ``a/b``).
         raw_path: the path as sent, percent-encoding kept (``/suno/fetch/a%2Fb``).
-        route: name of the matched route (``"luma.generate"``…), None if no route matched.
+        route: name of the matched route (``"luma.generate"``…, one of
+            :attr:`Emulator.routes`), None if no route matched.
         query: query parameters (the last value wins for repeated names).
         headers: request headers; ``Authorization`` and other key headers are masked
             (``"Bearer sk-e***"``).
@@ -261,6 +272,8 @@ class Emulator:
     Use it as ``async with Emulator() as emu:`` (or :meth:`start` / :meth:`stop`) and point a
     client at :attr:`base_url` with :attr:`api_key`. Task lifecycles run on the emulator's own
     clock :attr:`now`; with ``time_scale=0`` it stands still and only :meth:`advance` moves it.
+    Requests are logged in :attr:`requests`; :meth:`count` and :meth:`fail` take a route name
+    from :attr:`routes` (an unknown one raises ``ValueError``) or a URL path.
 
     Args:
         api_key: the key clients must send as ``Authorization: Bearer <key>``; a leading
@@ -340,6 +353,7 @@ class Emulator:
         self._live_rids: dict[int, str] = {}  # id(request) -> request id, while handled
 
         self._faults: list[Fault] = []
+        self._routes: Mapping[str, str] | None = None  # read from the app built (see routes)
         self._sleepers: set[asyncio.Future[None]] = set()
         self._states: dict[object, object] = {}
         self._runner: web.AppRunner | None = None
@@ -359,8 +373,10 @@ class Emulator:
         """
         if self._runner is not None:
             raise RuntimeError("the emulator is already running")
+        app = self._build_app()
+        self._routes = route_table(app)
         runner = web.AppRunner(
-            self._build_app(),
+            app,
             access_log=None,
             handler_cancellation=True,  # a client that goes away cancels its handler
             shutdown_timeout=_SHUTDOWN_TIMEOUT,
@@ -518,10 +534,50 @@ class Emulator:
         instant = CLOCK_EPOCH + _dt.timedelta(seconds=self.now if at is None else at)
         return instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
+    # ------------------------------------------------------------------ route names
+
+    @property
+    def routes(self) -> Mapping[str, str]:
+        """Every route name served, mapped to its method and path (read-only), e.g.
+        ``emu.routes["suno.fetch_many"] == "POST /suno/fetch"``.
+
+        These are the names :meth:`count`, :meth:`fail`, :meth:`rate_limit`, :meth:`delay` and
+        :attr:`RecordedRequest.route` use; they are read from the routes the families register,
+        so the list cannot drift from what is served. A path shows its variable parts in
+        braces (``GET /suno/fetch/{id}``); Midjourney's ``{mode}`` is empty or one of
+        ``mj-fast/``, ``mj-relax/``, ``mj-turbo/``. A ``GET`` route answers ``HEAD`` too.
+        """
+        if self._routes is None:  # not started yet: build the app only to read its routes
+            self._routes = route_table(self._build_app())
+        return self._routes
+
+    def _target(self, target: str) -> str:
+        """``target`` if it is a route name or a URL path, else a ``ValueError`` that names the
+        closest route names: a misspelt name would otherwise count 0 and never fire."""
+        if not target:
+            raise ValueError("target must be a route name or a path")
+        routes = self.routes
+        if target in routes:
+            return target
+        if not target.startswith("/"):
+            raise ValueError(unknown_route(target, routes))
+        templates = [name for name, route in routes.items() if route.endswith(f" {target}")]
+        if "{" in target and templates:  # "/suno/fetch/{id}": no request has this path
+            raise ValueError(
+                f"{target!r} is the path pattern of the route {templates[0]!r}, not a path a "
+                f"request has: give the route name, or a path with the id filled in"
+            )
+        return target
+
     # ------------------------------------------------------------------ request log
 
     def count(self, route: str) -> int:
-        """How many logged requests have this route name, or this path."""
+        """How many logged requests have this route name, or this path.
+
+        Raises:
+            ValueError: if ``route`` is neither a route name (see :attr:`routes`) nor a path.
+        """
+        route = self._target(route)
         return sum(1 for r in self.requests if r.route == route or r.path == route)
 
     def clear_requests(self) -> None:
@@ -546,7 +602,8 @@ class Emulator:
         """Answer the next ``times`` requests for ``target`` with an error instead.
 
         Args:
-            target: a route name (``"luma.generate"``) or a URL path (``"/luma/generations"``).
+            target: a route name (``"luma.generate"``, one of :attr:`routes`) or a URL path
+                (``"/luma/generations"``).
             status: the HTTP status to answer.
             body: dict/list → JSON; str → ``text/plain`` (set ``headers={"Content-Type":
                 "text/html"}`` for an HTML error page); bytes → as is; None → the gateway's
@@ -569,9 +626,11 @@ class Emulator:
 
         Faults are checked before authentication, in the order they were armed; each request
         is answered by the first active fault that matches it.
+
+        Raises:
+            ValueError: if ``target`` is neither a route name nor a path (the message names
+                the closest route names), or another argument is out of range.
         """
-        if not target:
-            raise ValueError("target must be a route name or a path")
         if not 100 <= status <= 599:
             raise ValueError("status must be an HTTP status code")
         _check_body(body)
@@ -622,6 +681,7 @@ class Emulator:
         return list(self._faults)
 
     def _arm(self, fault: Fault) -> Fault:
+        self._target(fault.target)
         if fault.delay < 0:
             raise ValueError("delay must not be negative")
         if fault.times is not None and fault.times < 1:

@@ -269,6 +269,72 @@ async def test_request_log_records_and_masks(
     assert emu.count("luma.task") == 0
 
 
+# --------------------------------------------------------------------------- route names
+
+
+@pytest.mark.anyio
+async def test_routes_names_every_route_with_its_method_and_path() -> None:
+    emu = Emulator()
+    before = dict(emu.routes)  # readable before the server starts
+    assert before["suno.fetch"] == "GET /suno/fetch/{id}"
+    assert before["suno.fetch_many"] == "POST /suno/fetch"
+    assert before["files"] == "GET /files/{name}"  # not "HEAD|GET": add_get's HEAD left out
+    assert before["luma.task"] == "GET /luma/v1/task"
+    assert before["zhipu_video.generate.alt3"] == "POST /api/paas/v4/videos/generations"
+    assert before["midjourney.fetch"] == "GET /{mode}mj/task/{id}/fetch"
+    async with emu:
+        app = emu._runner.app  # type: ignore[union-attr]
+        assert dict(emu.routes) == before
+        assert list(emu.routes) == list(app.router.named_resources())
+    with pytest.raises(TypeError):
+        emu.routes["x"] = "GET /x"  # type: ignore[index]
+
+
+_TAKE_ROUTE_NAMES = {
+    "count": lambda emu, target: emu.count(target),
+    "fail": lambda emu, target: emu.fail(target, status=500),
+    "rate_limit": lambda emu, target: emu.rate_limit(target),
+    "delay": lambda emu, target: emu.delay(target, 1.0),
+}
+
+
+@pytest.mark.parametrize("method", list(_TAKE_ROUTE_NAMES))
+def test_an_unknown_route_name_is_refused_with_the_closest_ones(method: str) -> None:
+    emu = Emulator()
+    use = _TAKE_ROUTE_NAMES[method]
+    with pytest.raises(ValueError, match=r"'luma\.generations'") as raised:
+        use(emu, "luma.generations")
+    message = str(raised.value)
+    assert "did you mean 'luma.generate'" in message and "Emulator.routes" in message
+    with pytest.raises(ValueError, match=r"did you mean 'zhipu_video\.generate\.alt3'"):
+        use(emu, "zhipu_video.generate.alt4")  # only three alternative paths
+    with pytest.raises(ValueError, match=r"pattern of the route 'suno\.fetch'"):
+        use(emu, "/suno/fetch/{id}")  # no request has this path
+    with pytest.raises(ValueError, match=r"unknown route name 'x'\. Emulator\.routes"):
+        use(emu, "x")  # nothing close: no guess
+    assert emu.faults == []
+    for target in ("suno.fetch_many", "suno.v3_5.fetch.alt1", "/suno/fetch", "/not/served"):
+        use(emu, target)  # route names with or without a suffix, and any path
+
+
+@pytest.mark.anyio
+async def test_the_request_log_route_refuses_an_unknown_route_name(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    await call(http, "POST", "/suno/fetch", json={"ids": ["a"]})
+    status, body, _ = await call(http, "GET", "/_emulator/requests", params={"route": "suno.fetch"})
+    assert (status, body) == (200, [])  # a route name, of GET /suno/fetch/{id}: none sent
+    status, body, _ = await call(
+        http, "GET", "/_emulator/requests", params={"route": "suno.fetchmany"}
+    )
+    assert status == 400
+    assert "did you mean 'suno.fetch_many'" in body["error"]["message"]
+    status, body, _ = await call(
+        http, "GET", "/_emulator/requests", params={"route": "suno.fetch_many"}
+    )
+    assert (status, [r["path"] for r in body]) == (200, ["/suno/fetch"])
+
+
 @pytest.mark.anyio
 async def test_unknown_paths_and_methods_are_openai_style_404s(
     http: aiohttp.ClientSession,
@@ -555,3 +621,4 @@ async def test_a_family_registrar_gets_auth_log_faults_and_request_ids(
         assert (await call(s, "POST", "/v1/demo"))[0] == 500
         assert (await call(s, "POST", "/luma/generations", json={"user_prompt": "x"}))[0] == 200
     assert emu.count("demo.stream") == 3
+    assert emu.routes["demo.stream"] == "POST /v1/demo"  # a new family's routes are listed
