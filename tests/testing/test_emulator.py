@@ -10,6 +10,7 @@ import aiohttp
 import anyio
 import attrs
 import pytest
+from _until import until
 from aiohttp import web
 
 import api4gpt_async.testing
@@ -587,6 +588,109 @@ async def test_rate_limit_answers_429_with_retry_after(
         }
     }
     assert (await call(http, "POST", "/luma/generations", json={"user_prompt": "x"}))[0] == 200
+
+
+# --------------------------------------------------------------------------- logged on arrival
+
+#: A fault that holds a submit back, and the status the log ends with once it is answered.
+_HOLDING_FAULTS = {
+    "fail with delay": (lambda emu: emu.fail("luma.generate", status=503, delay=60), 503),
+    "delay": (lambda emu: emu.delay("luma.generate", 60), 200),  # the real answer, late
+    "drop with delay": (lambda emu: emu.fail("luma.generate", drop=True, delay=60), 0),
+}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", list(_HOLDING_FAULTS))
+async def test_a_request_held_back_by_a_fault_is_logged_before_its_answer(
+    emu: Emulator, http: aiohttp.ClientSession, kind: str
+) -> None:
+    arm, answered = _HOLDING_FAULTS[kind]
+    fault = arm(emu)
+    sent = asyncio.ensure_future(
+        call(http, "POST", "/luma/v1/generations", json={"user_prompt": "a cat"})
+    )
+    try:
+        await until(lambda: fault.hits == 1)  # the fault holds the answer back
+        (record,) = emu.requests
+        assert (emu.count("luma.generate"), record.route, record.status) == (
+            1,
+            "luma.generate",
+            0,  # no answer yet
+        )
+        assert record.json == {"user_prompt": "a cat"}
+        await emu.stop()  # wakes the delay up: the answer goes out (or the connection closes)
+        await asyncio.gather(sent, return_exceptions=True)
+    finally:
+        sent.cancel()
+    assert emu.requests == [record]  # the same entry, its status filled in
+    assert record.status == answered
+
+
+@pytest.mark.anyio
+async def test_a_truncated_answer_is_logged_with_its_status_while_it_stalls(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    emu.fail("models", truncate_at=10, stall=60)
+    sent = asyncio.ensure_future(call(http, "GET", "/v1/models"))
+    try:
+        await until(lambda: emu.count("models") == 1 and emu.requests[0].status == 200)
+        await emu.stop()
+        await asyncio.gather(sent, return_exceptions=True)
+    finally:
+        sent.cancel()
+    assert [r.status for r in emu.requests] == [200]
+
+
+def _register_slow(
+    started: asyncio.Event, release: asyncio.Event, *, stream: bool
+) -> _emulator.Registrar:
+    """A family with one route, ``slow.route``, that waits for ``release`` (a stream: after
+    sending its status line and a first event)."""
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        if not stream:
+            started.set()
+            await release.wait()
+            return web.Response(text="late")
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(b"data: first\n\n")
+        started.set()
+        await release.wait()
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
+
+    def register(emu: Emulator, app: web.Application) -> None:
+        app.router.add_post("/v1/slow", slow, name="slow.route")
+
+    return register
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("stream", "meanwhile"), [(False, 0), (True, 200)])
+async def test_a_slow_handlers_request_is_logged_before_its_answer(
+    monkeypatch: pytest.MonkeyPatch, stream: bool, meanwhile: int
+) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+    family = _register_slow(started, release, stream=stream)
+    monkeypatch.setattr(_emulator, "FAMILIES", (*_emulator.FAMILIES, family))
+    async with (
+        Emulator() as emu,
+        aiohttp.ClientSession(emu.base_url, headers={"Authorization": "Bearer sk-emulator"}) as s,
+    ):
+        sent = asyncio.ensure_future(call(s, "POST", "/v1/slow", json={"n": 1}))
+        try:
+            await started.wait()
+            (record,) = emu.requests
+            assert (emu.count("slow.route"), record.json) == (1, {"n": 1})
+            assert record.status == meanwhile  # a stream's status line has gone out
+            release.set()
+            assert (await sent)[0] == 200
+        finally:
+            sent.cancel()
+        assert emu.requests == [record] and record.status == 200
 
 
 # --------------------------------------------------------------------------- route families
