@@ -10,8 +10,9 @@ async with Emulator(time_scale=0) as emu:  # serves http://127.0.0.1:<random por
 ```
 
 See :class:`Emulator` for the clock, authentication, fault injection (:meth:`Emulator.fail`,
-:meth:`Emulator.rate_limit`, :meth:`Emulator.delay`) and the request log
-(:attr:`Emulator.requests`, :class:`RecordedRequest`). Magic words in a prompt make it misbehave
+:meth:`Emulator.rate_limit`, :meth:`Emulator.delay`), the request log
+(:attr:`Emulator.requests`, :class:`RecordedRequest`) and the route names they take
+(:attr:`Emulator.routes`). Magic words in a prompt make it misbehave
 on purpose: ``f"{Emulator.FAIL} a cat"`` makes a job fail, ``Emulator.STREAM_CUT`` cuts a stream
 (see the list on :class:`Emulator`).
 Run standalone (``api4gpt emulator``), it serves its request log to other processes at

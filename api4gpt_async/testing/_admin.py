@@ -7,7 +7,8 @@ route name              path                        answer
 ======================  ==========================  =========================================
 
 ``GET /_emulator/requests`` needs the emulator's key like every API route and takes optional
-``route`` (a route name, e.g. ``luma.generate``) and ``path`` filters. Each item is
+``route`` (a route name, e.g. ``luma.generate``; an unknown one is a 400 naming the closest
+route names, as :meth:`Emulator.count` raises) and ``path`` filters. Each item is
 ``{"method", "path", "route", "query", "status", "at", "json"}``: ``json`` is the request body
 parsed as JSON (None when it is not JSON); headers and raw bodies are left out. Requests to the
 emulator's own routes are not listed.
@@ -19,7 +20,8 @@ from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
-from ._http import json_response
+from ._http import json_response, openai_error
+from ._routes import unknown_route
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
@@ -35,6 +37,8 @@ def register(emu: Emulator, app: web.Application) -> None:
 
     async def requests(request: web.Request) -> web.Response:
         route, path = request.query.get("route"), request.query.get("path")
+        if route is not None and route not in emu.routes:  # else an empty list, silently
+            return openai_error(400, unknown_route(route, emu.routes), type="invalid_request_error")
         return json_response(
             [
                 {

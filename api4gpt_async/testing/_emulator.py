@@ -3,8 +3,10 @@
 Route families (Luma, and later chat, Suno, Midjourney…) live in their own modules. Each one
 exposes a *registrar*, ``register(emu: Emulator, app: web.Application) -> None``, that adds
 *named* routes (``"luma.generate"``, ``"lumvip.task"``…) to ``app``; the route name is what
-:class:`RecordedRequest.route`, :meth:`Emulator.count` and :meth:`Emulator.fail` refer to. To add
-a family, write its module and append its registrar to :data:`FAMILIES`.
+:class:`RecordedRequest.route`, :meth:`Emulator.count` and :meth:`Emulator.fail` refer to, and
+:attr:`Emulator.routes` lists them all, read from the application the registrars build (so a
+name given to ``count`` or ``fail`` is checked against what is really served). To add a family,
+write its module and append its registrar to :data:`FAMILIES`.
 
 What a family module may use besides the public API:
 
@@ -20,15 +22,18 @@ What a family module may use besides the public API:
 Every request goes through one middleware, in this order:
 
 1. it gets a request id (``X-Oneapi-Request-Id`` on every answer) and its body is read;
-2. **faults** armed with :meth:`Emulator.fail` for its route name or path answer it — before
+2. it is appended to :attr:`Emulator.requests` — always, whatever comes next, and at once, so
+   that a test sees it while a fault ``delay`` or a slow handler still holds the answer back;
+   its ``status`` is 0 until the answer's status line goes out;
+3. **faults** armed with :meth:`Emulator.fail` for its route name or path answer it — before
    authentication, like a proxy or load balancer in front of the gateway would;
-3. unknown paths (and known paths with a wrong method) get the gateway's 404;
-4. **authentication** (every route but ``files``) answers 401 on a missing or wrong key;
-5. a request naming a **model** the emulator does not serve gets the gateway's 503
+4. unknown paths (and known paths with a wrong method) get the gateway's 404;
+5. **authentication** (every route but ``files``) answers 401 on a missing or wrong key;
+6. a request naming a **model** the emulator does not serve gets the gateway's 503
    ``model_not_found`` (see :mod:`._model_names`; extend the list with ``models=`` or
    :meth:`Emulator.accept_models`);
-6. the route handler answers;
-7. the request is appended to :attr:`Emulator.requests` — always, whatever the outcome.
+7. the route handler answers, and the log entry gets the status answered (a dropped
+   connection, or a client that went away first, leaves it 0).
 """
 
 from __future__ import annotations
@@ -62,12 +67,20 @@ from . import (
 )
 from ._http import REQUEST_ID_HEADER, default_error_body, json_response, openai_error
 from ._model_names import MODEL_ROUTES, ModelNames
+from ._routes import route_table, unknown_route
 from ._task_record import CLOCK_EPOCH
 
 if TYPE_CHECKING:
     from .. import AsyncAPI4GPT
 
-__all__ = ["ANONYMOUS_ROUTES", "FAMILIES", "Emulator", "Fault", "RecordedRequest", "Registrar"]
+__all__ = [
+    "ANONYMOUS_ROUTES",
+    "FAMILIES",
+    "Emulator",
+    "Fault",
+    "RecordedRequest",
+    "Registrar",
+]
 
 _log = logging.getLogger("api4gpt_async.testing")
 
@@ -114,13 +127,15 @@ class RecordedRequest:
         method: HTTP method, e.g. ``"POST"``.
         path: URL path, decoded, e.g. ``"/luma/task"`` (``/suno/fetch/a/b`` for an id ``a/b``).
         raw_path: the path as sent, percent-encoding kept (``/suno/fetch/a%2Fb``).
-        route: name of the matched route (``"luma.generate"``…), None if no route matched.
+        route: name of the matched route (``"luma.generate"``…, one of
+            :attr:`Emulator.routes`), None if no route matched.
         query: query parameters (the last value wins for repeated names).
         headers: request headers; ``Authorization`` and other key headers are masked
             (``"Bearer sk-e***"``).
         body: the raw body (multipart bodies included).
         status: the status answered; 0 when no answer was sent (dropped connection, or the
-            client went away first).
+            client went away first), and while the answer is still to come: a request is
+            logged when it arrives, and its status filled in when it is answered.
         at: the emulator clock (:attr:`Emulator.now`) when the request arrived.
     """
 
@@ -155,6 +170,11 @@ class RecordedRequest:
             ValueError: if the body is not a complete multipart/form-data body.
         """
         return _multipart.parse_form(self.body, _multipart.content_type_of(self.headers))
+
+    def _answered(self, status: int) -> None:
+        """Fill in the status: the entry is logged on arrival, before its answer exists, and
+        stays read-only to its readers."""
+        object.__setattr__(self, "status", status)
 
 
 def _mask_secret(value: str) -> str:
@@ -261,6 +281,8 @@ class Emulator:
     Use it as ``async with Emulator() as emu:`` (or :meth:`start` / :meth:`stop`) and point a
     client at :attr:`base_url` with :attr:`api_key`. Task lifecycles run on the emulator's own
     clock :attr:`now`; with ``time_scale=0`` it stands still and only :meth:`advance` moves it.
+    Requests are logged in :attr:`requests`; :meth:`count` and :meth:`fail` take a route name
+    from :attr:`routes` (an unknown one raises ``ValueError``) or a URL path.
 
     Args:
         api_key: the key clients must send as ``Authorization: Bearer <key>``; a leading
@@ -328,7 +350,8 @@ class Emulator:
             self.durations["luma"] = luma_duration
         self._models = ModelNames()
         self._models.add(models)
-        #: Every request received, oldest first.
+        #: Every request received, oldest first, logged as it arrives: one still waiting for
+        #: its answer (a fault ``delay``, a slow handler) is here with ``status`` 0.
         self.requests: list[RecordedRequest] = []
 
         self._time_scale = float(time_scale)
@@ -338,8 +361,10 @@ class Emulator:
         self._rid_prefix = _dt.datetime.now().strftime("%Y%m%d%H%M%S%f")
         self._rid_counter = itertools.count(1)
         self._live_rids: dict[int, str] = {}  # id(request) -> request id, while handled
+        self._live_records: dict[int, RecordedRequest] = {}  # id(request) -> its log entry
 
         self._faults: list[Fault] = []
+        self._routes: Mapping[str, str] | None = None  # read from the app built (see routes)
         self._sleepers: set[asyncio.Future[None]] = set()
         self._states: dict[object, object] = {}
         self._runner: web.AppRunner | None = None
@@ -359,8 +384,10 @@ class Emulator:
         """
         if self._runner is not None:
             raise RuntimeError("the emulator is already running")
+        app = self._build_app()
+        self._routes = route_table(app)
         runner = web.AppRunner(
-            self._build_app(),
+            app,
             access_log=None,
             handler_cancellation=True,  # a client that goes away cancels its handler
             shutdown_timeout=_SHUTDOWN_TIMEOUT,
@@ -518,10 +545,51 @@ class Emulator:
         instant = CLOCK_EPOCH + _dt.timedelta(seconds=self.now if at is None else at)
         return instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
+    # ------------------------------------------------------------------ route names
+
+    @property
+    def routes(self) -> Mapping[str, str]:
+        """Every route name served, mapped to its method and path (read-only), e.g.
+        ``emu.routes["suno.fetch_many"] == "POST /suno/fetch"``.
+
+        These are the names :meth:`count`, :meth:`fail`, :meth:`rate_limit`, :meth:`delay` and
+        :attr:`RecordedRequest.route` use; they are read from the routes the families register,
+        so the list cannot drift from what is served. A path shows its variable parts in
+        braces (``GET /suno/fetch/{id}``); Midjourney's ``{mode}`` is empty or one of
+        ``mj-fast/``, ``mj-relax/``, ``mj-turbo/``. A ``GET`` route answers ``HEAD`` too.
+        """
+        if self._routes is None:  # not started yet: build the app only to read its routes
+            self._routes = route_table(self._build_app())
+        return self._routes
+
+    def _target(self, target: str) -> str:
+        """``target`` if it is a route name or a URL path, else a ``ValueError`` that names the
+        closest route names: a misspelt name would otherwise count 0 and never fire."""
+        if not target:
+            raise ValueError("target must be a route name or a path")
+        routes = self.routes
+        if target in routes:
+            return target
+        if not target.startswith("/"):
+            raise ValueError(unknown_route(target, routes))
+        templates = [name for name, route in routes.items() if route.endswith(f" {target}")]
+        if "{" in target and templates:  # "/suno/fetch/{id}": no request has this path
+            raise ValueError(
+                f"{target!r} is the path pattern of the route {templates[0]!r}, not a path a "
+                f"request has: give the route name, or a path with the id filled in"
+            )
+        return target
+
     # ------------------------------------------------------------------ request log
 
     def count(self, route: str) -> int:
-        """How many logged requests have this route name, or this path."""
+        """How many logged requests have this route name, or this path, answered or not
+        (a request is logged as it arrives).
+
+        Raises:
+            ValueError: if ``route`` is neither a route name (see :attr:`routes`) nor a path.
+        """
+        route = self._target(route)
         return sum(1 for r in self.requests if r.route == route or r.path == route)
 
     def clear_requests(self) -> None:
@@ -546,7 +614,8 @@ class Emulator:
         """Answer the next ``times`` requests for ``target`` with an error instead.
 
         Args:
-            target: a route name (``"luma.generate"``) or a URL path (``"/luma/generations"``).
+            target: a route name (``"luma.generate"``, one of :attr:`routes`) or a URL path
+                (``"/luma/generations"``).
             status: the HTTP status to answer.
             body: dict/list → JSON; str → ``text/plain`` (set ``headers={"Content-Type":
                 "text/html"}`` for an HTML error page); bytes → as is; None → the gateway's
@@ -554,7 +623,8 @@ class Emulator:
                 request failed (request id: …)", "type": "new_api_error", "code":
                 "do_request_failed"}}``.
             headers: extra response headers.
-            delay: real seconds to wait before answering (for client timeout tests).
+            delay: real seconds to wait before answering (for client timeout tests); the
+                request is in :attr:`requests` (and :meth:`count`) meanwhile, with status 0.
             drop: read the request, then close the connection without answering; the client
                 sees ``aiohttp.ServerDisconnectedError``. Note that aiohttp clients silently
                 retry an idempotent request (GET…) once after such a disconnect, so drop a
@@ -569,9 +639,11 @@ class Emulator:
 
         Faults are checked before authentication, in the order they were armed; each request
         is answered by the first active fault that matches it.
+
+        Raises:
+            ValueError: if ``target`` is neither a route name nor a path (the message names
+                the closest route names), or another argument is out of range.
         """
-        if not target:
-            raise ValueError("target must be a route name or a path")
         if not 100 <= status <= 599:
             raise ValueError("status must be an HTTP status code")
         _check_body(body)
@@ -609,7 +681,7 @@ class Emulator:
 
     def delay(self, target: str, seconds: float, *, times: int | None = 1) -> Fault:
         """Make the next ``times`` requests for ``target`` wait ``seconds`` of real time,
-        then answer them normally."""
+        then answer them normally (they are in :attr:`requests` meanwhile, with status 0)."""
         return self._arm(Fault(target=target, status=None, delay=seconds, times=times))
 
     def clear_faults(self) -> None:
@@ -622,6 +694,7 @@ class Emulator:
         return list(self._faults)
 
     def _arm(self, fault: Fault) -> Fault:
+        self._target(fault.target)
         if fault.delay < 0:
             raise ValueError("delay must not be negative")
         if fault.times is not None and fault.times < 1:
@@ -669,10 +742,14 @@ class Emulator:
     async def _on_response_prepare(
         self, request: web.Request, response: web.StreamResponse
     ) -> None:
-        # Streamed answers are prepared inside their handler: give them the request id too.
+        # Streamed answers are prepared inside their handler: give them the request id too,
+        # and log their status now, as it goes out (the stream may take a while).
         rid = self._live_rids.get(id(request))
         if rid is not None and REQUEST_ID_HEADER not in response.headers:
             response.headers[REQUEST_ID_HEADER] = rid
+        record = self._live_records.get(id(request))
+        if record is not None:
+            record._answered(response.status)
 
     async def _handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         rid = f"{self._rid_prefix}{next(self._rid_counter):08d}"
@@ -680,14 +757,15 @@ class Emulator:
         route = request.match_info.route.name
         key = id(request)
         self._live_rids[key] = rid
-        body = b""
-        status = 0
+        record: RecordedRequest | None = None
         try:
             try:
                 body = await request.read()
             except web.HTTPException as exc:  # e.g. 413, body over client_max_size
+                record = self._log(request, route, b"", at)
                 response: web.StreamResponse | None = _http_error(exc, rid)
             else:
+                record = self._live_records[key] = self._log(request, route, body, at)
                 response = await self._answer(request, handler, route, rid)
             if response is None:  # drop: close the connection, answer nothing
                 transport = request.transport
@@ -695,28 +773,36 @@ class Emulator:
                     transport.close()
                 # aiohttp's attempt to send this fails quietly on the closed transport.
                 return web.Response(status=204)
-            status = response.status
+            record._answered(response.status)
             if not response.prepared and REQUEST_ID_HEADER not in response.headers:
                 response.headers[REQUEST_ID_HEADER] = rid
             return response
         finally:
             del self._live_rids[key]
-            self.requests.append(
-                RecordedRequest(
-                    method=request.method,
-                    path=request.path,
-                    route=route,
-                    query=dict(request.query),
-                    headers={
-                        name: _mask_secret(value) if name.lower() in _SECRET_HEADERS else value
-                        for name, value in request.headers.items()
-                    },
-                    body=body,
-                    status=status,
-                    at=at,
-                    raw_path=request.rel_url.raw_path,
-                )
-            )
+            self._live_records.pop(key, None)
+            if record is None:  # its body could not be read: the client went away
+                self._log(request, route, b"", at)
+
+    def _log(
+        self, request: web.Request, route: str | None, body: bytes, at: float
+    ) -> RecordedRequest:
+        """Append a request to :attr:`requests` as it arrives, its status still 0."""
+        record = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            route=route,
+            query=dict(request.query),
+            headers={
+                name: _mask_secret(value) if name.lower() in _SECRET_HEADERS else value
+                for name, value in request.headers.items()
+            },
+            body=body,
+            status=0,
+            at=at,
+            raw_path=request.rel_url.raw_path,
+        )
+        self.requests.append(record)
+        return record
 
     async def _answer(
         self, request: web.Request, handler: Handler, route: str | None, rid: str

@@ -1,10 +1,12 @@
 """Facts the README and the docs state about the emulator and Luma, checked against the code:
-how long a Luma job takes on ``Emulator()`` and how to make it instant, and where ``lumvip``
-differs from ``luma``. A change to either side fails here until the text follows."""
+how long a Luma job takes on ``Emulator()`` and how to make it instant, where ``lumvip``
+differs from ``luma``, and the emulator's route names. A change to either side fails here until
+the text follows."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,22 @@ def test_lumvip_is_luma_under_another_prefix() -> None:
     assert "sent under `/luma/` instead of `/luma/v1/`" in _flat(README)
     assert "`client.luma` (prefix `/luma/v1`) and `client.lumvip` (prefix `/luma`)" in _flat(LUMA)
     assert "relay/channel/task/luma" not in LUMA  # stock new-api has no Luma relay
+
+
+def _route_rows(routes: Mapping[str, str]) -> list[str]:
+    rows = ["| route name | method | path |", "|---|---|---|"]
+    for name, route in routes.items():
+        method, path = route.split(" ", 1)
+        rows.append(f"| `{name}` | {method} | `{path}` |")
+    return rows
+
+
+def test_the_route_names_table_is_the_emulators_own() -> None:
+    # The table of docs/testing.md, from its header row to the first line that is no row.
+    lines = TESTING.splitlines()
+    start = lines.index("| route name | method | path |")
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    expected = _route_rows(Emulator().routes)
+    assert lines[start:end] == expected, (
+        "docs/testing.md, 'Route names': replace the table with\n" + "\n".join(expected)
+    )

@@ -10,6 +10,7 @@ import aiohttp
 import anyio
 import attrs
 import pytest
+from _until import until
 from aiohttp import web
 
 import api4gpt_async.testing
@@ -269,6 +270,72 @@ async def test_request_log_records_and_masks(
     assert emu.count("luma.task") == 0
 
 
+# --------------------------------------------------------------------------- route names
+
+
+@pytest.mark.anyio
+async def test_routes_names_every_route_with_its_method_and_path() -> None:
+    emu = Emulator()
+    before = dict(emu.routes)  # readable before the server starts
+    assert before["suno.fetch"] == "GET /suno/fetch/{id}"
+    assert before["suno.fetch_many"] == "POST /suno/fetch"
+    assert before["files"] == "GET /files/{name}"  # not "HEAD|GET": add_get's HEAD left out
+    assert before["luma.task"] == "GET /luma/v1/task"
+    assert before["zhipu_video.generate.alt3"] == "POST /api/paas/v4/videos/generations"
+    assert before["midjourney.fetch"] == "GET /{mode}mj/task/{id}/fetch"
+    async with emu:
+        app = emu._runner.app  # type: ignore[union-attr]
+        assert dict(emu.routes) == before
+        assert list(emu.routes) == list(app.router.named_resources())
+    with pytest.raises(TypeError):
+        emu.routes["x"] = "GET /x"  # type: ignore[index]
+
+
+_TAKE_ROUTE_NAMES = {
+    "count": lambda emu, target: emu.count(target),
+    "fail": lambda emu, target: emu.fail(target, status=500),
+    "rate_limit": lambda emu, target: emu.rate_limit(target),
+    "delay": lambda emu, target: emu.delay(target, 1.0),
+}
+
+
+@pytest.mark.parametrize("method", list(_TAKE_ROUTE_NAMES))
+def test_an_unknown_route_name_is_refused_with_the_closest_ones(method: str) -> None:
+    emu = Emulator()
+    use = _TAKE_ROUTE_NAMES[method]
+    with pytest.raises(ValueError, match=r"'luma\.generations'") as raised:
+        use(emu, "luma.generations")
+    message = str(raised.value)
+    assert "did you mean 'luma.generate'" in message and "Emulator.routes" in message
+    with pytest.raises(ValueError, match=r"did you mean 'zhipu_video\.generate\.alt3'"):
+        use(emu, "zhipu_video.generate.alt4")  # only three alternative paths
+    with pytest.raises(ValueError, match=r"pattern of the route 'suno\.fetch'"):
+        use(emu, "/suno/fetch/{id}")  # no request has this path
+    with pytest.raises(ValueError, match=r"unknown route name 'x'\. Emulator\.routes"):
+        use(emu, "x")  # nothing close: no guess
+    assert emu.faults == []
+    for target in ("suno.fetch_many", "suno.v3_5.fetch.alt1", "/suno/fetch", "/not/served"):
+        use(emu, target)  # route names with or without a suffix, and any path
+
+
+@pytest.mark.anyio
+async def test_the_request_log_route_refuses_an_unknown_route_name(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    await call(http, "POST", "/suno/fetch", json={"ids": ["a"]})
+    status, body, _ = await call(http, "GET", "/_emulator/requests", params={"route": "suno.fetch"})
+    assert (status, body) == (200, [])  # a route name, of GET /suno/fetch/{id}: none sent
+    status, body, _ = await call(
+        http, "GET", "/_emulator/requests", params={"route": "suno.fetchmany"}
+    )
+    assert status == 400
+    assert "did you mean 'suno.fetch_many'" in body["error"]["message"]
+    status, body, _ = await call(
+        http, "GET", "/_emulator/requests", params={"route": "suno.fetch_many"}
+    )
+    assert (status, [r["path"] for r in body]) == (200, ["/suno/fetch"])
+
+
 @pytest.mark.anyio
 async def test_unknown_paths_and_methods_are_openai_style_404s(
     http: aiohttp.ClientSession,
@@ -523,6 +590,109 @@ async def test_rate_limit_answers_429_with_retry_after(
     assert (await call(http, "POST", "/luma/generations", json={"user_prompt": "x"}))[0] == 200
 
 
+# --------------------------------------------------------------------------- logged on arrival
+
+#: A fault that holds a submit back, and the status the log ends with once it is answered.
+_HOLDING_FAULTS = {
+    "fail with delay": (lambda emu: emu.fail("luma.generate", status=503, delay=60), 503),
+    "delay": (lambda emu: emu.delay("luma.generate", 60), 200),  # the real answer, late
+    "drop with delay": (lambda emu: emu.fail("luma.generate", drop=True, delay=60), 0),
+}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", list(_HOLDING_FAULTS))
+async def test_a_request_held_back_by_a_fault_is_logged_before_its_answer(
+    emu: Emulator, http: aiohttp.ClientSession, kind: str
+) -> None:
+    arm, answered = _HOLDING_FAULTS[kind]
+    fault = arm(emu)
+    sent = asyncio.ensure_future(
+        call(http, "POST", "/luma/v1/generations", json={"user_prompt": "a cat"})
+    )
+    try:
+        await until(lambda: fault.hits == 1)  # the fault holds the answer back
+        (record,) = emu.requests
+        assert (emu.count("luma.generate"), record.route, record.status) == (
+            1,
+            "luma.generate",
+            0,  # no answer yet
+        )
+        assert record.json == {"user_prompt": "a cat"}
+        await emu.stop()  # wakes the delay up: the answer goes out (or the connection closes)
+        await asyncio.gather(sent, return_exceptions=True)
+    finally:
+        sent.cancel()
+    assert emu.requests == [record]  # the same entry, its status filled in
+    assert record.status == answered
+
+
+@pytest.mark.anyio
+async def test_a_truncated_answer_is_logged_with_its_status_while_it_stalls(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    emu.fail("models", truncate_at=10, stall=60)
+    sent = asyncio.ensure_future(call(http, "GET", "/v1/models"))
+    try:
+        await until(lambda: emu.count("models") == 1 and emu.requests[0].status == 200)
+        await emu.stop()
+        await asyncio.gather(sent, return_exceptions=True)
+    finally:
+        sent.cancel()
+    assert [r.status for r in emu.requests] == [200]
+
+
+def _register_slow(
+    started: asyncio.Event, release: asyncio.Event, *, stream: bool
+) -> _emulator.Registrar:
+    """A family with one route, ``slow.route``, that waits for ``release`` (a stream: after
+    sending its status line and a first event)."""
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        if not stream:
+            started.set()
+            await release.wait()
+            return web.Response(text="late")
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(b"data: first\n\n")
+        started.set()
+        await release.wait()
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
+
+    def register(emu: Emulator, app: web.Application) -> None:
+        app.router.add_post("/v1/slow", slow, name="slow.route")
+
+    return register
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("stream", "meanwhile"), [(False, 0), (True, 200)])
+async def test_a_slow_handlers_request_is_logged_before_its_answer(
+    monkeypatch: pytest.MonkeyPatch, stream: bool, meanwhile: int
+) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+    family = _register_slow(started, release, stream=stream)
+    monkeypatch.setattr(_emulator, "FAMILIES", (*_emulator.FAMILIES, family))
+    async with (
+        Emulator() as emu,
+        aiohttp.ClientSession(emu.base_url, headers={"Authorization": "Bearer sk-emulator"}) as s,
+    ):
+        sent = asyncio.ensure_future(call(s, "POST", "/v1/slow", json={"n": 1}))
+        try:
+            await started.wait()
+            (record,) = emu.requests
+            assert (emu.count("slow.route"), record.json) == (1, {"n": 1})
+            assert record.status == meanwhile  # a stream's status line has gone out
+            release.set()
+            assert (await sent)[0] == 200
+        finally:
+            sent.cancel()
+        assert emu.requests == [record] and record.status == 200
+
+
 # --------------------------------------------------------------------------- route families
 
 
@@ -555,3 +725,4 @@ async def test_a_family_registrar_gets_auth_log_faults_and_request_ids(
         assert (await call(s, "POST", "/v1/demo"))[0] == 500
         assert (await call(s, "POST", "/luma/generations", json={"user_prompt": "x"}))[0] == 200
     assert emu.count("demo.stream") == 3
+    assert emu.routes["demo.stream"] == "POST /v1/demo"  # a new family's routes are listed
