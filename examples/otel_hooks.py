@@ -24,7 +24,6 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from _shared import observed_traffic
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -32,6 +31,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from api4gpt_async import Hooks, RequestEvent, RetryEvent, TaskSnapshot, TaskState
+
+try:  # the demo's traffic (examples/_shared.py): not needed when this file is copied alone
+    from _shared import observed_traffic
+except ImportError:  # pragma: no cover
+    observed_traffic = None
 
 
 class OTelHooks:

@@ -20,9 +20,13 @@ import sys
 from typing import Any
 
 import structlog
-from _shared import observed_traffic
 
 from api4gpt_async import Hooks, RequestEvent, RetryEvent, TaskSnapshot, TaskState
+
+try:  # the demo's traffic (examples/_shared.py): not needed when this file is copied alone
+    from _shared import observed_traffic
+except ImportError:  # pragma: no cover
+    observed_traffic = None
 
 
 def structlog_hooks(log: Any = None) -> Hooks:

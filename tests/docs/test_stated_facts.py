@@ -1,6 +1,7 @@
-"""Facts the README and the docs state about the emulator and Luma, checked against the code:
-how long a Luma job takes on ``Emulator()`` and how to make it instant, where ``lumvip``
-differs from ``luma``, and the emulator's route names. A change to either side fails here until
+"""Facts the README and the docs state, checked against the code: how long a Luma job takes
+on ``Emulator()`` and how to make it instant, where ``lumvip`` differs from ``luma``, the
+emulator's route names, and that a billable call that times out raises
+``SubmissionUncertainError``, not ``APITimeoutError``. A change to either side fails here until
 the text follows."""
 
 from __future__ import annotations
@@ -11,7 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from api4gpt_async import TaskState
+from api4gpt_async import (
+    APIConnectionError,
+    APITimeoutError,
+    SubmissionUncertainError,
+    TaskState,
+)
 from api4gpt_async._paths import DEFAULT_PATHS
 from api4gpt_async.testing import Emulator
 
@@ -19,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 TESTING = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
 LUMA = (ROOT / "docs" / "families" / "luma.md").read_text(encoding="utf-8")
+ERRORS = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
 
 pytestmark = pytest.mark.anyio
 
@@ -73,3 +80,27 @@ def test_the_route_names_table_is_the_emulators_own() -> None:
     assert lines[start:end] == expected, (
         "docs/testing.md, 'Route names': replace the table with\n" + "\n".join(expected)
     )
+
+
+async def test_a_billable_call_that_times_out_is_uncertain_not_a_timeout() -> None:
+    # The porting section (README, included by docs/porting.md) lists APITimeoutError as
+    # porting as is, and says where it does not; the errors page says the same.
+    rule = (
+        "`SubmissionUncertainError`, which is an `APIConnectionError` and deliberately not an "
+        "`APITimeoutError`"
+    )
+    porting = README[README.index("## Porting from openai-python") :]
+    porting = porting[: porting.index("\n## ")]
+    assert rule in _flat(porting) and "Check your `except APITimeoutError`" in porting
+    assert rule in _flat(ERRORS)
+    assert issubclass(SubmissionUncertainError, APIConnectionError)
+    assert issubclass(APITimeoutError, APIConnectionError)
+    assert not issubclass(SubmissionUncertainError, APITimeoutError)
+    async with Emulator(time_scale=0) as emu, emu.client() as client:
+        late = emu.delay("chat.completions", 5, times=None)  # answered after the deadline
+        with pytest.raises(SubmissionUncertainError) as info:
+            await client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], timeout=0.2
+            )
+        assert not isinstance(info.value, APITimeoutError)
+        assert late.hits == 1  # sent once, never again
