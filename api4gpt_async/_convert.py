@@ -18,6 +18,7 @@ import re
 import types
 import typing
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, TypeGuard, TypeVar
 
 import attrs
@@ -34,6 +35,7 @@ __all__ = [
     "fraction_from_percent",
     "is_mapping",
     "read_with",
+    "read_with_fallbacks",
     "structure",
     "unstructure",
 ]
@@ -271,6 +273,62 @@ def read_with(
     return decorate
 
 
+def _is_empty(value: Any) -> bool:
+    """The gateways' "none": null or ``""``."""
+    return value is None or value == ""
+
+
+class Fallbacks(typing.NamedTuple):
+    """Where a model's fields are read from when the answer leaves them empty (null, ``""``).
+
+    First a field's own key; then, for ``nested_fields``, the same key in the object under
+    ``nested`` (a Suno clip's ``metadata``); then its alias in ``aliases`` (``clip_id`` for
+    ``id``). The generic path reads ``apply(answer)``; the fast reader looks in the same places
+    itself, so the common answer is read without a reshaped copy.
+    """
+
+    aliases: Mapping[str, str]
+    nested: str | None
+    nested_fields: frozenset[str]
+
+    def apply(self, value: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``value`` with each empty field filled from its fallbacks (a copy, if any is)."""
+        out: dict[str, Any] | None = None
+        inner = value.get(self.nested) if self.nested is not None else None
+        if is_mapping(inner):
+            for name, found in inner.items():
+                if (
+                    name in self.nested_fields
+                    and not _is_empty(found)
+                    and _is_empty((value if out is None else out).get(name))
+                ):
+                    out = dict(value) if out is None else out
+                    out[name] = found
+        for name, alias in self.aliases.items():
+            found = value.get(alias)
+            if not _is_empty(found) and _is_empty((value if out is None else out).get(name)):
+                out = dict(value) if out is None else out
+                out[name] = found
+        return value if out is None else out
+
+
+def read_with_fallbacks(
+    *,
+    aliases: Mapping[str, str] | None = None,
+    nested: str | None = None,
+    nested_fields: typing.Iterable[str] = (),
+) -> Callable[[type[T]], type[T]]:
+    """Read a model whose empty fields may be found elsewhere in the answer (see
+    :class:`Fallbacks`); ``raw`` stays the object exactly as it arrived."""
+    fallbacks = Fallbacks(dict(aliases or {}), nested, frozenset(nested_fields))
+
+    def decorate(cls: type[T]) -> type[T]:
+        cls._fallbacks = fallbacks  # type: ignore[attr-defined]
+        return read_with(fallbacks.apply)(cls)
+
+    return decorate
+
+
 def is_mapping(value: Any) -> TypeGuard[Mapping[Any, Any]]:
     """``isinstance(value, Mapping)``, with a JSON object, null, list or string answered first:
     the ABC check costs ten type checks, and ``read_with`` preparations run on every answer."""
@@ -370,6 +428,9 @@ def _flatten(exc: BaseException) -> list[str]:
 #   instance of the class itself (``__class__`` assignment, which Python allows between classes
 #   of the same layout): the very object ``__init__`` would build.
 #
+# A ``read_with_fallbacks`` model's reader looks in the fallbacks itself (a Suno clip's
+# ``metadata``), so its answer is read without the reshaped copy the generic path reads.
+#
 # Whatever it cannot decide raises ``_NotFast`` (or the hook's own error) and ``structure`` reads
 # the whole answer again by the generic path, so results and errors are exactly its own: a
 # required key missing, a camelCase field in its snake_case spelling, a dict subclass; a model
@@ -408,6 +469,9 @@ def _fast_reader(hook: Callable[[Any, Any], Any]) -> Callable[..., Any] | None:
     if hook not in _fast_readers:
         cls, prepare = prepared
         inner = _class_reader(cls)
+        if inner is not None and cls.__dict__.get("_fallbacks") is not None:
+            _fast_readers[hook] = inner  # it looks in the fallbacks itself: nothing to prepare
+            return inner
 
         def read_prepared(value: Any, request_id: str | None = None) -> Any:
             # As ``read_with`` does: the prepared copy is read, ``raw`` is the answer as sent.
@@ -480,6 +544,7 @@ def _generate_reader(cls: type[Any]) -> Callable[..., Any] | None:
         {name: camel for camel, name in wire_keys.renames.items()} if wire_keys else {}
     )
     null_is_default = wire_keys.null_is_default if wire_keys else frozenset()
+    fallbacks: Fallbacks | None = cls.__dict__.get("_fallbacks")
     names: dict[str, Any] = {
         "_cls": cls,
         "_twin": twin,
@@ -489,6 +554,8 @@ def _generate_reader(cls: type[Any]) -> Callable[..., Any] | None:
         "_timestamp": dt.datetime.fromtimestamp,
         "_isoformat": dt.datetime.fromisoformat,
         "_UTC": _UTC,
+        "_is_mapping": is_mapping,
+        "_NO_NESTED": MappingProxyType({}),
     }
     lines = [
         "def read(o, request_id=None, raw=None):",
@@ -499,11 +566,18 @@ def _generate_reader(cls: type[Any]) -> Callable[..., Any] | None:
     ]
     if camel_of:
         lines.insert(2, "    if not o.keys().isdisjoint(_other_spellings): raise _NotFast")
+    if fallbacks is not None and fallbacks.nested is not None:
+        lines += [  # the nested object the fallbacks look in (a Mapping of another type: slow)
+            f"    m = o.get({fallbacks.nested!r})",
+            "    if type(m) is not dict:",
+            "        if _is_mapping(m): raise _NotFast",
+            "        m = _NO_NESTED",
+        ]
     for n, field in enumerate(fields):
         name: str = field.name
         if name not in ("raw", "request_id"):
             key = camel_of.get(name, name)
-            lines += _field_lines(n, field, key, name in null_is_default, names)
+            lines += _field_lines(n, field, key, name in null_is_default, names, fallbacks)
     lines += ["    obj.__class__ = _cls", "    return obj"]
     exec("\n".join(lines), names)  # the code is generated from the model's own fields
     reader: Callable[..., Any] = names["read"]
@@ -511,7 +585,12 @@ def _generate_reader(cls: type[Any]) -> Callable[..., Any] | None:
 
 
 def _field_lines(
-    n: int, field: Any, key: str, null_is_default: bool, names: dict[str, Any]
+    n: int,
+    field: Any,
+    key: str,
+    null_is_default: bool,
+    names: dict[str, Any],
+    fallbacks: Fallbacks | None = None,
 ) -> list[str]:
     """The code that reads ``field`` (number ``n``) from the answer ``o`` into ``obj``."""
     tp, default = field.type, field.default
@@ -528,10 +607,11 @@ def _field_lines(
         default_value = f"_d{n}"
     # What a missing key gives: null where it reads as null, the default where that is a value
     # of the field's own type (read as such), else _ABSENT.
+    look_elsewhere = _fallback_lines(field.name, fallbacks)
     if default is None and optional and not null_is_default:
         lines = [f"    v = o.get({key!r})"]
         absent = None
-    elif not optional and inner in _LEAVES and type(default) is inner:
+    elif not optional and inner in _LEAVES and type(default) is inner and not look_elsewhere:
         lines = [f"    v = o.get({key!r}, _d{n})"]
         absent = None
     else:
@@ -539,6 +619,7 @@ def _field_lines(
         absent = (
             "raise _NotFast" if default is attrs.NOTHING else f"obj.{field.name} = {default_value}"
         )
+    lines += look_elsewhere
     store = f"obj.{field.name} = "
     branches: list[tuple[str, str]] = []  # (condition, statement), the usual value first
     if inner in _LEAVES:
@@ -569,4 +650,24 @@ def _field_lines(
     for number, (condition, statement) in enumerate(branches):
         lines.append(f"    {'el' if number else ''}if {condition}: {statement}")
     lines.append(f"    {'else: ' if branches else ''}{store}_h{n}(v, _t{n})")
+    return lines
+
+
+def _fallback_lines(name: str, fallbacks: Fallbacks | None) -> list[str]:
+    """The code that fills an empty ``v`` from ``name``'s fallbacks, in ``Fallbacks.apply``'s
+    order (the nested object ``m``, then the alias); none for a field without any."""
+    if fallbacks is None:
+        return []
+    places = []
+    if name in fallbacks.nested_fields and fallbacks.nested is not None:
+        places.append(f"m.get({name!r})")
+    if name in fallbacks.aliases:
+        places.append(f"o.get({fallbacks.aliases[name]!r})")
+    lines = []
+    for place in places:
+        lines += [
+            "    if v is None or v is _ABSENT or v == '':",
+            f"        w = {place}",
+            "        if w is not None and w != '': v = w",
+        ]
     return lines

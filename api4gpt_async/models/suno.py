@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from .._convert import is_mapping, read_with
+from .._convert import is_mapping, read_with, read_with_fallbacks
 from ._base import Model
 from ._task import RelayTask, without_unset_times
 
@@ -40,29 +40,13 @@ _METADATA_FIELDS = (
     "error_type",
     "error_message",
 )
-_METADATA_NAMES = frozenset(_METADATA_FIELDS)
 
 
-def _clip_fields(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    metadata = value.get("metadata")
-    out = dict(value)
-    if is_mapping(metadata):
-        for name, found in metadata.items():  # the few it has, not all it could have
-            if (
-                found is not None
-                and name in _METADATA_NAMES
-                and found != ""
-                and out.get(name) in (None, "")
-            ):
-                out[name] = found
-    if out.get("id") in (None, "") and out.get("clip_id") not in (None, ""):
-        out["id"] = out["clip_id"]
-    if out.get("status") in (None, "") and out.get("state") not in (None, ""):
-        out["status"] = out["state"]
-    return out
-
-
-@read_with(_clip_fields)
+@read_with_fallbacks(
+    aliases={"id": "clip_id", "status": "state"},  # a flattened clip's names
+    nested="metadata",
+    nested_fields=_METADATA_FIELDS,
+)
 @attrs.frozen(kw_only=True)
 class SunoClip(Model):
     """One song of a music job (a job normally makes two).
@@ -91,13 +75,7 @@ class SunoClip(Model):
     created_at: dt.datetime | None = None
 
 
-def _lyrics_fields(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    if value.get("status") in (None, "") and value.get("state") not in (None, ""):
-        return {**value, "status": value["state"]}
-    return value
-
-
-@read_with(_lyrics_fields)
+@read_with_fallbacks(aliases={"status": "state"})
 @attrs.frozen(kw_only=True)
 class SunoLyrics(Model):
     """Lyrics written by a LYRICS job; ``text`` has ``[Verse]`` / ``[Chorus]`` markers."""

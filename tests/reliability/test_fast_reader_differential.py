@@ -25,7 +25,14 @@ from api4gpt_async.models._base import Model
 from api4gpt_async.models.chat import ChatCompletion, ChatCompletionChunk
 from api4gpt_async.testing._workloads import WORKLOADS
 
-from .test_fuzz_decoders import MODELS, PER_CASE, service_of, spoiled_object, valid_object
+from .test_fuzz_decoders import (
+    MODELS,
+    PER_CASE,
+    json_values,
+    service_of,
+    spoiled_object,
+    valid_object,
+)
 
 
 @contextmanager
@@ -70,9 +77,37 @@ def _blanks(draw: st.DrawFn, answer: dict[str, Any]) -> dict[str, Any]:
     return {k: draw(st.sampled_from([None, ""])) if k in blank else v for k, v in answer.items()}
 
 
+@st.composite
+def _elsewhere(draw: st.DrawFn, answer: Any, cls: type[Any]) -> Any:
+    """A ``read_with_fallbacks`` model's answer with some fields moved to where its fallbacks
+    look (a Suno clip's ``metadata``, ``clip_id`` for ``id``), the own key then absent, null,
+    ``""`` or kept; the nested object sometimes no object at all."""
+    fallbacks = cls.__dict__.get("_fallbacks")
+    if fallbacks is None or not isinstance(answer, dict):
+        return answer
+    out, nested = dict(answer), {}
+    movable = sorted(fallbacks.nested_fields | set(fallbacks.aliases))
+    for name in draw(st.sets(st.sampled_from(movable))):
+        value = out.pop(name, draw(json_values))
+        if name in fallbacks.nested_fields and (
+            name not in fallbacks.aliases or draw(st.booleans())
+        ):
+            nested[name] = value
+        else:
+            out[fallbacks.aliases[name]] = value
+        own = draw(st.sampled_from(["absent", None, "", "kept"]))
+        if own == "kept":
+            out[name] = value
+        elif own != "absent":
+            out[name] = own
+    if fallbacks.nested is not None:
+        out[fallbacks.nested] = draw(st.sampled_from([nested, nested, None, "x", [nested]]))
+    return out
+
+
 def _answers(cls: type[Model]) -> st.SearchStrategy[Any]:
     shapes = valid_object(cls) | valid_object(cls).flatmap(_blanks) | spoiled_object(cls)
-    return shapes.flatmap(lambda a: _spellings(a, cls))
+    return shapes.flatmap(lambda a: _spellings(a, cls)).flatmap(lambda a: _elsewhere(a, cls))
 
 
 def _status_models() -> set[type[Any]]:
