@@ -17,7 +17,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from .. import AsyncAPI4GPT, TaskHandle, __version__
 from .._convert import unstructure
-from .._files import check_writable, user_path
+from .._files import check_writable, is_folder, user_path
 from ..models.luma import LumaGeneration
 from ._errors import UsageError, fail, require_api_key, run
 from ._jobs import follow
@@ -136,7 +136,9 @@ def existing_file(value: Path) -> Path:
 
 #: ``--out``: a str, not a Path, so that a trailing separator ("videos/") still means a folder.
 _OUT_HELP = "File to save to, or folder (ending in / or existing; names made unique)."
-Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out file.")]
+Overwrite = Annotated[
+    bool, typer.Option("--overwrite", help="Replace files of the same name where --out saves.")
+]
 
 
 def _refuse_to_overwrite(out: str | None, overwrite: bool) -> None:
@@ -413,14 +415,20 @@ def task_download(
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
 ) -> None:
-    """Wait for a job if needed, then save its media."""
+    """Wait for a job if needed, then save its media: into a folder (--out ending in / or
+    existing) every media file of the job (both songs of a Suno job, their covers…); to a file
+    name, the main one."""
 
     async def go() -> None:
         _refuse_to_overwrite(out, overwrite)
         async with _client(api_key, base_url) as client:
             handle, _ = await _finished(client, _ref_of(ref, task_id), timeout)
-            path = await handle.download(out, overwrite=overwrite)
-            console.print(f"saved {path} ({path.stat().st_size} bytes)")
+            if is_folder(out):
+                paths = await handle.download_all(out, overwrite=overwrite)
+            else:
+                paths = [await handle.download(out, overwrite=overwrite)]
+            for path in paths:
+                console.print(f"saved {path} ({path.stat().st_size} bytes)")
 
     _run(go)
 

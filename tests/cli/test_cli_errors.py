@@ -151,7 +151,7 @@ async def test_task_wait_and_download_accept_a_printed_ref(
         "task", "download", text, "--out", str(tmp_path / "videos"), emu=instant
     )
     assert code == 0, err
-    (video,) = (tmp_path / "videos").iterdir()
+    (video,) = (tmp_path / "videos").glob("*.mp4")
     assert video.read_bytes()[4:8] == b"ftyp"
 
 
@@ -165,8 +165,25 @@ async def test_task_download_out_ending_in_a_separator_is_a_new_folder(
         "task", "download", f"{ref['kind']}:{ref['id']}", "--out", out, emu=instant
     )
     assert code == 0, err
-    (video,) = (tmp_path / "clips").iterdir()
-    assert video.name == f"{ref['id']}.mp4"
+    # A folder gets every media file of the job (this one has its video only).
+    saved = sorted(path.name for path in (tmp_path / "clips").iterdir())
+    assert saved == [f"{ref['id']}-video.mp4"]
+
+
+async def test_task_download_into_a_folder_saves_every_song_of_a_suno_job(
+    instant: Emulator, tmp_path: Path
+) -> None:
+    async with instant.client() as client:
+        handle = await client.suno.generate(gpt_description_prompt="harbour lights")
+    instant.advance(24 * 3600)  # the songs are done
+    songs = tmp_path / "songs"
+    code, out, err = await _run(
+        "task", "download", f"suno:{handle.id}", "--out", f"{songs}/", emu=instant
+    )
+    assert code == 0, err
+    saved = sorted(path.suffix for path in songs.iterdir())
+    assert saved == [".jpeg", ".jpeg", ".mp3", ".mp3"]  # both songs, each with its cover
+    assert out.count("saved ") == 4
 
 
 async def test_task_wait_of_a_failed_job_is_one_line_and_exit_1(instant: Emulator) -> None:
