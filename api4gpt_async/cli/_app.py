@@ -55,23 +55,26 @@ def _reflow(text: str | None) -> str | None:
     )
 
 
-class _Command(TyperCommand):
+class _PlainHelp:
+    """What commands and groups alike change in typer's help: reflowed text, plain flags."""
+
+    help: str | None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.help = _reflow(self.help)
 
     # The parameters help is made of, with the --help option typer only makes when asked.
     def get_params(self, ctx: Any) -> list[Any]:
-        return _plain_flags(super().get_params(ctx))
+        return _plain_flags(super().get_params(ctx))  # type: ignore[misc]
 
 
-class _Group(TyperGroup):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.help = _reflow(self.help)
+class _Command(_PlainHelp, TyperCommand):
+    pass
 
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _plain_flags(super().get_params(ctx))
+
+class _Group(_PlainHelp, TyperGroup):
+    pass
 
 
 class Commands(typer.Typer):
